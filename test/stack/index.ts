@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { migrateDatabase } from '../../scripts/migrations.ts';
+import { startBedrockStandIn } from './bedrock/server.ts';
+import { startDatabricksStandIn } from './databricks/server.ts';
+import { startLocalPostgres } from './postgres/index.ts';
+import type { LocalPostgres } from './postgres/index.ts';
+import { startUpstashServer } from './upstash/server.ts';
+
+export const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
+
+export interface StackOptions {
+  purpose: 'dev' | 'test';
+  /** Log a line per part as it comes up. */
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  /** Worker variables that point the production clients at the stand-ins. */
+  vars: Record<string, string>;
+  postgres: LocalPostgres;
+  upstash: Awaited<ReturnType<typeof startUpstashServer>>;
+  databricks: Awaited<ReturnType<typeof startDatabricksStandIn>>;
+  bedrock: Awaited<ReturnType<typeof startBedrockStandIn>> | null;
+  close(): Promise<void>;
+}
+
+/** Redis database index per purpose, so tests never flush what a dev server holds. */
+const REDIS_DB = { dev: 0, test: 2 } as const;
+
+function redisUrlFor(purpose: StackOptions['purpose']): string {
+  const base = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  if (!process.env.REDIS_URL) base.pathname = `/${REDIS_DB[purpose]}`;
+  return base.toString();
+}
+
+/**
+ * Starts every local stand-in the worker needs, each speaking its production protocol, and
+ * applies the migrations. Tests get fresh state; dev keeps its database between runs.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => undefined);
+  const test = options.purpose === 'test';
+  const started: Array<{ close(): Promise<void> }> = [];
+  try {
+    const [postgres, upstash, databricks] = await Promise.all([
+      startLocalPostgres({
+        database: test ? 'command_center_test' : 'command_center',
+        reset: test,
+        embedded: process.env.LOCAL_POSTGRES === 'pglite',
+        pgliteDir: !test && process.env.PGLITE_DIR ? process.env.PGLITE_DIR : undefined,
+      }).then((p) => (started.push(p), p)),
+      startUpstashServer({
+        token: `local-${randomBytes(12).toString('hex')}`,
+        redisUrl: redisUrlFor(options.purpose),
+        memory: process.env.LOCAL_REDIS === 'memory',
+      }).then((u) => (started.push(u), u)),
+      startDatabricksStandIn({
+        token: `dapi-local-${randomBytes(12).toString('hex')}`,
+        dictionaryDir: DICTIONARY_DIR,
+      }).then((d) => (started.push(d), d)),
+    ]);
+    log(`postgres   ${postgres.kind === 'server' ? 'local PostgreSQL server' : 'embedded PGlite'} via ${postgres.wsProxy}`);
+    log(`redis      ${upstash.mode === 'redis' ? 'local Redis' : 'in-memory stand-in'} behind Upstash REST at ${upstash.url}`);
+    log(`databricks Statement Execution API stand-in at ${databricks.url}`);
+
+    const report = await migrateDatabase(postgres.databaseUrl);
+    log(`migrations ${report.applied.length} applied, ${report.skipped.length} already in place`);
+
+    // Tests always exercise the signed Bedrock path; dev uses it only when asked to, and
+    // otherwise says plainly that the builder is offline.
+    const withBedrock = test || process.env.LOCAL_BEDROCK === '1';
+    const bedrockCreds = { region: 'us-east-1', accessKeyId: 'AKIALOCALSTANDIN0001', secretAccessKey: randomBytes(20).toString('hex') };
+    const bedrock = withBedrock ? await startBedrockStandIn(bedrockCreds) : null;
+    if (bedrock) started.push(bedrock);
+    log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : 'offline builder (no AWS credentials)'}`);
+
+    const vars: Record<string, string> = {
+      APP_ENV: test ? 'test' : 'development',
+      DATABASE_URL: postgres.databaseUrl,
+      NEON_WS_PROXY: postgres.wsProxy,
+      LOCAL_POSTGRES: postgres.kind,
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: upstash.token,
+      LOCAL_REDIS: upstash.mode,
+      DATABRICKS_HOST: databricks.url,
+      DATABRICKS_TOKEN: databricks.token,
+      DATABRICKS_WAREHOUSE_ID: databricks.warehouseId,
+      LOCAL_DATABRICKS: 'duckdb',
+      ...(bedrock
+        ? {
+            BUILDER_MODE: 'live',
+            AWS_REGION: bedrockCreds.region,
+            AWS_ACCESS_KEY_ID: bedrockCreds.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: bedrockCreds.secretAccessKey,
+            BEDROCK_ENDPOINT: bedrock.url,
+          }
+        : { BUILDER_MODE: 'offline' }),
+    };
+
+    return {
+      vars,
+      postgres,
+      upstash,
+      databricks,
+      bedrock,
+      async close() {
+        await Promise.allSettled(started.reverse().map((s) => s.close()));
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    throw err;
+  }
+}

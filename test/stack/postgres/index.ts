@@ -1,0 +1,128 @@
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import { Client, neonConfig } from '@neondatabase/serverless';
+import { startPgBridge } from './bridge.ts';
+
+const require = createRequire(import.meta.url);
+
+export type LocalPostgresKind = 'server' | 'pglite';
+
+export interface LocalPostgres {
+  kind: LocalPostgresKind;
+  /** Connection string the Neon driver uses (through the bridge). */
+  databaseUrl: string;
+  /** neonConfig.wsProxy value pointing at the bridge. */
+  wsProxy: string;
+  close(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+  /** A server to use; when absent, 127.0.0.1:5432 is tried, then embedded PGlite. */
+  databaseUrl?: string;
+  /** Database name to create (and, with reset, recreate) on a real server. */
+  database: string;
+  reset?: boolean;
+  /** Where PGlite keeps its files; in memory when absent. */
+  pgliteDir?: string;
+  /** Skip server detection and run embedded PGlite (LOCAL_POSTGRES=pglite). */
+  embedded?: boolean;
+}
+
+/** Point the Neon driver at a local bridge from Node (tests, migrations, scripts). */
+export function useBridgeFromNode(wsProxy: string): void {
+  neonConfig.webSocketConstructor = require('ws');
+  neonConfig.wsProxy = wsProxy;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+}
+
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  if (options.embedded) return startPglite(options);
+  const explicit = options.databaseUrl ?? process.env.DATABASE_URL;
+  if (explicit) return startForServer(explicit, options, true);
+  if (await reachable('127.0.0.1', 5432)) {
+    return startForServer('postgres://postgres@127.0.0.1:5432/postgres', options, false);
+  }
+  return startPglite(options);
+}
+
+async function startForServer(
+  serverUrl: string,
+  options: LocalPostgresOptions,
+  explicit: boolean,
+): Promise<LocalPostgres> {
+  const url = new URL(serverUrl);
+  const address = `${url.hostname}:${url.port || '5432'}`;
+  const bridge = await startPgBridge({ allow: [address] });
+  useBridgeFromNode(bridge.wsProxy);
+  // An explicit DATABASE_URL names its own database; otherwise the stack owns one per purpose.
+  let database = options.database;
+  if (explicit) database = url.pathname.slice(1) || options.database;
+  else await ensureDatabase(url, database, options.reset ?? false);
+  const dbUrl = new URL(url);
+  dbUrl.pathname = `/${database}`;
+  return { kind: 'server', databaseUrl: dbUrl.toString(), wsProxy: bridge.wsProxy, close: bridge.close };
+}
+
+async function ensureDatabase(server: URL, database: string, reset: boolean): Promise<void> {
+  const admin = new URL(server);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const quoted = `"${database.replaceAll('"', '""')}"`;
+    if (reset) await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rows.length === 0) await client.query(`CREATE DATABASE ${quoted}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function startPglite(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
+  await db.waitReady;
+  const port = await freePort();
+  // PGlite serialises every connection into one session; several slots keep pools from queueing forever.
+  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 64 });
+  await server.start();
+  const bridge = await startPgBridge({ allow: [`127.0.0.1:${port}`] });
+  useBridgeFromNode(bridge.wsProxy);
+  return {
+    kind: 'pglite',
+    databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    wsProxy: bridge.wsProxy,
+    async close() {
+      await bridge.close();
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+export function reachable(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,12 @@
+import { createFetchHandler } from '../../worker/worker.ts';
+
+export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+export { UserSpace } from '../../durable-objects/user-space.ts';
+
+/**
+ * The production entry with the Astro handler swapped for a marker: the site is exercised by
+ * the browser tests against the built worker, the API here inside workerd.
+ */
+export default {
+  fetch: createFetchHandler(async () => new Response('site', { status: 200, headers: { 'x-served-by': 'site' } })),
+};

@@ -1,0 +1,69 @@
+import { newApp, requestIds } from './lib/app.ts';
+import { ApiError } from './lib/errors.ts';
+import { limitBody } from './middleware/body-limit.ts';
+import { init } from './middleware/init.ts';
+import { dashboardStreamRoutes } from './routes/dashboard-stream.ts';
+import { registerDocs } from './routes/docs.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsListRoutes } from './routes/metrics-list.ts';
+
+/** Paths the API answers; everything else belongs to the site. */
+export const API_PREFIXES = ['/v1/', '/health', '/readyz', '/openapi.json', '/docs'] as const;
+
+export function isApiPath(pathname: string): boolean {
+  return API_PREFIXES.some((p) => (p.endsWith('/') ? pathname.startsWith(p) || pathname === p.slice(0, -1) : pathname === p));
+}
+
+/** Builds the API. Route modules are chained so the site's client can infer every contract. */
+export function createApi() {
+  const app = newApp();
+  app.use('*', requestIds);
+  app.use('*', init);
+  app.use('*', limitBody);
+
+  const routes = app
+    .route('/', healthRoutes)
+    .route('/', metricsListRoutes)
+    .route('/', dashboardStreamRoutes);
+
+  registerDocs(app);
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app.routes, c.req.path, c.req.method);
+    if (allowed.length > 0) {
+      throw new ApiError('method_not_allowed', `${c.req.method} is not supported on ${c.req.path}.`, {
+        headers: { allow: allowed.join(', ') },
+      });
+    }
+    throw new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`);
+  });
+  return routes;
+}
+
+export type ApiApp = ReturnType<typeof createApi>;
+
+let shared: ApiApp | undefined;
+
+/** The isolate's one API instance, shared by the worker entry and the site's server-side client. */
+export function getApi(): ApiApp {
+  shared ??= createApi();
+  return shared;
+}
+
+/** Methods registered for a path under any other method, for a 405 with an Allow header. */
+function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>, path: string, method: string): string[] {
+  const out = new Set<string>();
+  for (const r of routes) {
+    if (r.method === 'ALL' || r.method === method || r.path.includes('*')) continue;
+    if (patternToRegex(r.path).test(path)) out.add(r.method);
+  }
+  return [...out].sort();
+}
+
+function patternToRegex(pattern: string): RegExp {
+  const escaped = pattern
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}/?$`);
+}

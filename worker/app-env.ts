@@ -1,0 +1,12 @@
+import type { Bindings, Config } from './env.ts';
+import type { Services } from './services/index.ts';
+
+/** The one Hono environment type every route and middleware shares. */
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    config: Config;
+    services: Services;
+  };
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { DashboardHub } from '../durable-objects/dashboard-hub.ts';
+import type { UserSpace } from '../durable-objects/user-space.ts';
+
+/** Raw bindings as wrangler hands them to the worker: vars, secrets and Durable Objects. */
+export interface Bindings {
+  DASHBOARD_HUB: DurableObjectNamespace<DashboardHub>;
+  USER_SPACE: DurableObjectNamespace<UserSpace>;
+  [key: string]: unknown;
+}
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+/**
+ * Everything the worker reads from its environment, validated once at the entry. The LOCAL_*
+ * variables are set only by the local stack so /health can name the stand-in behind an URL.
+ */
+export const ConfigSchema = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  DATABASE_URL: optionalUrl,
+  NEON_WS_PROXY: optionalString,
+  LOCAL_POSTGRES: z.enum(['server', 'pglite']).optional(),
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  LOCAL_REDIS: z.enum(['redis', 'memory']).optional(),
+  DATABRICKS_HOST: optionalUrl,
+  DATABRICKS_TOKEN: optionalString,
+  DATABRICKS_WAREHOUSE_ID: optionalString,
+  DATABRICKS_CATALOG: z.string().default('workspace'),
+  DATABRICKS_SCHEMA: z.string().default('support_l3'),
+  LOCAL_DATABRICKS: z.enum(['duckdb']).optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
+  BEDROCK_MODEL_ID: z.string().default('anthropic.claude-haiku-4-5-20251001-v1:0'),
+  BEDROCK_ENDPOINT: optionalUrl,
+  BUILDER_MODE: z.enum(['live', 'offline']).default('live'),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().max(10_485_760).default(1_048_576),
+  HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(2_000),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** Parse the environment once per isolate; the bindings object is stable for its lifetime. */
+export function loadConfig(env: object): ConfigResult {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = (env as Record<string, unknown>)[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  const result: ConfigResult = parsed.success
+    ? { ok: true, config: parsed.data }
+    : { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  cache.set(env, result);
+  return result;
+}

@@ -1,0 +1,10 @@
+import { handle } from '@astrojs/cloudflare/handler';
+import { createFetchHandler } from './worker.ts';
+import type { Bindings } from './env.ts';
+
+export { DashboardHub } from '../durable-objects/dashboard-hub.ts';
+export { UserSpace } from '../durable-objects/user-space.ts';
+
+export default {
+  fetch: createFetchHandler((request, env, ctx) => handle(request, env as unknown as Env, ctx) as Promise<Response>),
+} satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,98 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { newApp } from '../lib/app.ts';
+import { ApiError } from '../lib/errors.ts';
+import { problems } from '../lib/schemas.ts';
+import type { Services } from '../services/index.ts';
+import type { DependencyProbe } from '../services/mode.ts';
+
+export const VERSION = '0.1.0';
+
+const DependencySchema = z
+  .object({
+    mode: z.enum(['live', 'local', 'embedded', 'offline', 'disabled']),
+    provider: z.string(),
+    status: z.enum(['ok', 'down', 'disabled']),
+    latency_ms: z.number().nullable(),
+    detail: z.string().nullable(),
+  })
+  .openapi('DependencyHealth');
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'down']),
+    version: z.string(),
+    environment: z.string(),
+    time: z.string(),
+    dependencies: z.object({
+      postgres: DependencySchema,
+      redis: DependencySchema,
+      databricks: DependencySchema,
+      bedrock: DependencySchema,
+    }),
+  })
+  .openapi('Health');
+
+export type Health = z.infer<typeof HealthSchema>;
+
+const ReadySchema = z.object({ ready: z.literal(true), postgres: DependencySchema }).openapi('Ready');
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  summary: 'Each dependency with its mode and status',
+  description:
+    'Always 200 while the worker runs: `status` is `down` when Postgres is unreachable and `degraded` when another configured dependency is.',
+  responses: { 200: { description: 'Health report', content: { 'application/json': { schema: HealthSchema } } } },
+});
+
+const readyRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['operations'],
+  summary: 'Ready to serve: Postgres answers',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: ReadySchema } } },
+    ...problems(503),
+  },
+});
+
+export async function checkHealth(services: Services, timeoutMs: number): Promise<Health['dependencies']> {
+  const [postgres, redis, databricks] = await Promise.all([
+    services.postgres.health(timeoutMs),
+    services.redis.health(timeoutMs),
+    services.databricks.health(timeoutMs),
+  ]);
+  return { postgres, redis, databricks, bedrock: services.bedrock.health() };
+}
+
+function overall(deps: Health['dependencies']): Health['status'] {
+  if (deps.postgres.status !== 'ok') return 'down';
+  const others: DependencyProbe[] = [deps.redis, deps.databricks, deps.bedrock];
+  return others.some((d) => d.status === 'down') ? 'degraded' : 'ok';
+}
+
+export const healthRoutes = newApp()
+  .openapi(healthRoute, async (c) => {
+    const config = c.get('config');
+    const dependencies = await checkHealth(c.get('services'), config.HEALTH_TIMEOUT_MS);
+    c.header('cache-control', 'no-store');
+    return c.json(
+      {
+        status: overall(dependencies),
+        version: VERSION,
+        environment: config.APP_ENV,
+        time: new Date().toISOString(),
+        dependencies,
+      },
+      200,
+    );
+  })
+  .openapi(readyRoute, async (c) => {
+    const postgres = await c.get('services').postgres.health(c.get('config').HEALTH_TIMEOUT_MS);
+    c.header('cache-control', 'no-store');
+    if (postgres.status !== 'ok') {
+      throw new ApiError('postgres_unavailable', `Not ready: ${postgres.detail ?? 'Postgres did not answer.'}`);
+    }
+    return c.json({ ready: true as const, postgres }, 200);
+  });

@@ -1,0 +1,45 @@
+import { Redis } from '@upstash/redis';
+import type { Config } from '../env.ts';
+import { disabled, probe } from './mode.ts';
+import type { DependencyMode, DependencyProbe } from './mode.ts';
+
+export interface RedisService {
+  readonly mode: DependencyMode;
+  readonly provider: string;
+  /** The Upstash client, or null when Redis is not configured (callers then say so). */
+  readonly client: Redis | null;
+  health(timeoutMs: number): Promise<DependencyProbe>;
+}
+
+function modeFor(config: Config): { mode: DependencyMode; provider: string } {
+  if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return { mode: 'disabled', provider: 'none' };
+  if (config.LOCAL_REDIS === 'redis') return { mode: 'local', provider: 'local Redis behind the Upstash REST stand-in' };
+  if (config.LOCAL_REDIS === 'memory') return { mode: 'embedded', provider: 'in-memory Redis stand-in behind the Upstash REST stand-in' };
+  return { mode: 'live', provider: 'Upstash Redis' };
+}
+
+export function createRedis(config: Config): RedisService {
+  const { mode, provider } = modeFor(config);
+  const client =
+    config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
+      ? new Redis({
+          url: config.UPSTASH_REDIS_REST_URL,
+          token: config.UPSTASH_REDIS_REST_TOKEN,
+          // Failures must surface to the caller quickly, not hide behind retries.
+          retry: { retries: 1, backoff: () => 50 },
+          enableTelemetry: false,
+        })
+      : null;
+  return {
+    mode,
+    provider,
+    client,
+    async health(timeoutMs) {
+      if (!client) return disabled(provider, 'UPSTASH_REDIS_REST_URL/UPSTASH_REDIS_REST_TOKEN are not set: no cache, no rate limits');
+      return probe(mode, provider, timeoutMs, async () => {
+        const pong = await client.ping();
+        return pong === 'PONG' ? null : `unexpected PING answer: ${String(pong)}`;
+      });
+    },
+  };
+}
