@@ -6,7 +6,7 @@ import { defineConfig } from 'astro/config';
 // routes the API to Hono and every other path to Astro.
 export default defineConfig({
   output: 'server',
-  adapter: cloudflare({ configPath: '../wrangler.toml', prerenderEnvironment: 'node' }),
+  adapter: cloudflare({ configPath: '../wrangler.toml', prerenderEnvironment: 'node', imageService: 'passthrough' }),
   integrations: [preact()],
   devToolbar: { enabled: false },
 });

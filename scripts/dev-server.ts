@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack } from '../test/stack/index.ts';
+import type { Stack, StackOptions } from '../test/stack/index.ts';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = path.join(ROOT, 'node_modules', '.bin');
+const BUILT_CONFIG_DIR = path.join(ROOT, 'site', 'dist', 'server');
+
+export interface DevServer {
+  url: string;
+  stack: Stack;
+  close(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  port: number;
+  purpose: StackOptions['purpose'];
+  log?: (line: string) => void;
+  /** Extra worker variables (override what the stack sets). */
+  vars?: Record<string, string>;
+}
+
+/** Runs a project binary with Node 22 first on PATH, whatever node started us. */
+export function run(bin: string, args: string[], options: { quiet?: boolean } = {}): ChildProcess {
+  return spawn(path.join(BIN, bin), args, {
+    cwd: ROOT,
+    stdio: options.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: {
+      ...process.env,
+      PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+      ASTRO_TELEMETRY_DISABLED: '1',
+      WRANGLER_SEND_METRICS: 'false',
+    },
+  });
+}
+
+export function runToEnd(bin: string, args: string[], options: { quiet?: boolean } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = run(bin, args, options);
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} exited ${code}\n${output.slice(-4000)}`))));
+  });
+}
+
+/** .dev.vars beside the built config is how wrangler dev receives the stack's addresses. */
+function devVars(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n');
+}
+
+/**
+ * The whole app on one origin: the local stack, the site built into the worker, and
+ * `wrangler dev` serving both. Used by `npm run dev` and by the browser tests.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const log = options.log ?? (() => undefined);
+  const stackPromise = startStack({ purpose: options.purpose, log });
+  const build = runToEnd('astro', ['build', '--root', 'site'], { quiet: true }).then(() => log('site       built into the worker'));
+  const [stack] = await Promise.all([stackPromise, build]).catch(async (err) => {
+    await stackPromise.then((s) => s.close()).catch(() => undefined);
+    throw err;
+  });
+  await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), devVars({ ...stack.vars, ...options.vars }));
+
+  const wrangler = run(
+    'wrangler',
+    [
+      'dev',
+      '--config',
+      path.join(BUILT_CONFIG_DIR, 'wrangler.json'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--persist-to',
+      path.join(ROOT, '.wrangler', options.purpose === 'test' ? 'state-test' : 'state'),
+      '--log-level',
+      options.purpose === 'test' ? 'error' : 'info',
+      '--show-interactive-dev-session=false',
+    ],
+    { quiet: options.purpose === 'test' },
+  );
+  const url = `http://127.0.0.1:${options.port}`;
+  const close = async () => {
+    if (wrangler.exitCode === null) {
+      wrangler.kill('SIGTERM');
+      await new Promise((resolve) => {
+        const t = setTimeout(() => {
+          wrangler.kill('SIGKILL');
+          resolve(undefined);
+        }, 5_000);
+        wrangler.once('exit', () => {
+          clearTimeout(t);
+          resolve(undefined);
+        });
+      });
+    }
+    await stack.close();
+  };
+  try {
+    await waitForHttp(`${url}/readyz`, 60_000, wrangler);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { url, stack, close };
+}
+
+async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms (${last})`);
+}
