@@ -81,12 +81,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--port',
       String(options.port),
       '--persist-to',
-      path.join(ROOT, '.wrangler', options.purpose === 'test' ? 'state-test' : 'state'),
+      path.join(ROOT, '.wrangler', `state-${options.purpose}`),
       '--log-level',
-      options.purpose === 'test' ? 'error' : 'info',
+      options.purpose === 'dev' ? 'info' : 'error',
       '--show-interactive-dev-session=false',
     ],
-    { quiet: options.purpose === 'test' },
+    { quiet: options.purpose !== 'dev' },
   );
   const url = `http://127.0.0.1:${options.port}`;
   const close = async () => {

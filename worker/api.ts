@@ -8,7 +8,7 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsListRoutes } from './routes/metrics-list.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
-export const API_PREFIXES = ['/v1/', '/health', '/readyz', '/openapi.json', '/docs'] as const;
+export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
 
 export function isApiPath(pathname: string): boolean {
   return API_PREFIXES.some((p) => (p.endsWith('/') ? pathname.startsWith(p) || pathname === p.slice(0, -1) : pathname === p));

@@ -10,7 +10,8 @@ import { startUpstashServer } from './upstash/server.ts';
 export const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
 
 export interface StackOptions {
-  purpose: 'dev' | 'test';
+  /** dev keeps its data; test and browser start from a fresh database of their own. */
+  purpose: 'dev' | 'test' | 'browser' | 'bench';
   /** Log a line per part as it comes up. */
   log?: (line: string) => void;
 }
@@ -25,8 +26,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Redis database index per purpose, so tests never flush what a dev server holds. */
-const REDIS_DB = { dev: 0, test: 2 } as const;
+/** Database name and Redis index per purpose, so test runs never touch what a dev server holds. */
+const DATABASE = {
+  dev: 'command_center',
+  test: 'command_center_test',
+  browser: 'command_center_browser',
+  bench: 'command_center_bench',
+} as const;
+const REDIS_DB = { dev: 0, test: 2, browser: 3, bench: 4 } as const;
 
 function redisUrlFor(purpose: StackOptions['purpose']): string {
   const base = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -40,12 +47,12 @@ function redisUrlFor(purpose: StackOptions['purpose']): string {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => undefined);
-  const test = options.purpose === 'test';
+  const test = options.purpose !== 'dev';
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     const [postgres, upstash, databricks] = await Promise.all([
       startLocalPostgres({
-        database: test ? 'command_center_test' : 'command_center',
+        database: DATABASE[options.purpose],
         reset: test,
         embedded: process.env.LOCAL_POSTGRES === 'pglite',
         pgliteDir: !test && process.env.PGLITE_DIR ? process.env.PGLITE_DIR : undefined,

@@ -46,6 +46,16 @@ const healthRoute = createRoute({
   responses: { 200: { description: 'Health report', content: { 'application/json': { schema: HealthSchema } } } },
 });
 
+const liveRoute = createRoute({
+  method: 'get',
+  path: '/livez',
+  tags: ['operations'],
+  summary: 'The worker is running (touches no dependency)',
+  responses: {
+    200: { description: 'Alive', content: { 'application/json': { schema: z.object({ live: z.literal(true) }).openapi('Live') } } },
+  },
+});
+
 const readyRoute = createRoute({
   method: 'get',
   path: '/readyz',
@@ -73,6 +83,7 @@ function overall(deps: Health['dependencies']): Health['status'] {
 }
 
 export const healthRoutes = newApp()
+  .openapi(liveRoute, (c) => c.json({ live: true as const }, 200))
   .openapi(healthRoute, async (c) => {
     const config = c.get('config');
     const dependencies = await checkHealth(c.get('services'), config.HEALTH_TIMEOUT_MS);
