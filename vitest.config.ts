@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Three projects: `workers` runs inside workerd against the local stack (started once in
- * globalSetup); `stack` tests the stand-ins from Node; `browser` drives Debian's Chromium.
+ * globalSetup); `node` tests the stand-ins and Node-side tooling; `browser` drives Debian's Chromium.
  */
 export default defineConfig({
   test: {
@@ -26,9 +26,9 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'stack',
+          name: 'node',
           environment: 'node',
-          include: ['test/stack/**/*.test.ts'],
+          include: ['test/stack/**/*.test.ts', 'test/node/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -45,7 +45,7 @@ async function vitest(project: string) {
 }
 
 await step('typecheck', () => runToEnd('tsc', ['--noEmit', '-p', 'tsconfig.json']));
-await step('stand-ins (node)', () => vitest('stack'));
+await step('stand-ins and tooling (node)', () => vitest('node'));
 await step('api and durable objects (workerd)', () => vitest('workers'));
 
 if (existsSync(CHROMIUM)) {
