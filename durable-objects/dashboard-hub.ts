@@ -17,10 +17,10 @@ export interface HubStats {
   oldestSeq: number | null;
 }
 
-export interface PublishResult {
-  seq: number;
-  delivered: number;
-}
+/** RPC results carry refusals as values: a thrown error would cross the RPC boundary twice. */
+export type PublishResult =
+  | { ok: true; seq: number; delivered: number }
+  | { ok: false; reason: 'invalid_message'; issues: string[] };
 
 /**
  * One hub per dashboard: accepts sockets with the Hibernation API (so idle dashboards cost
@@ -67,7 +67,11 @@ export class DashboardHub extends DurableObject<Bindings> {
 
   /** Typed RPC: persist, assign the next seq, fan out. Invalid input is refused, never stored. */
   async publish(input: PublishInput): Promise<PublishResult> {
-    const parsed = PublishSchema.parse(input);
+    const result = PublishSchema.safeParse(input);
+    if (!result.success) {
+      return { ok: false, reason: 'invalid_message', issues: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+    }
+    const parsed = result.data;
     const seq = ++this.lastSeq;
     const ts = new Date().toISOString();
     const message: HubMessage = { type: parsed.type, seq, ts, data: parsed.data };
@@ -76,7 +80,7 @@ export class DashboardHub extends DurableObject<Bindings> {
     const sql = this.ctx.storage.sql;
     sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', seq, parsed.type, ts, body);
     sql.exec('DELETE FROM replay_log WHERE seq <= ?', seq - REPLAY_LOG_LIMIT);
-    return { seq, delivered: this.broadcast(body) };
+    return { ok: true, seq, delivered: this.broadcast(body) };
   }
 
   async stats(): Promise<HubStats> {

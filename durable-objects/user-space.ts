@@ -18,7 +18,11 @@ export interface Layout {
   updated_at: string | null;
 }
 
-export type PutLayoutResult = { ok: true; layout: Layout } | { ok: false; reason: 'version_conflict'; current: Layout };
+/** Refusals are values, not exceptions, so they cross the RPC boundary as plain data. */
+export type PutLayoutResult =
+  | { ok: true; layout: Layout }
+  | { ok: false; reason: 'version_conflict'; current: Layout }
+  | { ok: false; reason: 'invalid_layout'; issues: string[] };
 
 /**
  * Per-user state, one object per user id. The layout carries a version so two tabs cannot
@@ -48,9 +52,15 @@ export class UserSpace extends DurableObject<Bindings> {
 
   /** Validates before it writes: a refused layout leaves the stored one untouched. */
   async putLayout(tiles: Tile[], expectedVersion: number): Promise<PutLayoutResult> {
-    const parsed = LayoutTilesSchema.parse(tiles);
+    const result = LayoutTilesSchema.safeParse(tiles);
+    if (!result.success) {
+      return { ok: false, reason: 'invalid_layout', issues: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+    }
+    const parsed = result.data;
     const ids = new Set(parsed.map((t) => t.widget_id));
-    if (ids.size !== parsed.length) throw new TypeError('a widget may appear only once in a layout');
+    if (ids.size !== parsed.length) {
+      return { ok: false, reason: 'invalid_layout', issues: ['a widget may appear only once in a layout'] };
+    }
     const current = await this.getLayout();
     if (current.version !== expectedVersion) return { ok: false, reason: 'version_conflict', current };
     const layout: Layout = { version: current.version + 1, tiles: parsed, updated_at: new Date().toISOString() };

@@ -1,18 +1,15 @@
 import type { TestProject } from 'vitest/node';
-import { startStack } from '../stack/index.ts';
+import { startStackProcess } from '../stack/process.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     stackVars: Record<string, string>;
-    stackControl: string;
   }
 }
 
 /** One local stack for the whole workers project; its addresses reach workerd as bindings. */
 export default async function setup(project: TestProject) {
-  const stack = await startStack({ purpose: 'test' });
+  const stack = await startStackProcess('test');
   project.provide('stackVars', stack.vars);
-  return async () => {
-    await stack.close();
-  };
+  return () => stack.stop();
 }

@@ -30,8 +30,12 @@ describe('UserSpace', () => {
   it('rejects invalid tiles and duplicates without writing', async () => {
     const s = space();
     await s.putLayout([{ widget_id: 'a', w: 1, h: 1 }], 0);
-    await expect(s.putLayout([{ widget_id: 'x', w: 99, h: 1 }], 1)).rejects.toThrow();
-    await expect(s.putLayout([{ widget_id: 'x', w: 1, h: 1 }, { widget_id: 'x', w: 2, h: 2 }], 1)).rejects.toThrow();
+    expect(await s.putLayout([{ widget_id: 'x', w: 99, h: 1 }], 1)).toMatchObject({ ok: false, reason: 'invalid_layout' });
+    expect(await s.putLayout([{ widget_id: 'x', w: 1, h: 1 }, { widget_id: 'x', w: 2, h: 2 }], 1)).toMatchObject({
+      ok: false,
+      reason: 'invalid_layout',
+      issues: ['a widget may appear only once in a layout'],
+    });
     expect(await s.getLayout()).toMatchObject({ version: 1, tiles: [{ widget_id: 'a', w: 1, h: 1 }] });
   });
 });

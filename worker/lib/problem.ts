@@ -89,7 +89,8 @@ export function handleError(err: unknown, c: Context): Response {
     });
   }
   if (err instanceof HTTPException) {
-    const code = codeForHttpException(err.status);
+    // Hono's JSON validator reports an unparsable body as a plain 400.
+    const code = err.status === 400 && /malformed json/i.test(err.message) ? 'malformed_json' : codeForHttpException(err.status);
     const detail = err.status === 413 ? 'The request body exceeds the size limit.' : err.message || titleFor(code);
     return problemResponse(code, detail, requestId);
   }

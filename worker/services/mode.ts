@@ -41,6 +41,9 @@ export function disabled(provider: string, detail: string): DependencyProbe {
 /** A short, secret-free description of a failure. */
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message.slice(0, 300) || err.name;
+  // WebSocket failures arrive as ErrorEvent-like objects, not Errors.
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && message) return message.slice(0, 300);
   return String(err).slice(0, 300);
 }
 
