@@ -41,6 +41,12 @@ function redisUrlFor(purpose: StackOptions['purpose']): string {
   return base.toString();
 }
 
+/** Test purposes start from an empty Redis database of their own. */
+async function flushRedis(url: string, token: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["FLUSHDB"]' });
+  if (!res.ok) throw new Error(`could not flush the test Redis database: HTTP ${res.status} ${await res.text()}`);
+}
+
 /**
  * Starts every local stand-in the worker needs, each speaking its production protocol, and
  * applies the migrations. Tests get fresh state; dev keeps its database between runs.
@@ -50,7 +56,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const test = options.purpose !== 'dev';
   const started: Array<{ close(): Promise<void> }> = [];
   try {
-    const [postgres, upstash, databricks] = await Promise.all([
+    // Redis detection and the Postgres probe run first: generating the lakehouse keeps the
+    // event loop busy, and a probe starved of it would wrongly conclude nothing is there.
+    const [postgres, upstash] = await Promise.all([
       startLocalPostgres({
         database: DATABASE[options.purpose],
         reset: test,
@@ -62,11 +70,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         redisUrl: redisUrlFor(options.purpose),
         memory: process.env.LOCAL_REDIS === 'memory',
       }).then((u) => (started.push(u), u)),
-      startDatabricksStandIn({
-        token: `dapi-local-${randomBytes(12).toString('hex')}`,
-        dictionaryDir: DICTIONARY_DIR,
-      }).then((d) => (started.push(d), d)),
     ]);
+    if (test) await flushRedis(upstash.url, upstash.token);
+    const databricks = await startDatabricksStandIn({
+      token: `dapi-local-${randomBytes(12).toString('hex')}`,
+      dictionaryDir: DICTIONARY_DIR,
+    });
+    started.push(databricks);
     log(`postgres   ${postgres.kind === 'server' ? 'local PostgreSQL server' : 'embedded PGlite'} via ${postgres.wsProxy}`);
     log(`redis      ${upstash.mode === 'redis' ? 'local Redis' : 'in-memory stand-in'} behind Upstash REST at ${upstash.url}`);
     log(`databricks Statement Execution API stand-in at ${databricks.url}`);
