@@ -1,7 +1,14 @@
+import { cors } from 'hono/cors';
+import { authorize } from './auth/middleware.ts';
 import { newApp, requestIds } from './lib/app.ts';
+import { apiSecurityHeaders } from './middleware/security-headers.ts';
 import { ApiError } from './lib/errors.ts';
 import { limitBody } from './middleware/body-limit.ts';
 import { init } from './middleware/init.ts';
+import { meRoutes } from './routes/auth-me.ts';
+import { signInRoutes } from './routes/auth-sign-in.ts';
+import { signOutRoutes } from './routes/auth-sign-out.ts';
+import { tokenRoutes } from './routes/auth-tokens.ts';
 import { dashboardStreamRoutes } from './routes/dashboard-stream.ts';
 import { registerDocs } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -18,11 +25,27 @@ export function isApiPath(pathname: string): boolean {
 export function createApi() {
   const app = newApp();
   app.use('*', requestIds);
+  app.use('*', apiSecurityHeaders);
   app.use('*', init);
+  app.use(
+    '/v1/*',
+    cors({
+      origin: (origin, c) => ((c.get('config').CORS_ORIGINS as string[]).includes(origin) ? origin : null),
+      credentials: true,
+      allowHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposeHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    }),
+  );
   app.use('*', limitBody);
+  app.use('*', authorize);
 
   const routes = app
     .route('/', healthRoutes)
+    .route('/', signInRoutes)
+    .route('/', signOutRoutes)
+    .route('/', meRoutes)
+    .route('/', tokenRoutes)
     .route('/', metricsListRoutes)
     .route('/', dashboardStreamRoutes);
 

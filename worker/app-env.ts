@@ -1,4 +1,5 @@
 import type { Bindings, Config } from './env.ts';
+import type { Identity } from './auth/roles.ts';
 import type { Services } from './services/index.ts';
 
 /** The one Hono environment type every route and middleware shares. */
@@ -8,5 +9,7 @@ export interface AppEnv {
     requestId: string;
     config: Config;
     services: Services;
+    /** Set by the authorize middleware; null on public routes without a caller. */
+    identity: Identity | null;
   };
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { migrateDatabase } from '../../scripts/migrations.ts';
+import { startAccessStandIn } from './access.ts';
 import { startBedrockStandIn } from './bedrock/server.ts';
 import { startDatabricksStandIn } from './databricks/server.ts';
 import { startLocalPostgres } from './postgres/index.ts';
 import type { LocalPostgres } from './postgres/index.ts';
 import { startUpstashServer } from './upstash/server.ts';
+import { LOCAL_USERS, ensureUsers } from './users.ts';
 
 export const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
 
@@ -83,6 +85,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const report = await migrateDatabase(postgres.databaseUrl);
     log(`migrations ${report.applied.length} applied, ${report.skipped.length} already in place`);
+    await ensureUsers(postgres.databaseUrl, LOCAL_USERS);
+    log(`users      ${LOCAL_USERS.map((u) => `${u.email} (${u.role})`).join(', ')}`);
 
     // Tests always exercise the signed Bedrock path; dev uses it only when asked to, and
     // otherwise says plainly that the builder is offline.
@@ -90,10 +94,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const bedrockCreds = { region: 'us-east-1', accessKeyId: 'AKIALOCALSTANDIN0001', secretAccessKey: randomBytes(20).toString('hex') };
     const bedrock = withBedrock ? await startBedrockStandIn(bedrockCreds) : null;
     if (bedrock) started.push(bedrock);
+    // Access stays off unless a test turns it on; its stand-in only has to be reachable.
+    const access = test ? await startAccessStandIn() : null;
+    if (access) started.push(access);
     log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : 'offline builder (no AWS credentials)'}`);
 
     const vars: Record<string, string> = {
       APP_ENV: test ? 'test' : 'development',
+      // Local only, and new on every start: a restart signs everyone out.
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
       DATABASE_URL: postgres.databaseUrl,
       NEON_WS_PROXY: postgres.wsProxy,
       LOCAL_POSTGRES: postgres.kind,
@@ -113,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             BEDROCK_ENDPOINT: bedrock.url,
           }
         : { BUILDER_MODE: 'offline' }),
+      ...(access ? { STACK_ACCESS_URL: access.url } : {}),
     };
 
     return {

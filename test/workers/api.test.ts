@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, expectProblem } from './helpers.ts';
+import { authHeaders, call, expectProblem } from './helpers.ts';
 import { HealthSchema } from '../../worker/routes/health.ts';
 import { ListMetricsResponseSchema } from '../../worker/routes/metrics-list.ts';
 import { getApi } from '../../worker/api.ts';
@@ -32,7 +32,7 @@ describe('health and readiness', () => {
 
 describe('catalog', () => {
   it('lists the thirteen seeded metrics', async () => {
-    const res = await call('/v1/metrics');
+    const res = await call('/v1/metrics', { headers: await authHeaders('viewer') });
     expect(res.status).toBe(200);
     const { metrics } = ListMetricsResponseSchema.parse(await res.json());
     expect(metrics.map((m) => m.name).sort()).toEqual(
@@ -100,8 +100,16 @@ describe('routing between API and site', () => {
     await expectProblem(await call('/v1/nope'), 404, 'not_found');
   });
 
+  it('sets security headers on API answers', async () => {
+    const res = await call('/health');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+  });
+
   it('answers a wrong method with 405 and Allow', async () => {
-    const res = await call('/v1/metrics', { method: 'DELETE' });
+    const res = await call('/v1/metrics', { method: 'DELETE', headers: await authHeaders('admin') });
     const problem = await expectProblem(res, 405, 'method_not_allowed');
     expect(res.headers.get('allow')).toContain('GET');
     expect(problem.request_id).toBe(res.headers.get('x-request-id'));

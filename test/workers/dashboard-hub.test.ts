@@ -2,7 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { REPLAY_LOG_LIMIT } from '../../durable-objects/dashboard-hub.ts';
-import { expectProblem } from './helpers.ts';
+import { authHeaders, expectProblem } from './helpers.ts';
 
 interface Msg {
   type: string;
@@ -46,7 +46,9 @@ class Inbox {
 
 async function connect(dashboard: string, since?: number): Promise<Inbox> {
   const q = new URLSearchParams({ dashboard, ...(since === undefined ? {} : { since: String(since) }) });
-  const res = await exports.default.fetch(new Request(`http://cc.test/v1/dashboard/stream?${q}`, { headers: { upgrade: 'websocket' } }));
+  const res = await exports.default.fetch(
+    new Request(`http://cc.test/v1/dashboard/stream?${q}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
+  );
   expect(res.status).toBe(101);
   const ws = res.webSocket;
   if (!ws) throw new Error('no socket');
@@ -58,13 +60,13 @@ const hub = (dashboard: string) => env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFro
 
 describe('DashboardHub', () => {
   it('refuses a plain GET with 426', async () => {
-    const res = await exports.default.fetch(new Request('http://cc.test/v1/dashboard/stream'));
+    const res = await exports.default.fetch(new Request('http://cc.test/v1/dashboard/stream', { headers: await authHeaders('viewer') }));
     await expectProblem(res, 426, 'upgrade_required');
   });
 
   it('rejects a bad dashboard name', async () => {
     const res = await exports.default.fetch(
-      new Request('http://cc.test/v1/dashboard/stream?dashboard=../x', { headers: { upgrade: 'websocket' } }),
+      new Request('http://cc.test/v1/dashboard/stream?dashboard=../x', { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
     );
     await expectProblem(res, 422, 'validation_failed');
   });

@@ -34,7 +34,13 @@ describe('when dependencies are down', () => {
   });
 
   it('routes that need Postgres answer 503 with a code', async () => {
-    await expectProblem(await withDeadDependencies()('/v1/metrics'), 503, 'postgres_unavailable');
+    // An API token is looked up in Postgres, so even identifying the caller needs it.
+    const res = await createApi().request(
+      '/v1/metrics',
+      { headers: { authorization: `Bearer cc_${'a'.repeat(43)}` } },
+      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2' },
+    );
+    await expectProblem(res, 503, 'postgres_unavailable');
   });
 
   it('reports Redis and Databricks as disabled when not configured', async () => {

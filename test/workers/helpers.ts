@@ -1,5 +1,10 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { z } from 'zod';
+import type { Role } from '../../worker/auth/roles.ts';
+import { issueToken } from '../../worker/auth/session.ts';
+import { findActiveUserByEmail } from '../../worker/auth/users.ts';
+import { loadConfig } from '../../worker/env.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
 
 export const ProblemShape = z.object({
   type: z.string(),
@@ -10,6 +15,8 @@ export const ProblemShape = z.object({
   request_id: z.string(),
   errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
 });
+
+export const vars = env as unknown as Record<string, string>;
 
 export function call(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(new URL(path, 'http://cc.test'), init));
@@ -25,4 +32,36 @@ export async function expectProblem(res: Response, status: number, code: string)
   if (body.code !== code) throw new Error(`expected code ${code}, got ${body.code}: ${text}`);
   if (/\n\s+at /.test(text)) throw new Error(`problem leaks a stack trace: ${text}`);
   return body;
+}
+
+export const LOCAL_EMAIL: Record<Role, string> = {
+  admin: 'admin@command-center.local',
+  editor: 'editor@command-center.local',
+  viewer: 'viewer@command-center.local',
+};
+export const LOCAL_PASSWORD: Record<Role, string> = {
+  admin: 'admin-local-password',
+  editor: 'editor-local-password',
+  viewer: 'viewer-local-password',
+};
+
+/**
+ * A session token for a local user, minted directly: sign-in itself is tested on its own, and
+ * minting keeps the other tests clear of the sign-in rate limit.
+ */
+export async function sessionToken(role: Role, ttlSeconds = 3_600): Promise<string> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const db = createPostgres(loaded.config);
+  try {
+    const user = await findActiveUserByEmail(db, LOCAL_EMAIL[role]);
+    if (!user) throw new Error(`no local ${role}`);
+    return (await issueToken(user, 'session', ttlSeconds, loaded.config.SESSION_SECRET!)).token;
+  } finally {
+    await db.close();
+  }
+}
+
+export async function authHeaders(role: Role): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await sessionToken(role)}` };
 }

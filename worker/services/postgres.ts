@@ -32,6 +32,7 @@ function modeFor(config: Config): { mode: DependencyMode; provider: string } {
 export function createPostgres(config: Config): Postgres {
   const { mode, provider } = modeFor(config);
   let pool: Pool | undefined;
+  let closing = false;
 
   const getPool = (): Pool => {
     if (!config.DATABASE_URL) throw new ApiError('postgres_unavailable', 'DATABASE_URL is not configured.');
@@ -44,7 +45,11 @@ export function createPostgres(config: Config): Postgres {
     }
     pool = new Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000 });
     // An idle client's error must not become an unhandled rejection that takes down the isolate.
-    pool.on('error', (err: Error) => console.warn(JSON.stringify({ level: 'warn', msg: 'postgres pool error', error: describe(err) })));
+    pool.on('error', (err: Error) => {
+      // Sockets torn down with the request after end() report "connection lost": expected, not news.
+      if (closing) return;
+      console.warn(JSON.stringify({ level: 'warn', msg: 'postgres pool error', error: describe(err) }));
+    });
     return pool;
   };
 
@@ -93,6 +98,7 @@ export function createPostgres(config: Config): Postgres {
     },
     async close() {
       const p = pool;
+      closing = true;
       pool = undefined;
       await p?.end().catch(() => undefined);
     },

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDatabricksClient } from '../worker/databricks/client.ts';
+import { isDatabricksError } from '../worker/databricks/errors.ts';
+import { checkLakehouse } from '../worker/dictionary/live-check.ts';
+import { checkDictionary } from '../worker/dictionary/load.ts';
+import { formatProblem } from '../worker/dictionary/schema.ts';
+import type { Problem } from '../worker/dictionary/schema.ts';
+
+/**
+ * `npm run dictionary:validate [-- --dir <path>] [--live]`: structural checks of data-dictionary/*.csv,
+ * one line per problem, non-zero exit on any error. With --live it also reads the lakehouse through the
+ * production client (DATABRICKS_* from the environment, or a local stand-in started here when
+ * DATABRICKS_HOST is unset) and checks every table and column exists with its declared type.
+ */
+const DEFAULT_DIR = fileURLToPath(new URL('../data-dictionary/', import.meta.url));
+
+export interface ValidateOutput {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+async function readDictionaryFiles(dir: string) {
+  const read = (name: string) => readFile(path.join(dir, name), 'utf8');
+  const [tables, columns, joins, metrics] = await Promise.all(['tables.csv', 'columns.csv', 'joins.csv', 'metrics.csv'].map(read));
+  const guidelines = await read('ai_query_guidelines.md').catch(() => undefined);
+  return {
+    tables: tables ?? '',
+    columns: columns ?? '',
+    joins: joins ?? '',
+    metrics: metrics ?? '',
+    ...(guidelines !== undefined ? { guidelines } : {}),
+  };
+}
+
+function report(problems: Problem[], out: ValidateOutput): number {
+  for (const problem of problems) (problem.severity === 'error' ? out.error : out.log)(formatProblem(problem));
+  return problems.filter((problem) => problem.severity === 'error').length;
+}
+
+interface LiveTarget {
+  host: string;
+  token: string;
+  warehouseId: string;
+  close(): Promise<void>;
+}
+
+async function liveTarget(dir: string, env: NodeJS.ProcessEnv, out: ValidateOutput): Promise<LiveTarget> {
+  if (env.DATABRICKS_HOST) {
+    const missing = ['DATABRICKS_TOKEN', 'DATABRICKS_WAREHOUSE_ID'].filter((name) => !env[name]);
+    if (missing.length > 0) throw new Error(`--live with DATABRICKS_HOST also needs ${missing.join(' and ')}`);
+    return { host: env.DATABRICKS_HOST, token: env.DATABRICKS_TOKEN ?? '', warehouseId: env.DATABRICKS_WAREHOUSE_ID ?? '', close: async () => {} };
+  }
+  // Loaded only here: the stand-in pulls in DuckDB, which a real --live run never needs.
+  const { startDatabricksStandIn } = await import('../test/stack/databricks/server.ts');
+  const token = randomUUID();
+  const standIn = await startDatabricksStandIn({ token, dictionaryDir: dir });
+  out.log(`DATABRICKS_HOST is not set: checking the local stand-in at ${standIn.url}`);
+  return { host: standIn.url, token, warehouseId: standIn.warehouseId, close: () => standIn.close() };
+}
+
+/** Runs the validation and returns the exit code; printing goes through `out` so tests can capture it. */
+export async function runDictionaryValidate(argv: string[], env: NodeJS.ProcessEnv, out: ValidateOutput): Promise<number> {
+  let args: { dir?: string | undefined; live?: boolean | undefined; help?: boolean | undefined };
+  try {
+    ({ values: args } = parseArgs({
+      args: argv,
+      options: { dir: { type: 'string' }, live: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    out.error((error as Error).message);
+    return 2;
+  }
+  if (args.help) {
+    out.log('usage: dictionary-validate [--dir <data-dictionary folder>] [--live]');
+    return 0;
+  }
+  const dir = path.resolve(args.dir ?? DEFAULT_DIR);
+  let files: Awaited<ReturnType<typeof readDictionaryFiles>>;
+  try {
+    files = await readDictionaryFiles(dir);
+  } catch (error) {
+    out.error(`cannot read the data dictionary in ${dir}: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const { dictionary, problems } = checkDictionary(files);
+  let errors = report(problems, out);
+  if (!dictionary || errors > 0) {
+    out.error(`${dir}: ${errors} error${errors === 1 ? '' : 's'}${args.live ? '; the live check was skipped' : ''}`);
+    return 1;
+  }
+  out.log(`${dir}: ${dictionary.tables.length} tables, ${dictionary.columns.length} columns, ${dictionary.joins.length} joins, ${dictionary.metrics.length} metrics: structure ok`);
+  if (!args.live) return 0;
+
+  let target: LiveTarget;
+  try {
+    target = await liveTarget(dir, env, out);
+  } catch (error) {
+    out.error(`live check: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const client = createDatabricksClient({
+      host: target.host,
+      token: target.token,
+      warehouseId: target.warehouseId,
+      catalog: env.DATABRICKS_CATALOG || (dictionary.tableDefinitions[0]?.catalog ?? 'workspace'),
+      schema: env.DATABRICKS_SCHEMA || (dictionary.tableDefinitions[0]?.schema ?? 'default'),
+    });
+    const live = await checkLakehouse(dictionary, client, {
+      catalog: env.DATABRICKS_CATALOG || undefined,
+      schema: env.DATABRICKS_SCHEMA || undefined,
+    });
+    errors = report(live, out);
+    const warnings = live.length - errors;
+    out.log(`live check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    return errors > 0 ? 1 : 0;
+  } catch (error) {
+    // Client errors never carry the token; anything else is summarised to its message alone.
+    out.error(`live check failed: ${isDatabricksError(error) ? `${error.kind}: ${error.message}` : (error as Error).message}`);
+    return 1;
+  } finally {
+    await target.close();
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await runDictionaryValidate(process.argv.slice(2), process.env, {
+    log: (line) => console.log(line),
+    error: (line) => console.error(line),
+  });
+}

@@ -1,0 +1,151 @@
+import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../lib/errors.ts';
+import { accessEnabled, verifyAccessAssertion } from './access.ts';
+import { looksLikeApiToken } from './api-tokens.ts';
+import { ruleFor } from './policy.ts';
+import { isSessionRevoked } from './revocation.ts';
+import { roleAtLeast } from './roles.ts';
+import type { Identity } from './roles.ts';
+import { SESSION_COOKIE, issueToken, readToken } from './session.ts';
+import type { SessionClaims } from './session.ts';
+import { resolveApiToken, touchApiToken } from './token-store.ts';
+import { findActiveUserByEmail, findActiveUserById } from './users.ts';
+
+type Resolved = { identity: Identity; fromCookie: boolean; claims?: SessionClaims } | { identity: null; problem: string | null };
+
+const NONE: Resolved = { identity: null, problem: null };
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Finds the endpoint the request routed to, looks up its rule in ACCESS_RULES and enforces it:
+ * public routes pass (with the caller identified when possible), others need an identity with
+ * at least the rule's role. Unmatched requests fall through to the 404/405 handler.
+ */
+export const authorize = createMiddleware<AppEnv>(async (c, next) => {
+  const endpoint = matchedRoutes(c).find((r) => r.method !== 'ALL');
+  if (!endpoint) return next();
+  const rule = ruleFor(endpoint.method, endpoint.path);
+  if (rule === undefined) {
+    throw new ApiError('forbidden', `No access rule covers ${endpoint.method} ${endpoint.path}; it is closed to everyone.`);
+  }
+
+  if (rule === 'public') {
+    const resolved = await resolve(c, endpoint.path).catch(() => NONE);
+    c.set('identity', resolved.identity);
+    return next();
+  }
+
+  const resolved = await resolve(c, endpoint.path);
+  if (!resolved.identity) {
+    throw new ApiError('unauthenticated', resolved.problem ?? 'Sign in, or send an API token as Authorization: Bearer <token>.', {
+      headers: { 'www-authenticate': 'Bearer realm="command-center"' },
+    });
+  }
+  const identity = resolved.identity;
+  if (!roleAtLeast(identity.role, rule)) {
+    throw new ApiError('forbidden', `This needs the ${rule} role; you are signed in as ${identity.role}.`);
+  }
+  if (resolved.fromCookie && UNSAFE.has(c.req.method) && !sameOrigin(c)) {
+    throw new ApiError('forbidden', 'Cross-site request refused: the Origin does not match this site.');
+  }
+  c.set('identity', identity);
+  await next();
+  if (resolved.fromCookie && resolved.claims) await renewIfAging(c, resolved.claims);
+});
+
+/** Cookie-authenticated writes must come from this origin (or a configured CORS origin). */
+function sameOrigin(c: Context<AppEnv>): boolean {
+  const origin = c.req.header('origin');
+  if (!origin) return c.req.header('sec-fetch-site') !== 'cross-site';
+  if (origin === new URL(c.req.url).origin) return true;
+  return c.get('config').CORS_ORIGINS.includes(origin);
+}
+
+async function resolve(c: Context<AppEnv>, routePath: string): Promise<Resolved> {
+  const config = c.get('config');
+  const services = c.get('services');
+  const secret = config.SESSION_SECRET;
+
+  const authorization = c.req.header('authorization');
+  if (authorization !== undefined) {
+    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization);
+    if (!match) return { identity: null, problem: 'Authorization must be "Bearer <token>".' };
+    const credential = match[1]!;
+    if (looksLikeApiToken(credential)) {
+      const found = await resolveApiToken(services.postgres, credential);
+      if (!found) return { identity: null, problem: 'The API token is invalid, expired or revoked.' };
+      c.executionCtx.waitUntil(touchApiToken(services.postgres, found.tokenId).catch(() => undefined));
+      return { identity: { ...found.user, userId: found.user.id, via: 'api_token', credentialId: found.tokenId, expiresAt: found.expiresAt }, fromCookie: false };
+    }
+    if (!secret) return { identity: null, problem: 'Sessions are not configured on this server (SESSION_SECRET).' };
+    return fromSession(c, await readToken(credential, secret, 'session'), false);
+  }
+
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (cookie !== undefined && secret) {
+    return fromSession(c, await readToken(cookie, secret, 'session'), true);
+  }
+
+  const ticket = routePath === '/v1/dashboard/stream' ? c.req.query('ticket') : undefined;
+  if (ticket !== undefined && secret) {
+    const claims = await readToken(ticket, secret, 'stream');
+    if (!claims) return { identity: null, problem: 'The stream ticket is invalid or expired.' };
+    return userFromClaims(c, claims, 'stream_ticket', false);
+  }
+
+  const assertion = c.req.header('cf-access-jwt-assertion');
+  if (assertion !== undefined && accessEnabled(config)) {
+    const verified = await verifyAccessAssertion(config, assertion);
+    if (!verified) return { identity: null, problem: 'The Cloudflare Access assertion is invalid.' };
+    const user = await findActiveUserByEmail(services.postgres, verified.email);
+    if (!user) return { identity: null, problem: 'No Command Center user exists for this Access identity.' };
+    return {
+      identity: { userId: user.id, email: user.email, name: user.name, role: user.role, via: 'access', credentialId: 'access', expiresAt: null },
+      fromCookie: false,
+    };
+  }
+  return NONE;
+}
+
+async function fromSession(c: Context<AppEnv>, claims: SessionClaims | null, fromCookie: boolean): Promise<Resolved> {
+  if (!claims) return { identity: null, problem: 'The session is invalid or expired; sign in again.' };
+  if (await isSessionRevoked(c.get('services').redis, claims.jti)) {
+    return { identity: null, problem: 'The session was signed out; sign in again.' };
+  }
+  return userFromClaims(c, claims, 'session', fromCookie);
+}
+
+/** Role and status come from the database, not the token, so a demotion takes effect at once. */
+async function userFromClaims(c: Context<AppEnv>, claims: SessionClaims, via: Identity['via'], fromCookie: boolean): Promise<Resolved> {
+  const user = await findActiveUserById(c.get('services').postgres, claims.sub);
+  if (!user) return { identity: null, problem: 'The account behind this session no longer exists or is disabled.' };
+  return {
+    identity: { userId: user.id, email: user.email, name: user.name, role: user.role, via, credentialId: claims.jti, expiresAt: claims.exp },
+    fromCookie,
+    claims,
+  };
+}
+
+export function sessionCookieOptions(maxAge: number) {
+  return { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', maxAge } as const;
+}
+
+/** Sliding sessions: past half its life, a browser session is reissued with a fresh expiry. */
+async function renewIfAging(c: Context<AppEnv>, claims: SessionClaims): Promise<void> {
+  const config = c.get('config');
+  const identity = c.get('identity');
+  if (!config.SESSION_SECRET || !identity) return;
+  const left = claims.exp - Math.floor(Date.now() / 1000);
+  if (left > config.SESSION_TTL_SECONDS / 2) return;
+  const { token } = await issueToken(
+    { id: identity.userId, email: identity.email, name: identity.name, role: identity.role },
+    'session',
+    config.SESSION_TTL_SECONDS,
+    config.SESSION_SECRET,
+  );
+  setCookie(c, SESSION_COOKIE, token, sessionCookieOptions(config.SESSION_TTL_SECONDS));
+}

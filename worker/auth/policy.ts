@@ -1,0 +1,32 @@
+import type { Role } from './roles.ts';
+
+export type AccessRule = 'public' | Role;
+
+/**
+ * Which role each route needs: the one place that says so. Keys are `METHOD /path` as the
+ * route is registered. A route missing here is denied to everyone (and fails the route × role
+ * test), so a new route cannot ship open by accident.
+ */
+export const ACCESS_RULES: Record<string, AccessRule> = {
+  'GET /health': 'public',
+  'GET /livez': 'public',
+  'GET /readyz': 'public',
+  'GET /openapi.json': 'public',
+  'GET /docs': 'public',
+
+  'POST /v1/auth/sign-in': 'public',
+  'POST /v1/auth/sign-out': 'public',
+  'GET /v1/auth/me': 'viewer',
+  'GET /v1/auth/tokens': 'admin',
+  'POST /v1/auth/tokens': 'admin',
+  'DELETE /v1/auth/tokens/:id': 'admin',
+
+  'GET /v1/metrics': 'viewer',
+
+  'GET /v1/dashboard/stream': 'viewer',
+  'POST /v1/dashboard/stream/ticket': 'viewer',
+};
+
+export function ruleFor(method: string, path: string): AccessRule | undefined {
+  return ACCESS_RULES[`${method} ${path}`];
+}
