@@ -9,4 +9,14 @@ export default defineConfig({
   adapter: cloudflare({ configPath: '../wrangler.toml', prerenderEnvironment: 'node', imageService: 'passthrough' }),
   integrations: [preact()],
   devToolbar: { enabled: false },
+  // Pages carry a CSP <meta> with hashes of exactly the scripts and styles Astro emits; the
+  // worker adds frame-ancestors and the other header-only directives.
+  security: {
+    checkOrigin: true,
+    csp: {
+      directives: ["default-src 'self'", "img-src 'self' data:", "connect-src 'self'"],
+    },
+  },
+  build: { inlineStylesheets: 'never' },
+  markdown: { syntaxHighlight: false },
 });

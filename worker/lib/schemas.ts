@@ -14,8 +14,8 @@ export const ProblemSchema = z
   .openapi('Problem');
 
 /** The problem+json responses a route can give, for its OpenAPI declaration. */
-export function problems(...statuses: number[]) {
-  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+export function problems<S extends number>(...statuses: S[]) {
+  const out = {} as Record<S, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }>;
   for (const status of statuses) {
     out[status] = {
       description: 'Problem details (RFC 9457)',
