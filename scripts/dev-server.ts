@@ -3,8 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack } from '../test/stack/index.ts';
-import type { Stack, StackOptions } from '../test/stack/index.ts';
+import type { StackOptions } from '../test/stack/index.ts';
+import { startStackProcess } from '../test/stack/process.ts';
+import type { StackProcess } from '../test/stack/process.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -12,7 +13,7 @@ const BUILT_CONFIG_DIR = path.join(ROOT, 'site', 'dist', 'server');
 
 export interface DevServer {
   url: string;
-  stack: Stack;
+  stack: StackProcess;
   close(): Promise<void>;
 }
 
@@ -62,10 +63,12 @@ function devVars(vars: Record<string, string>): string {
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const log = options.log ?? (() => undefined);
-  const stackPromise = startStack({ purpose: options.purpose, log });
+  // The stack runs as its own process, so stand-ins never share an event loop with load
+  // generators or test runners, and stay up while the worker reloads.
+  const stackPromise = startStackProcess(options.purpose, { log });
   const build = runToEnd('astro', ['build', '--root', 'site'], { quiet: true }).then(() => log('site       built into the worker'));
   const [stack] = await Promise.all([stackPromise, build]).catch(async (err) => {
-    await stackPromise.then((s) => s.close()).catch(() => undefined);
+    await stackPromise.then((s) => s.stop()).catch(() => undefined);
     throw err;
   });
   await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), devVars({ ...stack.vars, ...options.vars }));
@@ -103,7 +106,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         });
       });
     }
-    await stack.close();
+    await stack.stop();
   };
   try {
     await waitForHttp(`${url}/readyz`, 60_000, wrangler);

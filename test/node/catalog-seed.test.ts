@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { Client } from '@neondatabase/serverless';
 import { parse } from 'csv-parse/sync';
-import { PGlite } from '@electric-sql/pglite';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../worker/db/migrate.ts';
 import { readMigrations } from '../../scripts/migrations.ts';
+import { startLocalPostgres } from '../stack/postgres/index.ts';
+import type { LocalPostgres } from '../stack/postgres/index.ts';
 
 interface DictionaryMetric {
   metric_name: string;
@@ -16,23 +18,25 @@ interface DictionaryMetric {
 const dictionary = async () =>
   parse(await readFile(new URL('../../data-dictionary/metrics.csv', import.meta.url)), { columns: true }) as DictionaryMetric[];
 
-/** PGlite runs multi-statement files through exec and parameterised ones through query. */
-const runnerClient = (db: PGlite) => ({
-  query: async (text: string, params?: unknown[]) =>
-    params ? db.query<Record<string, unknown>>(text, params) : ((await db.exec(text)).at(-1) ?? { rows: [] }),
+let pg: LocalPostgres;
+let client: Client;
+
+// The same runner and driver the app uses, against a database of this test's own.
+beforeAll(async () => {
+  pg = await startLocalPostgres({ database: 'command_center_migrations', reset: true });
+  client = new Client({ connectionString: pg.databaseUrl });
+  await client.connect();
+  await migrate(client, await readMigrations());
 });
 
-/** Applies migrations/ to an in-memory PGlite through the same runner the app uses. */
-async function migratedDb() {
-  const db = new PGlite();
-  await migrate(runnerClient(db), await readMigrations());
-  return db;
-}
+afterAll(async () => {
+  await client?.end();
+  await pg?.close();
+});
 
-describe('catalog seed', () => {
-  it('matches the data dictionary: same metrics, lineage and lakehouse queries', async () => {
-    const db = await migratedDb();
-    const { rows } = await db.query<{ name: string; lineage: { tables: string[]; columns: string[] }; queries: { databricks?: string } }>(
+describe('migrations and the catalog seed', () => {
+  it('seed the catalog to match the data dictionary: same metrics, lineage and lakehouse queries', async () => {
+    const { rows } = await client.query<{ name: string; lineage: { tables: string[]; columns: string[] }; queries: { databricks?: string } }>(
       'SELECT name, lineage, queries FROM metrics ORDER BY name',
     );
     const dict = (await dictionary()).sort((a, b) => a.metric_name.localeCompare(b.metric_name));
@@ -44,23 +48,41 @@ describe('catalog seed', () => {
       expect(row.lineage.columns).toEqual(d.columns.split('|').filter(Boolean));
       expect(row.queries.databricks ?? '').toBe(d.databricks_sql);
     }
-    const { rows: versions } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_versions');
+    const { rows: versions } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_versions');
     expect(versions[0]?.n).toBe(13);
-    await db.close();
   });
 
-  it('is re-runnable: a second run applies nothing and an edited migration is refused', async () => {
-    const db = await migratedDb();
-    const client = runnerClient(db);
+  it('seed operational data deterministically', async () => {
+    const counts = async () =>
+      (
+        await client.query<{ claims: number; sessions: number; digest: string }>(
+          `SELECT (SELECT count(*)::int FROM claims) AS claims, (SELECT count(*)::int FROM issue_sessions) AS sessions,
+                  (SELECT md5(string_agg(claim_id || product || status || claim_cost, ',' ORDER BY claim_id)) FROM claims) AS digest`,
+        )
+      ).rows[0]!;
+    const first = await counts();
+    expect(first.claims).toBe(2500);
+    expect(first.sessions).toBe(8000);
+    await client.query("SELECT seed_demo_data(now() + interval '1 hour')");
+    expect((await counts()).digest).toBe(first.digest);
+  });
+
+  it('are re-runnable: a second run applies nothing and an edited migration is refused', async () => {
     const migrations = await readMigrations();
-    const again = await migrate(client, migrations);
-    expect(again.applied).toEqual([]);
+    expect((await migrate(client, migrations)).applied).toEqual([]);
     const edited = migrations.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
     await expect(migrate(client, edited)).rejects.toThrow(/changed after it was applied/);
-    await db.close();
   });
 
-  it('routes every catalog metric', async () => {
+  it('roll back a failing migration completely', async () => {
+    const migrations = await readMigrations();
+    const broken = [...migrations, { version: '9999', name: 'broken', sql: 'CREATE TABLE half_done (a int); SELECT * FROM no_such_table;' }];
+    await expect(migrate(client, broken)).rejects.toThrow(/9999_broken failed and was rolled back/);
+    const { rows } = await client.query("SELECT to_regclass('half_done') AS t, (SELECT count(*)::int FROM schema_migrations WHERE version = '9999') AS n");
+    expect(rows[0]).toEqual({ t: null, n: 0 });
+  });
+
+  it('route every catalog metric', async () => {
     const routing = parseYaml(await readFile(new URL('../../config/metric_routing.yaml', import.meta.url), 'utf8')) as {
       metrics: Record<string, { source: string }>;
     };

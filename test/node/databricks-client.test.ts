@@ -97,7 +97,8 @@ afterEach(() => {
 
 describe('results', () => {
   it('returns an inline result with converted values when the statement finishes within the wait', async () => {
-    const result = await client().execute('SELECT 1 AS one, 2.5D AS half, true AS yes, CAST(NULL AS STRING) AS nothing', {}, { timeoutMs: 10_000 });
+    // 10.5 s leaves 9.5 s after the submit margin: wait_timeout 9s however long the test setup took.
+    const result = await client().execute('SELECT 1 AS one, 2.5D AS half, true AS yes, CAST(NULL AS STRING) AS nothing', {}, { timeoutMs: 10_500 });
     expect(result.rows).toEqual([{ one: 1, half: 2.5, yes: true, nothing: null }]);
     expect(result.columns.map((c) => [c.name, c.typeName])).toEqual([
       ['one', 'INT'],

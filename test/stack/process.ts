@@ -14,14 +14,21 @@ export interface StackProcess {
  * Starts the stack in a child Node 22 process. Test runners load modules with their own
  * resolution rules (browser builds, stubs); a separate process keeps the stand-ins on plain Node.
  */
-export function startStackProcess(purpose: StackOptions['purpose'], timeoutMs = 90_000): Promise<StackProcess> {
+export function startStackProcess(
+  purpose: StackOptions['purpose'],
+  options: { timeoutMs?: number; log?: (line: string) => void } = {},
+): Promise<StackProcess> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
   const node = path.join(ROOT, 'node_modules', '.bin', 'node');
   const child = spawn(node, [path.join(ROOT, 'test', 'stack', 'serve.ts'), purpose], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+    if (options.log) for (const line of d.toString().split('\n')) if (line.trim()) options.log(line.replace(/^\[stack\] /, ''));
+  });
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
