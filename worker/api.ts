@@ -12,7 +12,11 @@ import { tokenRoutes } from './routes/auth-tokens.ts';
 import { dashboardStreamRoutes } from './routes/dashboard-stream.ts';
 import { registerDocs } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
-import { metricsListRoutes } from './routes/metrics-list.ts';
+import { BUNDLED_ROUTING_YAML } from './config/bundled.ts';
+import { databricksHealthRoutes } from './routes/databricks-health.ts';
+import { metricRoutes } from './routes/metrics.ts';
+import { widgetDataRoutes } from './routes/widget-data.ts';
+import { widgetRoutes } from './routes/widgets.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
 export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
@@ -21,10 +25,20 @@ export function isApiPath(pathname: string): boolean {
   return API_PREFIXES.some((p) => (p.endsWith('/') ? pathname.startsWith(p) || pathname === p.slice(0, -1) : pathname === p));
 }
 
+export interface ApiOptions {
+  /** The routing file's text; the bundled config/metric_routing.yaml unless a test swaps it. */
+  routingText?: string;
+}
+
 /** Builds the API. Route modules are chained so the site's client can infer every contract. */
-export function createApi() {
+export function createApi(options: ApiOptions = {}) {
+  const routingText = options.routingText ?? BUNDLED_ROUTING_YAML;
   const app = newApp();
   app.use('*', requestIds);
+  app.use('*', async (c, next) => {
+    c.set('routingText', routingText);
+    await next();
+  });
   app.use('*', apiSecurityHeaders);
   app.use('*', init);
   app.use(
@@ -46,7 +60,10 @@ export function createApi() {
     .route('/', signOutRoutes)
     .route('/', meRoutes)
     .route('/', tokenRoutes)
-    .route('/', metricsListRoutes)
+    .route('/', metricRoutes)
+    .route('/', widgetRoutes)
+    .route('/', widgetDataRoutes)
+    .route('/', databricksHealthRoutes)
     .route('/', dashboardStreamRoutes);
 
   registerDocs(app);

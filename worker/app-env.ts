@@ -11,5 +11,7 @@ export interface AppEnv {
     services: Services;
     /** Set by the authorize middleware; null on public routes without a caller. */
     identity: Identity | null;
+    /** config/metric_routing.yaml as this app instance was built with it. */
+    routingText: string;
   };
 }

@@ -11,3 +11,9 @@ declare namespace Cloudflare {
   }
 }
 interface Env extends Cloudflare.Env {}
+
+// Vite (the Astro build and the workers tests) inlines `?raw` imports as strings.
+declare module '*?raw' {
+  const text: string;
+  export default text;
+}

@@ -23,7 +23,7 @@ let client: Client;
 
 // The same runner and driver the app uses, against a database of this test's own.
 beforeAll(async () => {
-  pg = await startLocalPostgres({ database: 'command_center_migrations', reset: true });
+  pg = await startLocalPostgres({ database: `command_center_migrations_${process.pid}`, reset: true });
   client = new Client({ connectionString: pg.databaseUrl });
   await client.connect();
   await migrate(client, await readMigrations());

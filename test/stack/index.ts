@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { migrateDatabase } from '../../scripts/migrations.ts';
 import { startAccessStandIn } from './access.ts';
 import { startBedrockStandIn } from './bedrock/server.ts';
+import { startStackControl } from './control.ts';
 import { startDatabricksStandIn } from './databricks/server.ts';
 import { startLocalPostgres } from './postgres/index.ts';
 import type { LocalPostgres } from './postgres/index.ts';
@@ -28,7 +29,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Database name and Redis index per purpose, so test runs never touch what a dev server holds. */
+/**
+ * Database name and Redis index per purpose, so test runs never touch what a dev server holds.
+ * Test databases also carry the stack's pid: two runs at once each get their own.
+ */
 const DATABASE = {
   dev: 'command_center',
   test: 'command_center_test',
@@ -62,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // event loop busy, and a probe starved of it would wrongly conclude nothing is there.
     const [postgres, upstash] = await Promise.all([
       startLocalPostgres({
-        database: DATABASE[options.purpose],
+        database: test ? `${DATABASE[options.purpose]}_${process.pid}` : DATABASE[options.purpose],
         reset: test,
         embedded: process.env.LOCAL_POSTGRES === 'pglite',
         pgliteDir: !test && process.env.PGLITE_DIR ? process.env.PGLITE_DIR : undefined,
@@ -97,6 +101,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Access stays off unless a test turns it on; its stand-in only has to be reachable.
     const access = test ? await startAccessStandIn() : null;
     if (access) started.push(access);
+    const control = test ? await startStackControl({ postgres, upstash, databricks, bedrock }) : null;
+    if (control) started.push(control);
     log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : 'offline builder (no AWS credentials)'}`);
 
     const vars: Record<string, string> = {
@@ -123,6 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           }
         : { BUILDER_MODE: 'offline' }),
       ...(access ? { STACK_ACCESS_URL: access.url } : {}),
+      ...(control ? { STACK_CONTROL_URL: control.url, STACK_CONTROL_TOKEN: control.token } : {}),
     };
 
     return {

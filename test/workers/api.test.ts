@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authHeaders, call, expectProblem } from './helpers.ts';
 import { HealthSchema } from '../../worker/routes/health.ts';
-import { ListMetricsResponseSchema } from '../../worker/routes/metrics-list.ts';
+import { ListMetricsResponseSchema } from '../../worker/routes/metrics.ts';
 import { getApi } from '../../worker/api.ts';
 
 describe('health and readiness', () => {

@@ -65,3 +65,19 @@ export async function sessionToken(role: Role, ttlSeconds = 3_600): Promise<stri
 export async function authHeaders(role: Role): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await sessionToken(role)}` };
 }
+
+/** Drives the stack's fault controls (stop/start the lakehouse, faults, Redis pause, Bedrock script). */
+export async function control(path: string, body?: unknown): Promise<void> {
+  const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status !== 204) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
+}
+
+export async function json<T>(res: Response, status = 200): Promise<T> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}

@@ -22,6 +22,22 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'DELETE /v1/auth/tokens/:id': 'admin',
 
   'GET /v1/metrics': 'viewer',
+  'GET /v1/metrics/:name': 'viewer',
+  'GET /v1/metrics/:name/history': 'viewer',
+  'POST /v1/metrics': 'admin',
+  'PATCH /v1/metrics/:name': 'admin',
+  'DELETE /v1/metrics/:name': 'admin',
+  'GET /v1/metrics/:name/compare': 'admin',
+
+  'GET /v1/widgets': 'viewer',
+  'GET /v1/widgets/:id': 'viewer',
+  'POST /v1/widgets': 'editor',
+  'PATCH /v1/widgets/:id': 'editor',
+  'DELETE /v1/widgets/:id': 'editor',
+  'POST /v1/widgets/:id/data': 'viewer',
+  'POST /v1/widgets/:id/records': 'viewer',
+
+  'GET /v1/databricks/health': 'viewer',
 
   'GET /v1/dashboard/stream': 'viewer',
   'POST /v1/dashboard/stream/ticket': 'viewer',

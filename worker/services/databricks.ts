@@ -1,3 +1,5 @@
+import { createDatabricksClient } from '../databricks/client.ts';
+import type { DatabricksClient } from '../databricks/client.ts';
 import type { Config } from '../env.ts';
 import { disabled, probe } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
@@ -5,7 +7,8 @@ import type { DependencyMode, DependencyProbe } from './mode.ts';
 export interface DatabricksService {
   readonly mode: DependencyMode;
   readonly provider: string;
-  readonly configured: boolean;
+  /** The Statement Execution API client, or null when Databricks is not configured. */
+  readonly client: DatabricksClient | null;
   health(timeoutMs: number): Promise<DependencyProbe>;
 }
 
@@ -21,31 +24,25 @@ function modeFor(config: Config): { mode: DependencyMode; provider: string } {
 
 export function createDatabricks(config: Config): DatabricksService {
   const { mode, provider } = modeFor(config);
-  const configured = mode !== 'disabled';
+  const client =
+    mode === 'disabled'
+      ? null
+      : createDatabricksClient({
+          host: config.DATABRICKS_HOST!,
+          token: config.DATABRICKS_TOKEN!,
+          warehouseId: config.DATABRICKS_WAREHOUSE_ID!,
+          catalog: config.DATABRICKS_CATALOG,
+          schema: config.DATABRICKS_SCHEMA,
+        });
   return {
     mode,
     provider,
-    configured,
+    client,
     async health(timeoutMs) {
-      if (!configured) {
-        return disabled(provider, 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
-      }
+      if (!client) return disabled(provider, 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
       return probe(mode, provider, timeoutMs, async () => {
         // A trivial statement proves reachability, auth and the warehouse without scanning data.
-        const res = await fetch(new URL('/api/2.0/sql/statements', config.DATABRICKS_HOST), {
-          method: 'POST',
-          headers: { authorization: `Bearer ${config.DATABRICKS_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            statement: 'SELECT 1 AS ok',
-            warehouse_id: config.DATABRICKS_WAREHOUSE_ID,
-            wait_timeout: '5s',
-            on_wait_timeout: 'CANCEL',
-          }),
-        });
-        if (!res.ok) throw new Error(`statement API answered HTTP ${res.status}`);
-        const body = (await res.json()) as { status?: { state?: string } };
-        const state = body.status?.state;
-        if (state !== 'SUCCEEDED') throw new Error(`statement state ${state ?? 'unknown'}`);
+        await client.execute('SELECT 1 AS ok', {}, { timeoutMs });
         return `warehouse ${config.DATABRICKS_WAREHOUSE_ID}`;
       });
     },

@@ -9,8 +9,10 @@ export interface Postgres {
   readonly provider: string;
   /** Runs one parameterised statement; failures become postgres_unavailable. */
   query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Like query, with each column's type oid (to turn numeric text into numbers). */
+  queryWithFields(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[]; fields: Array<{ name: string; dataTypeID: number }> }>;
   /** Runs fn inside one transaction on one connection. */
-  transaction<T>(fn: (tx: Pick<Postgres, 'query'>) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Pick<Postgres, 'query' | 'queryWithFields'>) => Promise<T>): Promise<T>;
   health(timeoutMs: number): Promise<DependencyProbe>;
   /** Ends the request's pool; the init middleware hands this to waitUntil. */
   close(): Promise<void>;
@@ -53,23 +55,26 @@ export function createPostgres(config: Config): Postgres {
     return pool;
   };
 
-  const run = async <T extends Record<string, unknown>>(
+  const runFull = async (
     runner: { query: Pool['query'] },
     text: string,
     params?: unknown[],
-  ): Promise<T[]> => {
+  ): Promise<{ rows: Record<string, unknown>[]; fields: Array<{ name: string; dataTypeID: number }> }> => {
     try {
       const result = await withTimeout(runner.query(text, params as unknown[]), QUERY_TIMEOUT_MS, 'Postgres');
-      return result.rows as T[];
+      return { rows: result.rows as Record<string, unknown>[], fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) };
     } catch (err) {
       throw toApiError(err);
     }
   };
+  const run = async <T extends Record<string, unknown>>(runner: { query: Pool['query'] }, text: string, params?: unknown[]): Promise<T[]> =>
+    (await runFull(runner, text, params)).rows as T[];
 
   return {
     mode,
     provider,
     query: (text, params) => run(getPool(), text, params),
+    queryWithFields: (text, params) => runFull(getPool(), text, params),
     async transaction(fn) {
       let client;
       try {
@@ -79,7 +84,10 @@ export function createPostgres(config: Config): Postgres {
       }
       try {
         await client.query('BEGIN');
-        const value = await fn({ query: (text, params) => run(client, text, params) });
+        const value = await fn({
+          query: (text, params) => run(client, text, params),
+          queryWithFields: (text, params) => runFull(client, text, params),
+        });
         await client.query('COMMIT');
         return value;
       } catch (err) {

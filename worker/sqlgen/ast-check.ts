@@ -39,7 +39,6 @@ interface Context {
   readonly policy: SafetyPolicy;
   readonly tables: Set<string>;
   readonly cteNames: Set<string>;
-  depth: number;
 }
 
 /** Carries a rejection out of the recursive walk. */
@@ -94,46 +93,54 @@ function columnName(node: Node): string | null {
   return null;
 }
 
+/** Node types whose fields are all primitive: a literal's value, never an expression. */
+const LITERAL_TYPES = new Set([
+  'number', 'bigint', 'bool', 'boolean', 'null', 'star', 'param', 'origin', 'default', 'string', 'single_quote_string',
+  'double_quote_string', 'backticks_quote_string', 'natural_string', 'hex_string', 'full_hex_string', 'bit_string',
+]);
+
 /** Any value inside a clause: finds subqueries and function calls at any depth. */
-function walk(value: unknown, scope: Scope | null, ctx: Context): void {
+function walk(value: unknown, scope: Scope | null, ctx: Context, depth: number): void {
   if (value === null || typeof value !== 'object') return;
-  if (++ctx.depth > MAX_DEPTH) reject('unparseable', 'statement nested too deeply');
-  try {
-    if (Array.isArray(value)) {
-      for (const v of value) walk(v, scope, ctx);
+  if (depth > MAX_DEPTH) reject('unparseable', 'statement nested too deeply');
+  if (Array.isArray(value)) {
+    for (const v of value) walk(v, scope, ctx, depth + 1);
+    return;
+  }
+  const node = value as Node;
+  switch (node.type) {
+    case 'select':
+      walkQuery(node, scope, ctx, depth + 1);
+      return;
+    case 'function':
+    case 'aggr_func':
+    case 'window_func':
+      checkFunction(node);
+      break;
+    case 'column_ref': {
+      const name = columnName(node);
+      if (node.table == null && name !== null && NILADIC_FORBIDDEN.has(name.toLowerCase())) {
+        reject('forbidden_function', `${name} is not allowed: it reveals the identity the query runs as`, name);
+      }
+      // Names only, unless the parser hung expressions on it.
+      if (node.options != null) walk(node.options, scope, ctx, depth + 1);
       return;
     }
-    const node = value as Node;
-    switch (node.type) {
-      case 'select':
-        walkQuery(node, scope, ctx);
-        return;
-      case 'function':
-      case 'aggr_func':
-      case 'window_func':
-        checkFunction(node);
-        break;
-      case 'column_ref': {
-        const name = columnName(node);
-        if (node.table == null && name !== null && NILADIC_FORBIDDEN.has(name.toLowerCase())) {
-          reject('forbidden_function', `${name} is not allowed: it reveals the identity the query runs as`, name);
-        }
-        break;
-      }
-      case 'var':
-        reject('forbidden_construct', 'session variables are not allowed');
+    case 'var':
+      reject('forbidden_construct', 'session variables are not allowed');
+  }
+  // Literals are the bulk of an AST and hold nothing to check.
+  if (typeof node.type === 'string' && LITERAL_TYPES.has(node.type)) return;
+  for (const key in node) {
+    const child = node[key];
+    if (child !== null && typeof child === 'object' && key !== 'loc' && key !== 'tableList' && key !== 'columnList') {
+      walk(child, scope, ctx, depth + 1);
     }
-    for (const key in node) {
-      if (key === 'loc' || key === 'tableList' || key === 'columnList') continue;
-      walk(node[key], scope, ctx);
-    }
-  } finally {
-    ctx.depth--;
   }
 }
 
 /** `WITH a AS (...), b AS (...)`: each body sees the names before it (and itself when RECURSIVE). */
-function walkWith(list: unknown, scope: Scope | null, ctx: Context): Scope | null {
+function walkWith(list: unknown, scope: Scope | null, ctx: Context, depth: number): Scope | null {
   if (!Array.isArray(list) || list.length === 0) return scope;
   const names = new Set<string>();
   const local: Scope = { names, parent: scope };
@@ -143,44 +150,51 @@ function walkWith(list: unknown, scope: Scope | null, ctx: Context): Scope | nul
     }
     const name = cte.name.value.toLowerCase();
     if (cte.recursive === true) names.add(name);
-    walk(cte.stmt.ast ?? cte.stmt, local, ctx);
+    walk(cte.stmt.ast ?? cte.stmt, local, ctx, depth + 1);
     names.add(name);
     ctx.cteNames.add(name);
   }
   return local;
 }
 
-/** A SELECT with its set-operation chain (`_next`); a leading WITH scopes over the whole chain. */
-function walkQuery(head: Node, scope: Scope | null, ctx: Context): void {
-  const shared = walkWith(head.with, scope, ctx);
+/**
+ * A SELECT with its set-operation chain (`_next`). A leading WITH scopes over the whole chain —
+ * unless the first branch is parenthesised (`(WITH c AS ... SELECT ...) UNION ALL SELECT ... FROM c`),
+ * where Databricks keeps the CTE inside the parentheses; the parser puts it on the head either way.
+ */
+function walkQuery(head: Node, scope: Scope | null, ctx: Context, depth: number): void {
+  const headScope = walkWith(head.with, scope, ctx, depth);
+  const chainScope = head.parentheses_symbol === true || head._parentheses === true ? scope : headScope;
   for (let q: Node | null = head; q; q = isNode(q._next) ? q._next : null) {
     if (q.type !== 'select') reject('not_select', `only SELECT is allowed, found ${String(q.type)}`, String(q.type));
-    const s = q === head ? shared : walkWith(q.with, shared, ctx);
+    const s = q === head ? headScope : walkWith(q.with, chainScope, ctx, depth);
     if (isNode(q.into) && q.into.position != null) reject('not_select', 'SELECT ... INTO writes data and is not allowed', 'INTO');
-    walkFrom(q.from, s, ctx);
+    walkFrom(q.from, s, ctx, depth);
     for (const key in q) {
       if (key === 'with' || key === 'from' || key === '_next' || key === 'into' || key === 'loc') continue;
-      walk(q[key], s, ctx);
+      walk(q[key], s, ctx, depth + 1);
     }
   }
 }
 
 const FROM_ITEM_CONSUMED = new Set(['db', 'schema', 'catalog', 'table', 'expr', 'as', 'surround', 'loc', 'prefix', 'join', 'using', 'type']);
 
-function walkFrom(from: unknown, scope: Scope | null, ctx: Context): void {
+function walkFrom(from: unknown, scope: Scope | null, ctx: Context, depth: number): void {
+  if (depth > MAX_DEPTH) reject('unparseable', 'statement nested too deeply');
   if (from == null) return;
   const items = Array.isArray(from) ? from : [from];
   for (const item of items) {
     if (!isNode(item)) reject('unparseable', 'a FROM item could not be read');
     if (item.type === 'dual') continue;
     const expr = item.expr;
-    if (typeof item.table === 'string' && expr == null) {
+    if (typeof item.table === 'string') {
+      if (expr != null) reject('forbidden_construct', 'unsupported FROM item (a table with an expression)', item.table);
       tableReference(item, scope, ctx);
     } else if (isNode(expr)) {
-      if (isNode(expr.ast)) walk(expr.ast, scope, ctx);
-      else if (expr.type === 'select') walkQuery(expr, scope, ctx);
-      else if (expr.type === 'tables') walkFrom(expr.expr, scope, ctx);
-      else if (expr.type === 'values') walk(expr, scope, ctx);
+      if (isNode(expr.ast)) walk(expr.ast, scope, ctx, depth + 1);
+      else if (expr.type === 'select') walkQuery(expr, scope, ctx, depth + 1);
+      else if (expr.type === 'tables') walkFrom(expr.expr, scope, ctx, depth + 1);
+      else if (expr.type === 'values') walk(expr, scope, ctx, depth + 1);
       else if (expr.type === 'function') {
         checkFunction(expr);
         const fn = functionName(expr)?.name ?? 'function';
@@ -192,12 +206,16 @@ function walkFrom(from: unknown, scope: Scope | null, ctx: Context): void {
       reject('forbidden_construct', 'unsupported FROM item');
     }
     // Join conditions, PIVOT/UNPIVOT and anything else hung on the item can hold subqueries.
-    for (const key in item) if (!FROM_ITEM_CONSUMED.has(key)) walk(item[key], scope, ctx);
+    for (const key in item) if (!FROM_ITEM_CONSUMED.has(key)) walk(item[key], scope, ctx, depth + 1);
   }
 }
 
 function tableReference(item: Node, scope: Scope | null, ctx: Context): void {
   const table = item.table as string;
+  // The parser accepts quoted strings as names; Databricks reads them as string literals.
+  if (isNode(item.surround) && Object.values(item.surround).some((q) => q === "'" || q === '"')) {
+    reject('unparseable', `a string literal is not a table name: '${table}'`, table);
+  }
   const db = str(item.db);
   const schema = str(item.schema);
   // Three parts come back as { db: catalog, catalog, schema }; two as { db: schema }.
@@ -215,11 +233,11 @@ function tableReference(item: Node, scope: Scope | null, ctx: Context): void {
 
 /** Checks a parsed statement (the AST of exactly one statement). */
 export function inspectAst(ast: unknown, policy: SafetyPolicy): AstResult {
-  const ctx: Context = { policy, tables: new Set(), cteNames: new Set(), depth: 0 };
+  const ctx: Context = { policy, tables: new Set(), cteNames: new Set() };
   try {
     if (!isNode(ast)) reject('unparseable', 'the statement could not be read');
     if (ast.type !== 'select') reject('not_select', `only SELECT is allowed, found ${String(ast.type)}`, String(ast.type).toUpperCase());
-    walkQuery(ast, null, ctx);
+    walkQuery(ast, null, ctx, 0);
     return { ok: true, tables: ctx.tables, cteNames: ctx.cteNames };
   } catch (e) {
     if (e instanceof Rejected) return { ok: false, rejection: e.rejection };

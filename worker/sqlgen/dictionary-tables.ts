@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { readCsvTable } from '../dictionary/csv.ts';
 import { policyFromTables } from './allowlist.ts';
 import type { PolicyOptions, SafetyPolicy } from './allowlist.ts';
 
@@ -14,7 +14,9 @@ export interface DictionaryTables {
  * spans several is an error rather than a silently narrowed allowlist.
  */
 export function dictionaryTables(csvText: string): DictionaryTables {
-  const rows = parse(csvText, { columns: true, skip_empty_lines: true, trim: true }) as Array<Record<string, string | undefined>>;
+  const { table: csv, problems } = readCsvTable(csvText);
+  if (problems.length > 0) throw new Error(`tables.csv: ${problems.map((p) => p.message).join('; ')}`);
+  const rows = csv.rows.map((r) => r.record as Record<string, string | undefined>);
   const locations = new Set<string>();
   const tables: string[] = [];
   for (const [i, row] of rows.entries()) {

@@ -61,6 +61,12 @@ function isPlainContent(s: string): boolean {
 const describeChar = (c: number) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 
 export function lex(sql: string): LexResult {
+  // Spark substitutes `${var}`, `${env:VAR}` and `${system:prop}` in the raw text before parsing,
+  // inside string literals too, which would read configuration and environment values.
+  const substitution = sql.indexOf('${');
+  if (substitution >= 0) {
+    return { ok: false, code: 'forbidden_construct', detail: 'variable substitution (${...}) is not allowed', offending: sql.slice(substitution, substitution + 40) };
+  }
   const tokens: Token[] = [];
   const pieces: string[] = [];
   let copied = 0;
@@ -120,9 +126,10 @@ export function lex(sql: string): LexResult {
     // one escaped quote elsewhere — the same extent either way, so both are taken as one token.
     if (c === 39 || c === 34) {
       const prev = tokens.at(-1);
-      if (prev && prev.end === i && (prev.kind === 'word' || prev.kind === 'number')) {
-        // r'..' (raw, no escapes), X'..' and friends end in a different place than '..' does.
-        return fail('forbidden_construct', 'prefixed string literals (such as r\'...\' or X\'...\') are not accepted', sql.slice(prev.start, i + 10));
+      if (prev && prev.end === i && prev.kind === 'word' && prev.value === 'R') {
+        // A raw literal (r'...') has no escapes, so it ends somewhere else than '...' would.
+        // Typed literals (DATE'...', X'...') are a name and an ordinary string to Spark.
+        return fail('forbidden_construct', "raw string literals (r'...') are not accepted", sql.slice(prev.start, i + 10));
       }
       let j = i + 1;
       let backslash = false;
@@ -235,6 +242,7 @@ export function lex(sql: string): LexResult {
   }
 
   if (depth !== 0) return fail('unparseable', 'unbalanced parentheses', '(');
+  if (pieces.length === 0) return { ok: true, tokens, parserText: sql };
   pieces.push(sql.slice(copied));
   return { ok: true, tokens, parserText: pieces.join('') };
 }

@@ -25,7 +25,12 @@ export type { PolicyOptions, SafetyPolicy } from './allowlist.ts';
  * What it returns is the caller's text, not a regenerated statement (node-sql-parser cannot print
  * Databricks identifiers and literals faithfully): trailing semicolons and comments are dropped,
  * `INTERVAL 7 DAYS` becomes `INTERVAL '7' DAY`, and the top-level LIMIT is added or lowered in
- * place. Named parameters (`:start`, `:end`) are left for the data path to bind.
+ * place. Named parameters (`:start`, `:end`) are left for the data path to bind; unqualified and
+ * schema-qualified table names are resolved against the policy's catalog and schema, so the data
+ * path must run the statement with those as its defaults.
+ *
+ * Databricks syntax the grammar lacks (LEFT SEMI/ANTI JOIN, `SELECT * EXCEPT (...)`, LATERAL VIEW,
+ * TABLESAMPLE, time travel, FROM-first queries) is refused as `unparseable` or `not_select`.
  */
 
 export type SafetyRejectCode =
@@ -72,9 +77,9 @@ const rejection = (code: SafetyRejectCode, detail: string, offending?: string): 
 const isPunct = (t: Token | undefined, value: string) => t?.kind === 'punct' && t.value === value;
 
 /** Splits off trailing semicolons; anything after the first semicolon is a second statement. */
-function singleStatement(sql: string, tokens: readonly Token[]): Token[] | Rejection {
+function singleStatement(sql: string, tokens: readonly Token[]): readonly Token[] | Rejection {
   const semi = tokens.findIndex((t) => isPunct(t, ';'));
-  if (semi < 0) return tokens.slice();
+  if (semi < 0) return tokens;
   const after = tokens.slice(semi).find((t) => !isPunct(t, ';'));
   if (after) return rejection('multiple_statements', 'only one statement is allowed', sql.slice(after.start, after.start + 80));
   return tokens.slice(0, semi);
@@ -93,17 +98,21 @@ function checkStatementKind(tokens: readonly Token[]): Rejection | null {
 /**
  * Function calls seen in the tokens, before any parsing: a call is a name followed by `(`. This
  * does not depend on how the parser shapes its AST, and it also sees calls in statements the parser
- * cannot read (`SELECT current_user`).
+ * cannot read (`SELECT current_user`). Script transforms are caught here for the same reason.
  */
 function checkCalls(tokens: readonly Token[]): Rejection | null {
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
-    if (t.kind !== 'word' && t.kind !== 'quoted') continue;
-    const name = t.kind === 'word' ? t.value.toLowerCase() : t.value.toLowerCase();
-    if (t.kind === 'word' && (name === 'current_user' || name === 'session_user')) {
+    if (t.kind === 'word' && (t.value === 'CURRENT_USER' || t.value === 'SESSION_USER')) {
+      const name = t.value.toLowerCase();
       return rejection('forbidden_function', `${name} is not allowed: it reveals the identity the query runs as`, name);
     }
-    if (!isPunct(tokens[k + 1], '(')) continue;
+    if (t.kind === 'word' && t.value === 'USING' && tokens[k + 1]?.kind === 'string') {
+      // `SELECT TRANSFORM(...) USING 'script'` pipes rows through a shell command.
+      return rejection('forbidden_construct', "script transforms (USING '...') are not allowed", 'USING');
+    }
+    if ((t.kind !== 'word' && t.kind !== 'quoted') || !isPunct(tokens[k + 1], '(')) continue;
+    const name = t.value.toLowerCase();
     if (name === 'identifier') return rejection('forbidden_construct', 'IDENTIFIER(...) builds names at run time and is not allowed', 'IDENTIFIER');
     if (isPunct(tokens[k - 1], '.')) {
       return rejection('forbidden_function', `qualified function names are user-defined functions and are not allowed: ${name}`, name);
@@ -118,7 +127,7 @@ function checkCalls(tokens: readonly Token[]): Rejection | null {
 function parseFailure(sql: string, tokens: readonly Token[], error: unknown): Rejection {
   const write = tokens.find((t) => t.kind === 'word' && t.depth === 0 && WRITE_KEYWORDS.has(t.value));
   if (write) return rejection('not_select', `only SELECT queries are allowed, found ${write.value}`, write.value);
-  const e = error as { location?: { start?: { offset?: number } }; found?: unknown };
+  const e = error as { location?: { start?: { offset?: number } } } | null;
   const offset = e?.location?.start?.offset;
   if (typeof offset === 'number') {
     const at = tokens[0]!.start + offset;
@@ -177,7 +186,7 @@ export function checkSql(sql: string, policy: SafetyPolicy): SafetyVerdict {
   }
 
   const tokens = singleStatement(text, lexed.tokens);
-  if (!Array.isArray(tokens)) return tokens;
+  if ('ok' in tokens) return tokens;
   const kind = checkStatementKind(tokens);
   if (kind) return kind;
   const calls = checkCalls(tokens);

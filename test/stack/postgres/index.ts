@@ -62,7 +62,16 @@ async function startForServer(
   else await ensureDatabase(url, database, options.reset ?? false);
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${database}`;
-  return { kind: 'server', databaseUrl: dbUrl.toString(), wsProxy: bridge.wsProxy, close: bridge.close };
+  const perRun = !explicit && /_\d+$/.test(database);
+  return {
+    kind: 'server',
+    databaseUrl: dbUrl.toString(),
+    wsProxy: bridge.wsProxy,
+    async close() {
+      if (perRun) await dropDatabase(dbUrl.toString()).catch(() => undefined);
+      await bridge.close();
+    },
+  };
 }
 
 async function ensureDatabase(server: URL, database: string, reset: boolean): Promise<void> {
@@ -71,10 +80,46 @@ async function ensureDatabase(server: URL, database: string, reset: boolean): Pr
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
   try {
+    await dropOrphans(client, database);
     const quoted = `"${database.replaceAll('"', '""')}"`;
     if (reset) await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
     const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (rows.length === 0) await client.query(`CREATE DATABASE ${quoted}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Per-run databases (`name_<pid>`) whose process is gone are dropped, so crashes leave no litter. */
+async function dropOrphans(client: Client, database: string): Promise<void> {
+  const match = /^(.*)_(\d+)$/.exec(database);
+  if (!match) return;
+  const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${match[1]}\\_%`]);
+  for (const { datname } of rows) {
+    const pid = Number(/_(\d+)$/.exec(datname)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await client.query(`DROP DATABASE IF EXISTS "${datname.replaceAll('"', '""')}" WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops a per-run database when its stack stops. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const database = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database.replaceAll('"', '""')}" WITH (FORCE)`);
   } finally {
     await client.end();
   }

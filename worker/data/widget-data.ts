@@ -1,0 +1,196 @@
+import { z } from '@hono/zod-openapi';
+import type { Metric } from '../catalog/metrics.ts';
+import type { DataDictionary } from '../dictionary/load.ts';
+import { ApiError } from '../lib/errors.ts';
+import type { MetricRoute } from '../routing/schema.ts';
+import type { Services } from '../services/index.ts';
+import type { SafetyPolicy } from '../sqlgen/allowlist.ts';
+import type { Widget } from '../widgets/schema.ts';
+import { cacheKey, readCache, writeCache } from './cache.ts';
+import type { CacheState } from './cache.ts';
+import { applyFilters } from './compose.ts';
+import { LiveSourceError, runDatabricks, runPostgres } from './execute.ts';
+import type { QueryAnswer, TypedValue } from './execute.ts';
+import { bindFilters } from './filters.ts';
+import type { Filter } from './filters.ts';
+import { previousWindow, resolveWindow } from './window.ts';
+import type { ResolvedWindow } from './window.ts';
+
+export const WidgetDataSchema = z
+  .object({
+    widget_id: z.string(),
+    metric: z.string(),
+    metric_version: z.number().int(),
+    source: z.enum(['postgres', 'databricks', 'template']),
+    routed_to: z.enum(['postgres', 'databricks']),
+    as_of: z.string(),
+    cache: z.enum(['hit', 'miss', 'bypass']),
+    cache_problem: z.string().optional(),
+    sql: z.string(),
+    duration_ms: z.number(),
+    window: z.object({ start: z.string(), end: z.string() }),
+    columns: z.array(z.string()),
+    rows: z.array(z.record(z.string(), z.unknown())),
+    delta: z
+      .object({
+        current: z.number().nullable(),
+        previous: z.number().nullable(),
+        absolute: z.number().nullable(),
+        relative: z.number().nullable(),
+        improving: z.boolean().nullable(),
+      })
+      .optional(),
+    live_data_unavailable: z.boolean(),
+    reason: z.string().optional(),
+    fallback: z.enum(['postgres', 'template']).optional(),
+  })
+  .openapi('WidgetData');
+export type WidgetData = z.infer<typeof WidgetDataSchema>;
+
+export interface DataContext {
+  services: Services;
+  dictionary: DataDictionary;
+  policy: SafetyPolicy;
+  qualify: (table: string) => string;
+  now: Date;
+}
+
+interface SourcedAnswer extends QueryAnswer {
+  source: 'postgres' | 'databricks';
+  as_of: string;
+}
+
+/** One question to one source: the metric's query for a window and filters, through the cache. */
+export async function ask(
+  ctx: DataContext,
+  metric: Metric,
+  source: 'postgres' | 'databricks',
+  window: ResolvedWindow,
+  filters: readonly Filter[],
+  route: MetricRoute,
+): Promise<{ answer: SourcedAnswer; cache: CacheState; cacheProblem?: string }> {
+  const query = metric.queries[source];
+  if (!query) throw new ApiError('routing_invalid', `Metric ${metric.name} has no ${source} query.`);
+  const bound = bindFilters(filters, metric.lineage.tables, ctx.dictionary);
+  const sql = applyFilters(query, bound, source, ctx.qualify);
+  const params: Record<string, TypedValue> = {
+    start: { value: window.start, type: 'TIMESTAMP' },
+    end: { value: window.end, type: 'TIMESTAMP' },
+  };
+  for (const f of bound) for (const p of f.params) params[p.name] = { value: p.value, type: p.type };
+
+  const key = await cacheKey({ m: metric.name, v: metric.version, s: source, w: [window.start, window.end], f: filters });
+  const cached = await readCache<SourcedAnswer>(ctx.services.redis, key);
+  if (cached.value) return { answer: cached.value, cache: 'hit' };
+
+  const result =
+    source === 'postgres'
+      ? await runPostgres(ctx.services.postgres, sql, params, route.timeout_ms)
+      : await runDatabricks(ctx.services.databricks.client, ctx.policy, sql, params, route.timeout_ms);
+  const answer: SourcedAnswer = { ...result, source, as_of: new Date().toISOString() };
+  const writeProblem = await writeCache(ctx.services.redis, key, answer, route.cache_seconds);
+  // The last good answer per question (any window) backs the opt-in `template` fallback.
+  void writeCache(ctx.services.redis, lastGoodKey(metric, filters), answer, 7 * 86_400);
+  const problem = cached.problem ?? writeProblem;
+  return { answer, cache: cached.state === 'bypass' ? 'bypass' : 'miss', ...(problem ? { cacheProblem: problem } : {}) };
+}
+
+function lastGoodKey(metric: Metric, filters: readonly Filter[]): string {
+  return `cc:lastgood:${metric.name}:${metric.version}:${JSON.stringify(filters)}`;
+}
+
+function scalar(answer: { rows: Record<string, unknown>[] }): number | null {
+  const v = answer.rows[0]?.value;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * The widget's numbers: routed to the metric's source, cached, and degraded visibly when a
+ * live source fails: `live_data_unavailable` with the reason, and fallback rows only when the
+ * route opts in. Postgres failing on a Postgres route is a 503 (nothing to degrade to).
+ */
+export async function widgetData(ctx: DataContext, widget: Widget, metric: Metric, route: MetricRoute): Promise<WidgetData> {
+  const window = resolveWindow(widget.time_window, ctx.now, Math.max(60, route.cache_seconds) * 1000);
+  const base = {
+    widget_id: widget.id,
+    metric: metric.name,
+    metric_version: metric.version,
+    routed_to: route.source,
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+  };
+
+  let served: Awaited<ReturnType<typeof ask>>;
+  let degraded: { reason: string; fallback?: 'postgres' | 'template' } | null = null;
+  try {
+    served = await ask(ctx, metric, route.source, window, widget.filters, route);
+  } catch (err) {
+    if (!(err instanceof LiveSourceError)) throw err;
+    console.warn(JSON.stringify({ level: 'warn', msg: 'live source failed', metric: metric.name, source: route.source, reason: err.reason }));
+    if (route.fallback === 'postgres' && metric.queries.postgres) {
+      served = await ask(ctx, metric, 'postgres', window, widget.filters, route);
+      degraded = { reason: err.reason, fallback: 'postgres' };
+    } else if (route.fallback === 'template') {
+      const last = await readCache<SourcedAnswer>(ctx.services.redis, lastGoodKey(metric, widget.filters));
+      return {
+        ...base,
+        source: 'template',
+        as_of: last.value?.as_of ?? new Date(0).toISOString(),
+        cache: 'bypass',
+        sql: last.value?.sql ?? metric.queries[route.source] ?? '',
+        duration_ms: 0,
+        columns: last.value?.columns ?? [],
+        rows: last.value?.rows ?? [],
+        live_data_unavailable: true,
+        reason: err.reason,
+        fallback: 'template',
+      };
+    } else {
+      return {
+        ...base,
+        source: route.source,
+        as_of: new Date().toISOString(),
+        cache: 'bypass',
+        sql: metric.queries[route.source] ?? '',
+        duration_ms: 0,
+        columns: [],
+        rows: [],
+        live_data_unavailable: true,
+        reason: err.reason,
+      };
+    }
+  }
+
+  const answer = served.answer;
+  const out: WidgetData = {
+    ...base,
+    source: answer.source,
+    as_of: answer.as_of,
+    cache: served.cache,
+    ...(served.cacheProblem ? { cache_problem: served.cacheProblem } : {}),
+    sql: answer.sql,
+    duration_ms: answer.durationMs,
+    columns: answer.columns,
+    rows: answer.rows,
+    live_data_unavailable: degraded !== null,
+    ...(degraded ? { reason: degraded.reason, ...(degraded.fallback ? { fallback: degraded.fallback } : {}) } : {}),
+  };
+
+  if (widget.visualization === 'kpi') {
+    const current = scalar(answer);
+    let previous: number | null = null;
+    try {
+      previous = scalar((await ask(ctx, metric, answer.source, previousWindow(window), widget.filters, route)).answer);
+    } catch (err) {
+      if (!(err instanceof LiveSourceError)) throw err;
+    }
+    const absolute = current !== null && previous !== null ? current - previous : null;
+    out.delta = {
+      current,
+      previous,
+      absolute,
+      relative: absolute !== null && previous ? absolute / Math.abs(previous) : null,
+      improving: absolute === null || absolute === 0 ? null : (absolute > 0) === (metric.direction === 'higher_is_better'),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,186 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  CreateMetricSchema,
+  MetricNameSchema,
+  MetricSchema,
+  MetricVersionSchema,
+  UpdateMetricSchema,
+  createMetric,
+  definitionOf,
+  getMetric,
+  listMetrics,
+  type MetricDefinition,
+  metricHistory,
+  requireActiveMetric,
+  retireMetric,
+  updateMetric,
+} from '../catalog/metrics.ts';
+import { validateDefinition } from '../catalog/validate.ts';
+import { bundledDictionary } from '../config/bundled.ts';
+import { dataContext, safetyPolicy } from '../data/context.ts';
+import { LiveSourceError } from '../data/execute.ts';
+import { ask } from '../data/widget-data.ts';
+import { resolveWindow } from '../data/window.ts';
+import type { Config } from '../env.ts';
+import type { Postgres } from '../services/postgres.ts';
+import { newApp } from '../lib/app.ts';
+import { ApiError } from '../lib/errors.ts';
+import { problems } from '../lib/schemas.ts';
+import { routeFor } from '../routing/gate.ts';
+
+export const ListMetricsResponseSchema = z.object({ metrics: z.array(MetricSchema) }).openapi('MetricList');
+const NameParam = z.object({ name: MetricNameSchema.openapi({ param: { name: 'name', in: 'path' } }) });
+const ListQuery = z.strictObject({ include_retired: z.enum(['true', 'false']).optional() });
+
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/metrics',
+  tags: ['catalog'],
+  summary: 'List the metrics of the catalog',
+  request: { query: ListQuery },
+  responses: { 200: json(ListMetricsResponseSchema, 'The catalog'), ...problems(401, 422, 503) },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/metrics/{name}',
+  tags: ['catalog'],
+  summary: 'One metric, retired or not',
+  request: { params: NameParam },
+  responses: { 200: json(MetricSchema, 'The metric'), ...problems(401, 404, 422, 503) },
+});
+
+const historyRoute = createRoute({
+  method: 'get',
+  path: '/v1/metrics/{name}/history',
+  tags: ['catalog'],
+  summary: 'Every definition the metric has had, newest first',
+  request: { params: NameParam },
+  responses: { 200: json(z.object({ versions: z.array(MetricVersionSchema) }), 'History'), ...problems(401, 404, 422, 503) },
+});
+
+const createMetricRoute = createRoute({
+  method: 'post',
+  path: '/v1/metrics',
+  tags: ['catalog'],
+  summary: 'Add a metric (admin)',
+  description: 'Lineage must name dictionary tables and columns; the Databricks query must pass the SQL safety layer; the Postgres query must plan.',
+  request: { body: { required: true, content: { 'application/json': { schema: CreateMetricSchema } } } },
+  responses: { 201: json(MetricSchema, 'Created'), ...problems(400, 401, 403, 409, 415, 422, 503) },
+});
+
+const updateMetricRoute = createRoute({
+  method: 'patch',
+  path: '/v1/metrics/{name}',
+  tags: ['catalog'],
+  summary: 'Change a metric (admin); the version goes up and the old definition stays in history',
+  request: { params: NameParam, body: { required: true, content: { 'application/json': { schema: UpdateMetricSchema } } } },
+  responses: { 200: json(MetricSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
+});
+
+const retireRoute = createRoute({
+  method: 'delete',
+  path: '/v1/metrics/{name}',
+  tags: ['catalog'],
+  summary: 'Retire a metric (admin); its history and existing widgets remain',
+  request: { params: NameParam },
+  responses: { 200: json(MetricSchema, 'Retired'), ...problems(401, 403, 404, 422, 503) },
+});
+
+export const CompareSchema = z
+  .object({
+    metric: z.string(),
+    window: z.object({ start: z.string(), end: z.string() }),
+    postgres: z.object({ value: z.number().nullable(), duration_ms: z.number(), sql: z.string() }),
+    databricks: z.object({ value: z.number().nullable(), duration_ms: z.number(), sql: z.string(), error: z.string().optional() }),
+    drift: z.number().nullable().openapi({ description: '(databricks − postgres) / |postgres|' }),
+  })
+  .openapi('MetricCompare');
+
+const compareRoute = createRoute({
+  method: 'get',
+  path: '/v1/metrics/{name}/compare',
+  tags: ['catalog'],
+  summary: 'Run the Postgres and the Databricks query side by side and report their drift (admin)',
+  request: { params: NameParam, query: z.strictObject({ window: z.enum(['24h', '7d', '30d', '90d', 'mtd']).default('30d') }) },
+  responses: { 200: json(CompareSchema, 'Both values'), ...problems(401, 403, 404, 409, 422, 503) },
+});
+
+async function mustRun(config: Config, postgres: Postgres, def: MetricDefinition): Promise<void> {
+  const policy = safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA);
+  const found = await validateDefinition(def, bundledDictionary(), policy, postgres);
+  if (found.length > 0) throw new ApiError('validation_failed', 'The metric definition cannot run as written.', { errors: found });
+}
+
+export const metricRoutes = newApp()
+  .openapi(listRoute, async (c) => {
+    const metrics = await listMetrics(c.get('services').postgres, { includeRetired: c.req.valid('query').include_retired === 'true' });
+    return c.json({ metrics }, 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const metric = await getMetric(c.get('services').postgres, c.req.valid('param').name);
+    if (!metric) throw new ApiError('not_found', `No metric named ${c.req.valid('param').name}.`);
+    return c.json(metric, 200);
+  })
+  .openapi(historyRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const db = c.get('services').postgres;
+    if (!(await getMetric(db, name))) throw new ApiError('not_found', `No metric named ${name}.`);
+    return c.json({ versions: await metricHistory(db, name) }, 200);
+  })
+  .openapi(createMetricRoute, async (c) => {
+    const { name, ...def } = c.req.valid('json');
+    await mustRun(c.get('config'), c.get('services').postgres, def);
+    const metric = await createMetric(c.get('services').postgres, name, def, c.get('identity')!.userId);
+    return c.json(metric, 201);
+  })
+  .openapi(updateMetricRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const db = c.get('services').postgres;
+    const current = await requireActiveMetric(db, name);
+    const next = { ...definitionOf(current), ...c.req.valid('json') };
+    await mustRun(c.get('config'), db, next);
+    return c.json(await updateMetric(db, name, next, c.get('identity')!.userId), 200);
+  })
+  .openapi(retireRoute, async (c) => {
+    const metric = await retireMetric(c.get('services').postgres, c.req.valid('param').name);
+    if (!metric) throw new ApiError('not_found', `No metric named ${c.req.valid('param').name}.`);
+    return c.json(metric, 200);
+  })
+  .openapi(compareRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const { ctx, routing } = await dataContext(c);
+    const metric = await requireActiveMetric(ctx.services.postgres, name);
+    if (!metric.queries.postgres || !metric.queries.databricks) {
+      throw new ApiError('conflict', `Metric ${name} does not have both a Postgres and a Databricks query.`);
+    }
+    const route = routeFor(routing, name);
+    const window = resolveWindow({ preset: c.req.valid('query').window }, ctx.now);
+    const pg = (await ask(ctx, metric, 'postgres', window, [], route)).answer;
+    let dbx: { value: number | null; duration_ms: number; sql: string; error?: string };
+    try {
+      const answer = (await ask(ctx, metric, 'databricks', window, [], route)).answer;
+      dbx = { value: numberOf(answer.rows[0]?.value), duration_ms: answer.durationMs, sql: answer.sql };
+    } catch (err) {
+      if (!(err instanceof LiveSourceError)) throw err;
+      dbx = { value: null, duration_ms: 0, sql: metric.queries.databricks, error: err.reason };
+    }
+    const pgValue = numberOf(pg.rows[0]?.value);
+    const drift = pgValue !== null && dbx.value !== null && pgValue !== 0 ? (dbx.value - pgValue) / Math.abs(pgValue) : null;
+    return c.json(
+      {
+        metric: name,
+        window: { start: window.start.toISOString(), end: window.end.toISOString() },
+        postgres: { value: pgValue, duration_ms: pg.durationMs, sql: pg.sql },
+        databricks: dbx,
+        drift,
+      },
+      200,
+    );
+  });
+
+function numberOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}

@@ -1,0 +1,101 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { requireActiveMetric } from '../catalog/metrics.ts';
+import { bundledDictionary } from '../config/bundled.ts';
+import { checkFilters } from '../data/filters.ts';
+import type { Filter } from '../data/filters.ts';
+import { resolveWindow } from '../data/window.ts';
+import type { TimeWindow } from '../data/window.ts';
+import { newApp } from '../lib/app.ts';
+import { ApiError } from '../lib/errors.ts';
+import { problems } from '../lib/schemas.ts';
+import { CreateWidgetSchema, UpdateWidgetSchema, WidgetSchema } from '../widgets/schema.ts';
+import { createWidget, deleteWidget, getWidget, listWidgets, updateWidget } from '../widgets/store.ts';
+
+const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/widgets',
+  tags: ['widgets'],
+  summary: "The caller's widgets",
+  responses: { 200: json(z.object({ widgets: z.array(WidgetSchema) }), 'Widgets'), ...problems(401, 503) },
+});
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/widgets/{id}',
+  tags: ['widgets'],
+  summary: 'One of the caller’s widgets (another user’s is 404)',
+  request: { params: IdParam },
+  responses: { 200: json(WidgetSchema, 'Widget'), ...problems(401, 404, 422, 503) },
+});
+const createWidgetRoute = createRoute({
+  method: 'post',
+  path: '/v1/widgets',
+  tags: ['widgets'],
+  summary: 'Add a widget for a catalog metric (editor)',
+  description: 'Filters name dictionary columns of the metric’s tables, with values of the column’s type. No SQL is accepted from the client.',
+  request: body(CreateWidgetSchema),
+  responses: { 201: json(WidgetSchema, 'Created'), ...problems(400, 401, 403, 404, 409, 415, 422, 503) },
+});
+const updateWidgetRoute = createRoute({
+  method: 'patch',
+  path: '/v1/widgets/{id}',
+  tags: ['widgets'],
+  summary: 'Change a widget (editor)',
+  request: { params: IdParam, ...body(UpdateWidgetSchema) },
+  responses: { 200: json(WidgetSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
+});
+const deleteWidgetRoute = createRoute({
+  method: 'delete',
+  path: '/v1/widgets/{id}',
+  tags: ['widgets'],
+  summary: 'Delete a widget (editor)',
+  request: { params: IdParam },
+  responses: { 200: json(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted'), ...problems(401, 403, 404, 422, 503) },
+});
+
+/** Filters and windows are checked before anything is stored. */
+function assertRunnable(filters: readonly Filter[], tables: readonly string[], window: TimeWindow): void {
+  const found = checkFilters(filters, tables, bundledDictionary());
+  if (found.length > 0) throw new ApiError('validation_failed', 'A filter does not fit the metric’s data.', { errors: found });
+  resolveWindow(window, new Date());
+}
+
+const owner = (c: Context<AppEnv>) => c.get('identity')!.userId;
+
+export const widgetRoutes = newApp()
+  .openapi(listRoute, async (c) => c.json({ widgets: await listWidgets(c.get('services').postgres, owner(c)) }, 200))
+  .openapi(getRoute, async (c) => {
+    const widget = await getWidget(c.get('services').postgres, owner(c), c.req.valid('param').id);
+    if (!widget) throw new ApiError('not_found', 'No such widget.');
+    return c.json(widget, 200);
+  })
+  .openapi(createWidgetRoute, async (c) => {
+    const input = c.req.valid('json');
+    const db = c.get('services').postgres;
+    const metric = await requireActiveMetric(db, input.metric);
+    assertRunnable(input.filters, metric.lineage.tables, input.time_window);
+    const widget = await createWidget(db, owner(c), { ...input, metric });
+    return c.json(widget, 201);
+  })
+  .openapi(updateWidgetRoute, async (c) => {
+    const db = c.get('services').postgres;
+    const { id } = c.req.valid('param');
+    const current = await getWidget(db, owner(c), id);
+    if (!current) throw new ApiError('not_found', 'No such widget.');
+    const next = { title: current.title, visualization: current.visualization, time_window: current.time_window, filters: current.filters, ...c.req.valid('json') };
+    const metric = await requireActiveMetric(db, current.metric.name);
+    assertRunnable(next.filters, metric.lineage.tables, next.time_window);
+    const widget = await updateWidget(db, owner(c), id, next);
+    if (!widget) throw new ApiError('not_found', 'No such widget.');
+    return c.json(widget, 200);
+  })
+  .openapi(deleteWidgetRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await deleteWidget(c.get('services').postgres, owner(c), id))) throw new ApiError('not_found', 'No such widget.');
+    return c.json({ deleted: true as const, id }, 200);
+  });
