@@ -134,7 +134,7 @@ describe('Bedrock client in workerd, against the signed stand-in', () => {
     expect(output.message).toMatch(/without calling propose_sql/);
     expect(output.excerpt).toBe('Echo: claims by product this week');
     const api = toApiError(output);
-    expect(api.code).toBe('bedrock_unavailable');
+    expect(api.code).toBe('llm_unavailable');
     expect(api.status).toBe(503);
     expect(api.message).toMatch(/answer was unusable/);
   });
@@ -176,7 +176,7 @@ describe('Bedrock client failures', () => {
     expect(error).toMatchObject({ kind: 'auth', errorType: 'InvalidSignatureException', status: 403 });
     expect((error as Error).message).toMatch(/signature we calculated does not match/);
     expectNoSecrets(error, tampered);
-    expect(toApiError(error as LlmError)).toMatchObject({ code: 'bedrock_unavailable', status: 503 });
+    expect(toApiError(error as LlmError)).toMatchObject({ code: 'llm_unavailable', status: 503 });
     expect(toApiError(error as LlmError).message).not.toMatch(/signature/);
   });
 
@@ -208,7 +208,7 @@ describe('Bedrock client failures', () => {
     expect((error as Error).message).toMatch(/could not be reached|aborted/);
     expect(Date.now() - started).toBeLessThan(5_000);
     const api = toApiError(error as LlmError);
-    expect(api).toMatchObject({ code: 'bedrock_unavailable', status: 503 });
+    expect(api).toMatchObject({ code: 'llm_unavailable', status: 503 });
 
     const streamed = await rejection(collect(client.converseStream(ask('hi'))));
     expect(streamed).toBeInstanceOf(LlmUnavailableError);
@@ -277,7 +277,7 @@ describe('error classification of SDK exceptions', () => {
     expect(error).toMatchObject({ kind: 'throttled', attempts: 3, retryAfterSeconds: 7, status: 429 });
     expect(error.message).toMatch(/after 3 attempts/);
     const api = toApiError(error);
-    expect(api).toMatchObject({ code: 'bedrock_unavailable', status: 503, headers: { 'retry-after': '7' } });
+    expect(api).toMatchObject({ code: 'llm_unavailable', status: 503, headers: { 'retry-after': '7' } });
   });
 
   it('server faults are LlmUnavailableError; a model timeout has kind timeout', () => {
@@ -315,7 +315,7 @@ describe('error classification of SDK exceptions', () => {
       new LlmOutputError('invalid_input', 'a'),
       new LlmAbortedError(),
     ];
-    for (const error of errors) expect(toApiError(error)).toMatchObject({ code: 'bedrock_unavailable', status: 503, cause: error });
+    for (const error of errors) expect(toApiError(error)).toMatchObject({ code: 'llm_unavailable', status: 503, cause: error });
   });
 });
 

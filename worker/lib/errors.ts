@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   redis_unavailable: 503,
   databricks_unavailable: 503,
   bedrock_unavailable: 503,
+  llm_unavailable: 503,
   routing_invalid: 503,
   dependency_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
@@ -51,6 +52,7 @@ const TITLES: Record<ErrorCode, string> = {
   redis_unavailable: 'Redis is unavailable',
   databricks_unavailable: 'Databricks is unavailable',
   bedrock_unavailable: 'Bedrock is unavailable',
+  llm_unavailable: 'The language model is unavailable',
   routing_invalid: 'Metric routing configuration is invalid',
   dependency_timeout: 'A dependency timed out',
 };

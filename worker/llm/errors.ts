@@ -225,7 +225,7 @@ export function classifyError(error: unknown, context: ClassifyContext): LlmErro
 export const NOT_CONFIGURED = 'NotConfigured';
 
 /** The one code every LLM failure answers with; a dedicated `llm_unavailable` code replaces it here. */
-const LLM_UNAVAILABLE_CODE: ErrorCode = 'bedrock_unavailable';
+const LLM_UNAVAILABLE_CODE: ErrorCode = 'llm_unavailable';
 
 /**
  * The problem a route answers with when the model cannot help. Details are fixed sentences so no
