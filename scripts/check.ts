@@ -1,9 +1,20 @@
 import path from 'node:path';
 import { ROOT, runToEnd } from './dev-server.ts';
+import { checkRoutingFile } from './routing-check.ts';
 
-/** `npm run check`: typecheck, build the site into the worker, and a wrangler deploy dry run. */
+/**
+ * `npm run check`: typecheck, the data dictionary, the routing gate against the migrated
+ * catalog, the site built into the worker, and a wrangler deploy dry run.
+ */
 console.log('── typecheck ──');
 await runToEnd('tsc', ['--noEmit', '-p', 'tsconfig.json']);
+console.log('── data dictionary ──');
+await runToEnd('node', ['scripts/dictionary-validate.ts']);
+console.log('── metric routing ──');
+if (!(await checkRoutingFile())) {
+  console.error('check failed: config/metric_routing.yaml does not route the catalog');
+  process.exit(1);
+}
 console.log('── build ──');
 await runToEnd('astro', ['build', '--root', 'site'], { quiet: true });
 console.log('── wrangler deploy --dry-run ──');

@@ -14,6 +14,8 @@ const BUILT_CONFIG_DIR = path.join(ROOT, 'site', 'dist', 'server');
 export interface DevServer {
   url: string;
   stack: StackProcess;
+  /** Rebuilds the site and worker; the running `wrangler dev` reloads the new bundle. */
+  rebuild(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,41 +73,46 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await stackPromise.then((s) => s.stop()).catch(() => undefined);
     throw err;
   });
-  await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), devVars({ ...stack.vars, ...options.vars }));
+  const vars = devVars({ ...stack.vars, ...options.vars });
+  await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), vars);
 
-  const wrangler = run(
-    'wrangler',
-    [
-      'dev',
-      '--config',
-      path.join(BUILT_CONFIG_DIR, 'wrangler.json'),
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(options.port),
-      '--persist-to',
-      path.join(ROOT, '.wrangler', `state-${options.purpose}`),
-      '--log-level',
-      options.purpose === 'dev' ? 'info' : 'error',
-      '--show-interactive-dev-session=false',
-    ],
-    { quiet: options.purpose !== 'dev' },
-  );
   const url = `http://127.0.0.1:${options.port}`;
-  const close = async () => {
-    if (wrangler.exitCode === null) {
-      wrangler.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const t = setTimeout(() => {
-          wrangler.kill('SIGKILL');
-          resolve(undefined);
-        }, 5_000);
-        wrangler.once('exit', () => {
-          clearTimeout(t);
-          resolve(undefined);
-        });
+  const startWrangler = () =>
+    run(
+      'wrangler',
+      [
+        'dev',
+        '--config',
+        path.join(BUILT_CONFIG_DIR, 'wrangler.json'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(options.port),
+        '--persist-to',
+        path.join(ROOT, '.wrangler', `state-${options.purpose}`),
+        '--log-level',
+        options.purpose === 'dev' ? 'info' : 'error',
+        '--show-interactive-dev-session=false',
+      ],
+      { quiet: options.purpose !== 'dev' },
+    );
+  const stopWrangler = async (child: ChildProcess) => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(undefined);
+      }, 5_000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve(undefined);
       });
-    }
+    });
+  };
+  let wrangler = startWrangler();
+  const close = async () => {
+    await stopWrangler(wrangler);
     await stack.stop();
   };
   try {
@@ -114,7 +121,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await close();
     throw err;
   }
-  return { url, stack, close };
+  // The built bundle is not watched by wrangler, so a rebuild restarts it; the stack, its data
+  // and the Durable Objects' persisted state stay as they are.
+  const rebuild = async () => {
+    await runToEnd('astro', ['build', '--root', 'site'], { quiet: true });
+    await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), vars);
+    await stopWrangler(wrangler);
+    wrangler = startWrangler();
+    await waitForHttp(`${url}/readyz`, 60_000, wrangler);
+  };
+  return { url, stack, rebuild, close };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
