@@ -2,6 +2,7 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
 import { load, table } from './load.ts';
+import { benchWidgetData } from './widget-data.ts';
 import type { LoadResult } from './load.ts';
 
 /**
@@ -36,6 +37,22 @@ try {
   const baseline = results[0]!;
   console.log(`\nHTTP routes (${REQUESTS} requests each, concurrency ${CONCURRENCY}, baseline GET /livez)\n`);
   console.log(table(results, baseline));
+
+  const editor = LOCAL_USERS.find((u) => u.role === 'editor')!;
+  const editorToken = ((await (
+    await fetch(`${server.url}/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: editor.email, password: editor.password }),
+    })
+  ).json()) as { token: string }).token;
+  const data = await benchWidgetData(server.url, server.stack.vars, editorToken, { requests: REQUESTS, concurrency: CONCURRENCY });
+  console.log(`\nWidget data (cache hit vs GET /livez; Postgres miss vs the same SQL on a warm pool)\n`);
+  console.log(table([baseline, ...data], baseline));
+  const [hit, pgMiss, raw, dbxMiss] = data as [LoadResult, LoadResult, LoadResult, LoadResult];
+  console.log(`\ncache hit p95 / bare route p95:       ${(hit.p95 / baseline.p95).toFixed(2)}× (target ≤ 1.5×)`);
+  console.log(`Postgres miss p95 / raw query p95:    ${(pgMiss.p95 / raw.p95).toFixed(2)}× (target ≤ 2×)`);
+  console.log(`Databricks miss p95:                  ${dbxMiss.p95.toFixed(1)} ms (target < 300 ms)`);
 } finally {
   await server.close();
 }

@@ -1,0 +1,72 @@
+import { Pool } from '@neondatabase/serverless';
+import { compileNamedForPostgres } from '../../worker/data/params.ts';
+import { useBridgeFromNode } from '../stack/postgres/index.ts';
+import { load } from './load.ts';
+import type { LoadResult } from './load.ts';
+
+/**
+ * Widget data against its baselines: a cache hit against the bare route, a Postgres-routed miss
+ * against the same SQL on a warm pool, and a Databricks-routed miss through the stand-in.
+ * Misses are forced by giving each widget a window no other widget asks about.
+ */
+export async function benchWidgetData(
+  url: string,
+  vars: Record<string, string>,
+  token: string,
+  opts: { requests: number; concurrency: number },
+): Promise<LoadResult[]> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const base = Date.UTC(2026, 9, 1);
+  let n = 0;
+  const createWidget = async (metric: string, window?: { start: string; end: string }) => {
+    const res = await fetch(`${url}/v1/widgets`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ title: `bench ${metric}`, metric, visualization: 'table', time_window: window ?? { preset: '30d' } }),
+    });
+    if (res.status !== 201) throw new Error(`widget create failed: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const uniqueWindow = () => {
+    const end = base - ++n * 60_000;
+    return { start: new Date(end - 7 * 86_400_000).toISOString(), end: new Date(end).toISOString() };
+  };
+  const data = (id: string) => async () => {
+    const res = await fetch(`${url}/v1/widgets/${id}/data`, { method: 'POST', headers, signal: AbortSignal.timeout(15_000) });
+    const body = (await res.json()) as { live_data_unavailable?: boolean };
+    return res.ok && !body.live_data_unavailable;
+  };
+
+  const results: LoadResult[] = [];
+  const hitWidget = await createWidget('claims_by_product');
+  results.push(await load('widget data, cache hit', data(hitWidget), { ...opts, warmup: 20 }));
+
+  const missCount = Math.min(opts.requests, 200);
+  const pgWidgets = await Promise.all(Array.from({ length: missCount }, () => createWidget('nps_impact', uniqueWindow())));
+  let i = 0;
+  results.push(await load('widget data, Postgres miss', () => data(pgWidgets[i++ % pgWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
+
+  // The same statement on a warm pool in this process, through the same bridge.
+  useBridgeFromNode(vars.NEON_WS_PROXY!);
+  const pool = new Pool({ connectionString: vars.DATABASE_URL!, max: opts.concurrency });
+  const sql = 'SELECT COALESCE(ROUND(SUM(nps_impact)::numeric, 1), 0) AS value FROM issue_sessions WHERE started_at >= :start AND started_at < :end';
+  let j = 0;
+  results.push(
+    await load(
+      'same SQL on a warm pool',
+      async () => {
+        const w = uniqueWindow();
+        const compiled = compileNamedForPostgres(sql, { start: w.start, end: w.end }, () => 'timestamptz');
+        await pool.query(compiled.text, compiled.values);
+        return ++j > 0;
+      },
+      { requests: missCount, concurrency: opts.concurrency, warmup: 10 },
+    ),
+  );
+  await pool.end();
+
+  const dbxWidgets = await Promise.all(Array.from({ length: missCount }, () => createWidget('claims_by_product', uniqueWindow())));
+  let k = 0;
+  results.push(await load('widget data, Databricks miss', () => data(dbxWidgets[k++ % dbxWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
+  return results;
+}
