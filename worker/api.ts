@@ -13,7 +13,10 @@ import { dashboardStreamRoutes } from './routes/dashboard-stream.ts';
 import { registerDocs } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { BUNDLED_ROUTING_YAML } from './config/bundled.ts';
+import { dashboardLayoutRoutes } from './routes/dashboard-layout.ts';
+import { dashboardStateRoutes } from './routes/dashboard-state.ts';
 import { databricksHealthRoutes } from './routes/databricks-health.ts';
+import { eventRoutes } from './routes/events.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { widgetDataRoutes } from './routes/widget-data.ts';
 import { widgetRoutes } from './routes/widgets.ts';
@@ -64,6 +67,9 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', widgetRoutes)
     .route('/', widgetDataRoutes)
     .route('/', databricksHealthRoutes)
+    .route('/', eventRoutes)
+    .route('/', dashboardLayoutRoutes)
+    .route('/', dashboardStateRoutes)
     .route('/', dashboardStreamRoutes);
 
   registerDocs(app);

@@ -39,6 +39,11 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
 
   'GET /v1/databricks/health': 'viewer',
 
+  'GET /v1/dashboard/state': 'viewer',
+  'GET /v1/dashboard/layout': 'viewer',
+  'PUT /v1/dashboard/layout': 'editor',
+  'POST /v1/events': 'editor',
+
   'GET /v1/dashboard/stream': 'viewer',
   'POST /v1/dashboard/stream/ticket': 'viewer',
 };

@@ -1,0 +1,75 @@
+import type { Metric } from '../catalog/metrics.ts';
+import { runPostgres } from '../data/execute.ts';
+import { resolveWindow } from '../data/window.ts';
+import type { Bindings } from '../env.ts';
+import type { Routing } from '../routing/load.ts';
+import type { Postgres } from '../services/postgres.ts';
+import type { IngestEvent } from './schema.ts';
+import { METRICS_MOVED } from './schema.ts';
+
+/** The window KPI updates are computed over; the dashboard strip shows the last 24 hours. */
+const KPI_WINDOW = { preset: '24h' } as const;
+
+export interface Published {
+  event_id: string;
+  seq: number | null;
+}
+
+/**
+ * After the commit: each event goes to the hub (its seq is recorded on the row), then the
+ * Postgres-routed KPIs the events moved are recomputed once and pushed as kpi_update. A hub
+ * failure leaves published_seq empty, and a retry of the same event publishes it then.
+ */
+export async function publishEvents(
+  env: Bindings,
+  postgres: Pick<Postgres, 'query' | 'transaction'>,
+  dashboard: string,
+  events: readonly IngestEvent[],
+  catalog: readonly Metric[],
+  routing: Routing,
+): Promise<Published[]> {
+  const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
+  const out: Published[] = [];
+  for (const e of events) {
+    let seq: number | null = null;
+    try {
+      const result = await hub.publish({
+        type: 'event',
+        data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data },
+      });
+      if (result.ok) seq = result.seq;
+    } catch (err) {
+      console.warn(JSON.stringify({ level: 'warn', msg: 'hub publish failed; the event stays unpublished', event_id: e.event_id, error: String(err) }));
+    }
+    if (seq !== null) await postgres.query('UPDATE events SET published_seq = $2 WHERE event_id = $1', [e.event_id, seq]);
+    out.push({ event_id: e.event_id, seq });
+  }
+
+  const moved = new Set(events.flatMap((e) => METRICS_MOVED[e.type]));
+  const window = resolveWindow(KPI_WINDOW, new Date(), 1_000);
+  for (const metric of catalog) {
+    const route = routing.routes.get(metric.name);
+    if (!moved.has(metric.name) || route?.source !== 'postgres' || !metric.queries.postgres) continue;
+    try {
+      const answer = await runPostgres(
+        postgres,
+        metric.queries.postgres,
+        { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } },
+        route.timeout_ms,
+      );
+      await hub.publish({
+        type: 'kpi_update',
+        data: {
+          metric: metric.name,
+          source: 'postgres',
+          as_of: new Date().toISOString(),
+          window: { start: window.start.toISOString(), end: window.end.toISOString() },
+          rows: answer.rows,
+        },
+      });
+    } catch (err) {
+      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi update skipped', metric: metric.name, error: String(err) }));
+    }
+  }
+  return out;
+}

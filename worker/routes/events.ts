@@ -1,0 +1,69 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { dataContext } from '../data/context.ts';
+import { applyEvent } from '../events/apply.ts';
+import { publishEvents } from '../events/publish.ts';
+import { IngestRequestSchema, IngestResultSchema } from '../events/schema.ts';
+import type { IngestEvent } from '../events/schema.ts';
+import { newApp } from '../lib/app.ts';
+import { ApiError } from '../lib/errors.ts';
+import { problems } from '../lib/schemas.ts';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/events',
+  tags: ['events'],
+  summary: 'Ingest one event or a batch; each event_id is applied exactly once',
+  description:
+    'The batch is applied in one transaction (all or nothing). After the commit each event and the KPIs it moved are published to the dashboard hub. A retry with the same event_id answers `duplicate` with the original seq, and publishes the event if an earlier attempt could not.',
+  request: {
+    query: z.strictObject({ dashboard: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default') }),
+    body: { required: true, content: { 'application/json': { schema: IngestRequestSchema } } },
+  },
+  responses: {
+    200: { description: 'Applied or recognised as duplicates', content: { 'application/json': { schema: IngestResultSchema } } },
+    ...problems(400, 401, 403, 409, 413, 415, 422, 503),
+  },
+});
+
+export const eventRoutes = newApp().openapi(route, async (c) => {
+  const body = c.req.valid('json');
+  const events: IngestEvent[] = 'events' in body ? body.events : [body];
+  const ids = events.map((e) => e.event_id);
+  if (new Set(ids).size !== ids.length) throw new ApiError('validation_failed', 'A batch may carry each event_id once.');
+  const { ctx, routing, catalog } = await dataContext(c);
+  const postgres = ctx.services.postgres;
+  const userId = c.get('identity')!.userId;
+
+  // Apply what is new in one transaction; what was seen before is only looked up.
+  const seen = await postgres.transaction(async (tx) => {
+    const known = new Map<string, number | null>();
+    for (const e of events) {
+      const inserted = await tx.query<{ event_id: string }>(
+        `INSERT INTO events (event_id, type, occurred_at, payload, received_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        [e.event_id, e.type, e.occurred_at, JSON.stringify(e.data), userId],
+      );
+      if (inserted.length === 0) {
+        const row = await tx.query<{ published_seq: string | number | null }>('SELECT published_seq FROM events WHERE event_id = $1', [e.event_id]);
+        known.set(e.event_id, row[0]?.published_seq === null || row[0]?.published_seq === undefined ? null : Number(row[0].published_seq));
+        continue;
+      }
+      await applyEvent(tx, e);
+    }
+    return known;
+  });
+
+  const toPublish = events.filter((e) => !seen.has(e.event_id) || seen.get(e.event_id) === null);
+  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, catalog, routing);
+  const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
+  return c.json(
+    {
+      results: events.map((e) => ({
+        event_id: e.event_id,
+        status: seen.has(e.event_id) ? ('duplicate' as const) : ('applied' as const),
+        seq: seqOf.get(e.event_id) ?? seen.get(e.event_id) ?? null,
+      })),
+    },
+    200,
+  );
+});
