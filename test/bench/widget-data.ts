@@ -42,7 +42,12 @@ export async function benchWidgetData(
   results.push(await load('widget data, cache hit', data(hitWidget), { ...opts, warmup: 20 }));
 
   const missCount = Math.min(opts.requests, 200);
-  const pgWidgets = await Promise.all(Array.from({ length: missCount }, () => createWidget('nps_impact', uniqueWindow())));
+  const createMany = async (metric: string) => {
+    const ids: string[] = [];
+    for (let i = 0; i < missCount; i++) ids.push(await createWidget(metric, uniqueWindow()));
+    return ids;
+  };
+  const pgWidgets = await createMany('nps_impact');
   let i = 0;
   results.push(await load('widget data, Postgres miss', () => data(pgWidgets[i++ % pgWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
 
@@ -65,7 +70,7 @@ export async function benchWidgetData(
   );
   await pool.end();
 
-  const dbxWidgets = await Promise.all(Array.from({ length: missCount }, () => createWidget('claims_by_product', uniqueWindow())));
+  const dbxWidgets = await createMany('claims_by_product');
   let k = 0;
   results.push(await load('widget data, Databricks miss', () => data(dbxWidgets[k++ % dbxWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
   return results;

@@ -113,11 +113,15 @@ export function createPostgres(config: Config): Postgres {
   };
 }
 
-/** Errors the database raised about the statement stay as they are; connection trouble is a 503. */
+/**
+ * Errors the database raised about the statement stay as they are; trouble reaching it or
+ * getting a connection (classes 08 connection, 53 resources such as too many clients, 57
+ * operator intervention) is a 503 the client can retry.
+ */
 function toApiError(err: unknown): unknown {
   if (err instanceof ApiError) return err;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57')) {
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code)) {
     return err;
   }
   return new ApiError('postgres_unavailable', `Postgres is unreachable: ${describe(err)}`, { cause: err });
