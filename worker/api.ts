@@ -17,6 +17,9 @@ import { dashboardLayoutRoutes } from './routes/dashboard-layout.ts';
 import { dashboardStateRoutes } from './routes/dashboard-state.ts';
 import { databricksHealthRoutes } from './routes/databricks-health.ts';
 import { eventRoutes } from './routes/events.ts';
+import { clarifierRoutes } from './routes/clarifier.ts';
+import { sqlGenerateRoutes } from './routes/sql-generate.ts';
+import { sqlValidateRoutes } from './routes/sql-validate.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { widgetDataRoutes } from './routes/widget-data.ts';
 import { widgetRoutes } from './routes/widgets.ts';
@@ -50,7 +53,7 @@ export function createApi(options: ApiOptions = {}) {
       origin: (origin, c) => ((c.get('config').CORS_ORIGINS as string[]).includes(origin) ? origin : null),
       credentials: true,
       allowHeaders: ['authorization', 'content-type', 'x-request-id'],
-      exposeHeaders: ['x-request-id', 'retry-after'],
+      exposeHeaders: ['x-request-id', 'retry-after', 'x-conversation-id'],
       maxAge: 600,
     }),
   );
@@ -66,6 +69,9 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', metricRoutes)
     .route('/', widgetRoutes)
     .route('/', widgetDataRoutes)
+    .route('/', sqlValidateRoutes)
+    .route('/', sqlGenerateRoutes)
+    .route('/', clarifierRoutes)
     .route('/', databricksHealthRoutes)
     .route('/', eventRoutes)
     .route('/', dashboardLayoutRoutes)

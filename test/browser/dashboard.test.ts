@@ -17,7 +17,8 @@ let server: DevServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startDevServer({ port: await freePort(), purpose: 'browser' });
+  // Many sign-ins from one address and account in a few minutes: the limits are tested elsewhere.
+  server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500' } });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -121,7 +122,7 @@ describe('dashboard page', () => {
     await signIn(s, 'viewer');
     await expect(s.page.title()).resolves.toContain('Command Center');
     await s.page.screenshot({ path: path.join(SHOTS, 'dashboard-after-sign-in.png'), fullPage: true });
-    await expect(s.page.locator('[data-metric="cost_avoided_mtd"] h3').textContent()).resolves.toContain('Cost avoided');
+    await expect(s.page.locator('[data-testid="metric-list"] [data-metric="cost_avoided_mtd"] h3').textContent()).resolves.toContain('Cost avoided');
     for (const dep of ['postgres', 'redis', 'databricks', 'bedrock']) {
       await expect(s.page.locator(`[data-dependency="${dep}"]`).getAttribute('data-status')).resolves.toBe('ok');
     }
@@ -158,5 +159,101 @@ describe('dashboard page', () => {
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     const docs = await fetch(`${server.url}/docs`);
     expect(await docs.text()).toContain('/v1/metrics');
+  });
+});
+
+describe('live dashboard', () => {
+  const api = async (path: string, token: string, init: RequestInit = {}) => {
+    const res = await fetch(`${server.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
+    return res;
+  };
+  const tokenFor = async (role: 'editor' | 'viewer') =>
+    ((await (await fetch(`${server.url}/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': `203.0.113.${role === 'editor' ? 1 : 2}` },
+      body: JSON.stringify({ email: user(role).email, password: user(role).password }),
+    })).json()) as { token: string }).token;
+  const control = (path: string) =>
+    fetch(`${server.stack.vars.STACK_CONTROL_URL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.stack.vars.STACK_CONTROL_TOKEN}` } });
+  let n = 0;
+  const claimEvent = () => ({
+    event_id: `browser-${Date.now()}-${++n}`,
+    type: 'claim.filed',
+    occurred_at: new Date().toISOString(),
+    data: { claim_id: `KB${Date.now()}${n}`, customer_id: 'C00042', product: 'Mobile Protect', claim_type: 'damage', region: 'APAC', claim_cost: 199, cost_avoided: 80 },
+  });
+
+  it('shows an ingested event on two open dashboards within a second, and catches up after a dropped connection', async () => {
+    const editor = await tokenFor('editor');
+    const a = await session();
+    const b = await session();
+    await signIn(a, 'editor');
+    await signIn(b, 'viewer');
+    for (const s of [a, b]) await s.page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    const first = claimEvent();
+    const sent = Date.now();
+    expect((await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(first) })).status).toBe(200);
+    for (const s of [a, b]) await s.page.waitForFunction(() => document.querySelector('[data-testid="event-feed"]')?.textContent?.includes('claim.filed'), null, { timeout: 1_000 });
+    console.log(`event on two dashboards after ${Date.now() - sent} ms`);
+
+    await b.context.setOffline(true);
+    await b.page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]', { timeout: 10_000 });
+    const missed = claimEvent();
+    await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(missed) });
+    await b.context.setOffline(false);
+    await b.page.waitForSelector('[data-testid="connection"][data-state="live"]', { timeout: 15_000 });
+    await b.page.waitForFunction(() => (document.querySelector('[data-testid="event-feed"]')?.querySelectorAll('li').length ?? 0) >= 2, null, { timeout: 3_000 });
+    await b.page.screenshot({ path: path.join(SHOTS, 'dashboard-live.png'), fullPage: true });
+    expect(a.errors.concat(b.errors)).toEqual([]);
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it('keeps a reordered layout across a reload and mirrors it to another tab', async () => {
+    const editor = await tokenFor('editor');
+    for (const title of ['First tile', 'Second tile']) {
+      await api('/v1/widgets', editor, { method: 'POST', body: JSON.stringify({ title, metric: 'claim_volume', visualization: 'kpi', time_window: { preset: '7d' } }) });
+    }
+    const a = await session();
+    const b = await session();
+    await signIn(a, 'editor');
+    await signIn(b, 'editor');
+    await b.page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    const order = (s: Session) => s.page.$$eval('[data-testid="tiles"] > li h3', (hs) => hs.map((h) => h.textContent));
+    const before = await order(a);
+    await a.page.click(`button[aria-label="Move ${before[0]} later"]`);
+    await a.page.waitForFunction((first) => document.querySelector('[data-testid="tiles"] > li h3')?.textContent !== first, before[0]);
+    const after = await order(a);
+    expect(after[1]).toBe(before[0]);
+    await b.page.waitForFunction((expected) => document.querySelector('[data-testid="tiles"] > li h3')?.textContent === expected, after[0], { timeout: 5_000 });
+    await a.page.reload();
+    expect(await order(a)).toEqual(after);
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it('turns a Databricks tile amber while the lakehouse is down and recovers when it is back', async () => {
+    const editor = await tokenFor('editor');
+    await control('/databricks/stop');
+    try {
+      await api('/v1/widgets', editor, { method: 'POST', body: JSON.stringify({ title: 'Status mix (live)', metric: 'claim_status_mix', visualization: 'pie', time_window: { start: '2026-09-01T00:00:00Z', end: '2026-09-08T00:00:00Z' } }) });
+      const s = await session();
+      await signIn(s, 'editor');
+      const tile = s.page.locator('[data-testid="tiles"] > li', { hasText: 'Status mix (live)' });
+      await expect(tile.locator('[data-testid="source-badge"]').getAttribute('data-degraded')).resolves.toBe('true');
+      await expect(tile.locator('[data-testid="source-badge"]').textContent()).resolves.toContain('Live data unavailable');
+      await s.page.screenshot({ path: path.join(SHOTS, 'dashboard-degraded.png'), fullPage: true });
+      const postgresKpi = s.page.locator('[data-metric="nps_impact"] [data-testid="source-badge"]');
+      await expect(postgresKpi.getAttribute('data-degraded')).resolves.toBe('false');
+      await control('/databricks/start');
+      await s.page.reload();
+      await expect(tile.locator('[data-testid="source-badge"]').getAttribute('data-degraded')).resolves.toBe('false');
+      await s.context.close();
+    } finally {
+      await control('/databricks/start');
+    }
   });
 });

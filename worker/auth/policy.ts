@@ -39,6 +39,12 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
 
   'GET /v1/databricks/health': 'viewer',
 
+  'POST /v1/sql/validate': 'editor',
+  'POST /v1/widgets/sql/generate': 'editor',
+  'GET /v1/widgets/sql/generations': 'admin',
+  'POST /v1/widgets/clarify': 'editor',
+  'GET /v1/widgets/clarify/:id': 'editor',
+
   'GET /v1/dashboard/state': 'viewer',
   'GET /v1/dashboard/layout': 'viewer',
   'PUT /v1/dashboard/layout': 'editor',

@@ -57,5 +57,10 @@ export const dashboardLayoutRoutes = newApp()
       throw new ApiError('conflict', `The layout changed since version ${version}; the current version is ${result.current.version}. Reload and retry.`);
     }
     if (!result.ok) throw new ApiError('validation_failed', result.reason === 'invalid_layout' ? result.issues.join('; ') : 'invalid layout');
+    // The user's other tabs reload their layout; the message names only the user and version.
+    const hub = c.env.DASHBOARD_HUB.get(c.env.DASHBOARD_HUB.idFromName('default'));
+    c.executionCtx.waitUntil(
+      hub.publish({ type: 'layout_update', data: { user_id: identity.userId, version: result.layout.version } }).catch(() => undefined),
+    );
     return c.json(result.layout, 200);
   });

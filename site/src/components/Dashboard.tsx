@@ -27,6 +27,7 @@ export interface DashboardState {
   layout: { version: number; tiles: Array<{ widget_id: string; w: number; h: number }> };
 }
 interface Props {
+  userId: string;
   initial: DashboardState;
   metrics: Record<string, MetricInfo>;
   canEdit: boolean;
@@ -41,10 +42,12 @@ interface FeedItem {
  * The live dashboard: the server-rendered state, kept current by the hub's stream (KPI updates,
  * events), with tiles a user can reorder by drag and drop or keyboard.
  */
-export default function Dashboard({ initial, metrics, canEdit }: Props) {
+export default function Dashboard({ userId, initial, metrics, canEdit }: Props) {
   const [kpis, setKpis] = useState(initial.kpis);
   const [tiles, setTiles] = useState(initial.tiles);
   const [version, setVersion] = useState(initial.layout.version);
+  const versionRef = useRef(initial.layout.version);
+  versionRef.current = version;
   const [connection, setConnection] = useState<Connection>('connecting');
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
@@ -81,7 +84,7 @@ export default function Dashboard({ initial, metrics, canEdit }: Props) {
         } else if (msg.type === 'event' && msg.data) {
           const d = msg.data as { event_type?: string; event_id?: string; region?: string };
           setFeed((f) => [{ seq: msg.seq, text: `${d.event_type ?? 'event'}${d.region ? ` · ${d.region}` : ''}` }, ...f].slice(0, 8));
-        } else if (msg.type === 'layout_update') {
+        } else if (msg.type === 'layout_update' && msg.data?.user_id === userId && msg.data.version !== versionRef.current) {
           void reloadState();
         }
       };
@@ -89,14 +92,30 @@ export default function Dashboard({ initial, metrics, canEdit }: Props) {
         clearInterval(ping);
         if (closed) return;
         setConnection('reconnecting');
+        if (offline) return;
         retry = Math.min(retry + 1, 6);
-        setTimeout(connect, 250 * 2 ** retry);
+        setTimeout(() => !offline && !closed && connect(), 250 * 2 ** retry);
       };
     };
+    // Offline, the socket is dropped at once (the indicator says so) and retried when the
+    // network returns; the resume from lastSeq fills whatever was missed in between.
+    let offline = false;
+    const goOffline = () => {
+      offline = true;
+      ws?.close();
+    };
+    const goOnline = () => {
+      offline = false;
+      if (ws?.readyState !== WebSocket.OPEN) connect();
+    };
+    window.addEventListener('offline', goOffline);
+    window.addEventListener('online', goOnline);
     connect();
     return () => {
       closed = true;
       clearInterval(ping);
+      window.removeEventListener('offline', goOffline);
+      window.removeEventListener('online', goOnline);
       ws?.close();
     };
   }, []);
