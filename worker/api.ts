@@ -17,6 +17,7 @@ import { dashboardLayoutRoutes } from './routes/dashboard-layout.ts';
 import { dashboardStateRoutes } from './routes/dashboard-state.ts';
 import { databricksHealthRoutes } from './routes/databricks-health.ts';
 import { eventRoutes } from './routes/events.ts';
+import { decisionRoutes } from './routes/decisions.ts';
 import { clarifierRoutes } from './routes/clarifier.ts';
 import { sqlGenerateRoutes } from './routes/sql-generate.ts';
 import { sqlValidateRoutes } from './routes/sql-validate.ts';
@@ -74,6 +75,7 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', clarifierRoutes)
     .route('/', databricksHealthRoutes)
     .route('/', eventRoutes)
+    .route('/', decisionRoutes)
     .route('/', dashboardLayoutRoutes)
     .route('/', dashboardStateRoutes)
     .route('/', dashboardStreamRoutes);
