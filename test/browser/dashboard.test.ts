@@ -18,7 +18,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   // Many sign-ins from one address and account in a few minutes: the limits are tested elsewhere.
-  server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500' } });
+  server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500', BUILDER_MODE: 'offline' } });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -255,5 +255,25 @@ describe('live dashboard', () => {
     } finally {
       await control('/databricks/start');
     }
+  });
+});
+
+describe('add a tile by describing it', () => {
+  it('builds a tile end to end with the offline clarifier', async () => {
+    const s = await session();
+    await signIn(s, 'editor');
+    await s.page.click('[data-testid="add-widget"]');
+    await s.page.fill('#clarifier-input', 'claims by product over the last 7 days as a bar chart');
+    await s.page.click('.ask button[type="submit"]');
+    await s.page.waitForSelector('[data-testid="spec-preview"]', { timeout: 10_000 });
+    await expect(s.page.locator('[data-testid="spec-preview"]').textContent()).resolves.toContain('Claims by product');
+    await s.page.click('[data-testid="spec-preview"] summary');
+    await expect(s.page.locator('[data-testid="spec-preview"] pre').textContent()).resolves.toContain('workspace.support_l3.claims');
+    await s.page.screenshot({ path: path.join(SHOTS, 'add-widget.png') });
+    const title = await s.page.locator('#preview-title').textContent();
+    await Promise.all([s.page.waitForEvent('load'), s.page.click('[data-testid="accept-spec"]')]);
+    await s.page.waitForSelector(`[data-testid="tiles"] > li h3:text-is("${title}")`);
+    expect(s.errors).toEqual([]);
+    await s.context.close();
   });
 });

@@ -1,0 +1,170 @@
+import { useRef, useState } from 'preact/hooks';
+
+interface Spec {
+  title: string;
+  metric: string;
+  visualization: string;
+  time_window: unknown;
+  filters: unknown[];
+}
+interface Line {
+  role: 'user' | 'assistant' | 'error';
+  text: string;
+}
+
+/** Splits an SSE byte stream into {event, data} records as they arrive. */
+async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      yield { event, data: data.join('\n') };
+    }
+  }
+}
+
+const CONVERSATION_KEY = 'cc.clarifier.conversation';
+
+/**
+ * The Add Widget dialog: the user describes a tile, the clarifier asks what it needs over a
+ * streamed conversation, and the validated spec is previewed (with its SQL) before it is added.
+ * The conversation id is kept in sessionStorage, so a reload continues where it stopped.
+ */
+export default function AddWidget() {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [lines, setLines] = useState<Line[]>([]);
+  const [input, setInput] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [spec, setSpec] = useState<{ spec: Spec; source: string; display_name: string } | null>(null);
+  const [sql, setSql] = useState<string | null>(null);
+
+  async function open() {
+    dialog.current?.showModal();
+    const id = sessionStorage.getItem(CONVERSATION_KEY);
+    if (!id || lines.length > 0) return;
+    const res = await fetch(`/v1/widgets/clarify/${id}`, { credentials: 'same-origin' });
+    if (!res.ok) return sessionStorage.removeItem(CONVERSATION_KEY);
+    const stored = (await res.json()) as { messages?: Array<{ role: string; text?: string; content?: string }> };
+    setLines((stored.messages ?? []).map((m) => ({ role: m.role === 'user' ? 'user' : 'assistant', text: m.text ?? m.content ?? '' })));
+  }
+
+  async function send(e: Event) {
+    e.preventDefault();
+    const message = input.trim();
+    if (!message || busy) return;
+    setBusy(true);
+    setInput('');
+    setLines((l) => [...l, { role: 'user', text: message }]);
+    try {
+      const conversation_id = sessionStorage.getItem(CONVERSATION_KEY) ?? undefined;
+      const res = await fetch('/v1/widgets/clarify', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, ...(conversation_id ? { conversation_id } : {}) }),
+      });
+      if (!res.ok || !res.body) {
+        const problem = (await res.json().catch(() => ({}))) as { detail?: string };
+        setLines((l) => [...l, { role: 'error', text: problem.detail ?? `The clarifier answered ${res.status}.` }]);
+        return;
+      }
+      for await (const { event, data } of readEvents(res.body)) {
+        const payload = JSON.parse(data) as Record<string, unknown>;
+        if (event === 'message' || event === 'question') setLines((l) => [...l, { role: 'assistant', text: String(payload.text ?? '') }]);
+        else if (event === 'error') setLines((l) => [...l, { role: 'error', text: String(payload.detail ?? 'Something went wrong.') }]);
+        else if (event === 'spec') {
+          const metric = payload.metric as { display_name: string; name: string };
+          setSpec({ spec: payload.spec as Spec, source: String(payload.source), display_name: metric.display_name });
+          const gen = await fetch('/v1/widgets/sql/generate', {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ metric: metric.name, dry_run: true }),
+          });
+          setSql(gen.ok ? String(((await gen.json()) as { sql?: string }).sql ?? '') : null);
+        } else if (event === 'done' && typeof payload.conversation_id === 'string') {
+          sessionStorage.setItem(CONVERSATION_KEY, payload.conversation_id);
+        }
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function accept() {
+    if (!spec) return;
+    const res = await fetch('/v1/widgets', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec.spec),
+    });
+    if (res.status !== 201) {
+      const problem = (await res.json().catch(() => ({}))) as { detail?: string };
+      setLines((l) => [...l, { role: 'error', text: problem.detail ?? 'The tile could not be added.' }]);
+      return;
+    }
+    sessionStorage.removeItem(CONVERSATION_KEY);
+    location.reload();
+  }
+
+  function restart() {
+    sessionStorage.removeItem(CONVERSATION_KEY);
+    setLines([]);
+    setSpec(null);
+    setSql(null);
+  }
+
+  return (
+    <>
+      <button type="button" class="add-widget" onClick={() => void open()} data-testid="add-widget">Add tile</button>
+      <dialog ref={dialog} aria-labelledby="add-title" class="clarifier">
+        <h2 id="add-title">Add a tile</h2>
+        <p class="hint">Describe the number you want to watch, e.g. “claims by product over the last 7 days as a bar chart”.</p>
+        <ol class="conversation" aria-live="polite" data-testid="conversation">
+          {lines.map((l, i) => (
+            <li key={i} class={`turn ${l.role}`}>{l.text}</li>
+          ))}
+        </ol>
+        {spec && (
+          <section class="preview card" aria-labelledby="preview-title" data-testid="spec-preview">
+            <h3 id="preview-title">{spec.spec.title}</h3>
+            <p>
+              {spec.display_name} · {spec.spec.visualization} · {JSON.stringify(spec.spec.time_window)}
+              {spec.source === 'template' && <span class="badge source-template"> offline template</span>}
+            </p>
+            {sql && (
+              <details>
+                <summary>SQL behind this tile</summary>
+                <pre class="sql"><code>{sql}</code></pre>
+              </details>
+            )}
+            <button type="button" onClick={() => void accept()} data-testid="accept-spec">Add to dashboard</button>
+          </section>
+        )}
+        <form onSubmit={(e) => void send(e)} class="ask">
+          <label for="clarifier-input" class="visually-hidden">Your request</label>
+          <input id="clarifier-input" value={input} onInput={(e) => setInput((e.target as HTMLInputElement).value)} maxLength={2000} placeholder="What should the tile show?" disabled={busy} />
+          <button type="submit" disabled={busy}>{busy ? 'Thinking…' : 'Send'}</button>
+        </form>
+        <div class="dialog-actions">
+          <button type="button" class="link" onClick={restart}>Start over</button>
+          <button type="button" onClick={() => dialog.current?.close()}>Close</button>
+        </div>
+      </dialog>
+    </>
+  );
+}
