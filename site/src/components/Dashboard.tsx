@@ -70,14 +70,15 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         setConnection('live');
         ping = setInterval(() => ws?.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), 30_000);
       };
-      ws.onmessage = (e) => {
-        let msg: { type: string; seq: number; data?: Record<string, unknown> };
-        try {
-          msg = JSON.parse(String(e.data));
-        } catch {
-          return;
-        }
-        if (typeof msg.seq === 'number' && msg.type !== 'pong') lastSeq = Math.max(lastSeq ?? 0, msg.seq);
+      // Acks tell the hub what this tab has applied, at most once a second while messages flow;
+      // a tab that stops acknowledging is treated as a slow consumer and resumes from lastSeq.
+      let ackTimer: ReturnType<typeof setTimeout> | undefined;
+      const ack = () => {
+        ackTimer = undefined;
+        if (lastSeq !== null && ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: lastSeq }));
+      };
+      const apply = (msg: { type: string; seq: number; data?: Record<string, unknown> }) => {
+        if (typeof msg.seq === 'number') lastSeq = Math.max(lastSeq ?? 0, msg.seq);
         if (msg.type === 'kpi_update' && msg.data) {
           const d = msg.data as { metric: string; rows: WidgetData['rows']; as_of: string; source: WidgetData['source'] };
           setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data.source === d.source ? { ...k, data: { ...k.data, rows: d.rows, as_of: d.as_of, cache: 'miss' } } : k)));
@@ -86,10 +87,29 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
           setFeed((f) => [{ seq: msg.seq, text: `${d.event_type ?? 'event'}${d.region ? ` · ${d.region}` : ''}` }, ...f].slice(0, 8));
         } else if (msg.type === 'layout_update' && msg.data?.user_id === userId && msg.data.version !== versionRef.current) {
           void reloadState();
+        } else if (msg.type === 'snapshot') {
+          void reloadState();
         }
+      };
+      ws.onmessage = (e) => {
+        let msg: { type: string; seq: number; data?: Record<string, unknown>; messages?: Array<{ type: string; seq: number; data?: Record<string, unknown> }> };
+        try {
+          msg = JSON.parse(String(e.data));
+        } catch {
+          return;
+        }
+        if (msg.type === 'pong' || msg.type === 'error') return;
+        if (msg.type === 'hello') {
+          lastSeq ??= msg.seq;
+          return;
+        }
+        if (msg.type === 'batch') for (const m of msg.messages ?? []) apply(m);
+        else apply(msg);
+        ackTimer ??= setTimeout(ack, 1_000);
       };
       ws.onclose = () => {
         clearInterval(ping);
+        clearTimeout(ackTimer);
         if (closed) return;
         setConnection('reconnecting');
         if (offline) return;
