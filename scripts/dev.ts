@@ -15,6 +15,10 @@ console.log(`\nCommand Center is up in ${((Date.now() - started) / 1000).toFixed
 console.log(`  dashboard  ${server.url}/`);
 console.log(`  health     ${server.url}/health`);
 console.log(`  API docs   ${server.url}/docs\n`);
+if (server.stack.vars.BUILDER_MODE === 'offline') {
+  console.log('!! The widget builder is OFFLINE: no AWS credentials, so the clarifier and the SQL generator');
+  console.log('!! answer with catalog-anchored templates, marked "template" everywhere. Set AWS_* to use Bedrock.\n');
+}
 
 // Edits to the worker, the site or the checked-in config rebuild the bundle; wrangler dev
 // reloads it while the stack (and its data) stays up. This is how a routing flip goes live.

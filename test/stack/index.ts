@@ -103,7 +103,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (access) started.push(access);
     const control = test ? await startStackControl({ postgres, upstash, databricks, bedrock }) : null;
     if (control) started.push(control);
-    log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : 'offline builder (no AWS credentials)'}`);
+    const liveAws = Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY);
+    log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : liveAws ? 'AWS Bedrock with the credentials in the environment' : 'offline builder (no AWS credentials)'}`);
 
     const vars: Record<string, string> = {
       APP_ENV: test ? 'test' : 'development',
@@ -127,7 +128,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             AWS_SECRET_ACCESS_KEY: bedrockCreds.secretAccessKey,
             BEDROCK_ENDPOINT: bedrock.url,
           }
-        : { BUILDER_MODE: 'offline' }),
+        : process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
+          ? {
+              // Real credentials in the environment: dev talks to Bedrock itself.
+              BUILDER_MODE: 'live',
+              AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+              AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+              AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+              ...(process.env.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: process.env.AWS_SESSION_TOKEN } : {}),
+            }
+          : { BUILDER_MODE: 'offline' }),
       ...(access ? { STACK_ACCESS_URL: access.url } : {}),
       ...(control ? { STACK_CONTROL_URL: control.url, STACK_CONTROL_TOKEN: control.token } : {}),
     };
