@@ -29,20 +29,25 @@ export async function publishEvents(
   routing: Routing,
 ): Promise<Published[]> {
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
-  const out: Published[] = [];
-  for (const e of events) {
-    let seq: number | null = null;
+  // One batch per request: consecutive seqs, one frame per socket, one UPDATE for all rows.
+  let firstSeq: number | null = null;
+  if (events.length > 0) {
     try {
-      const result = await hub.publish({
-        type: 'event',
-        data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data },
-      });
-      if (result.ok) seq = result.seq;
+      const result = await hub.publishBatch(
+        events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
+      );
+      if (result.ok) firstSeq = result.firstSeq;
+      else console.warn(JSON.stringify({ level: 'warn', msg: 'hub refused the events', issues: result.reason }));
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'hub publish failed; the event stays unpublished', event_id: e.event_id, error: String(err) }));
+      console.warn(JSON.stringify({ level: 'warn', msg: 'hub publish failed; the events stay unpublished', error: String(err) }));
     }
-    if (seq !== null) await postgres.query('UPDATE events SET published_seq = $2 WHERE event_id = $1', [e.event_id, seq]);
-    out.push({ event_id: e.event_id, seq });
+  }
+  const out: Published[] = events.map((e, i) => ({ event_id: e.event_id, seq: firstSeq === null ? null : firstSeq + i }));
+  if (firstSeq !== null) {
+    await postgres.query(
+      'UPDATE events SET published_seq = p.seq FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id',
+      [out.map((p) => p.event_id), out.map((p) => p.seq)],
+    );
   }
 
   const moved = new Set(events.flatMap((e) => METRICS_MOVED[e.type]));
