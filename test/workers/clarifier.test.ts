@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers';
-import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
 import { findActiveUserByEmail } from '../../worker/auth/users.ts';
@@ -17,26 +16,8 @@ import { createClarifierRoutes } from '../../worker/routes/clarifier.ts';
 import type { ClarifierOptions } from '../../worker/routes/clarifier.ts';
 import { widgetRoutes } from '../../worker/routes/widgets.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { LOCAL_EMAIL, ProblemShape, control, expectProblem, json, vars } from './helpers.ts';
+import { LOCAL_EMAIL, ProblemShape, control, expectProblem, json, releaseBedrockLock, takeBedrockLock, vars } from './helpers.ts';
 
-// The Bedrock stand-in's script queue is shared by the whole run. The SQL generator tests script
-// it too, so the two files take turns through a lock in Redis rather than interleave their turns.
-const LOCK_KEY = 'cc:test:bedrock-script-lock';
-const lockToken = crypto.randomUUID();
-const redis = () => new Redis({ url: vars.UPSTASH_REDIS_REST_URL!, token: vars.UPSTASH_REDIS_REST_TOKEN!, enableTelemetry: false });
-
-async function takeBedrockLock(): Promise<void> {
-  const deadline = Date.now() + 170_000;
-  while ((await redis().set(LOCK_KEY, lockToken, { nx: true, px: 180_000 })) !== 'OK') {
-    if (Date.now() > deadline) throw new Error('the Bedrock script lock was never released');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function releaseBedrockLock(): Promise<void> {
-  const r = redis();
-  if ((await r.get(LOCK_KEY)) === lockToken) await r.del(LOCK_KEY);
-}
 
 const identities = new Map<Role, Identity>();
 let catalog: Metric[] = [];

@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import { Redis } from '@upstash/redis';
 import { z } from 'zod';
 import type { Role } from '../../worker/auth/roles.ts';
 import { issueToken } from '../../worker/auth/session.ts';
@@ -80,4 +81,23 @@ export async function json<T>(res: Response, status = 200): Promise<T> {
   const text = await res.text();
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
   return JSON.parse(text) as T;
+}
+
+// The Bedrock stand-in's script queue is shared by the whole run: files that script it take
+// turns through a lock in Redis rather than interleave their turns.
+const LOCK_KEY = 'cc:test:bedrock-script-lock';
+const lockToken = crypto.randomUUID();
+const redis = () => new Redis({ url: vars.UPSTASH_REDIS_REST_URL!, token: vars.UPSTASH_REDIS_REST_TOKEN!, enableTelemetry: false });
+
+export async function takeBedrockLock(): Promise<void> {
+  const deadline = Date.now() + 170_000;
+  while ((await redis().set(LOCK_KEY, lockToken, { nx: true, px: 180_000 })) !== 'OK') {
+    if (Date.now() > deadline) throw new Error('the Bedrock script lock was never released');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function releaseBedrockLock(): Promise<void> {
+  const r = redis();
+  if ((await r.get(LOCK_KEY)) === lockToken) await r.del(LOCK_KEY);
 }

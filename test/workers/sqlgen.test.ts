@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers';
-import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
 import { findActiveUserByEmail } from '../../worker/auth/users.ts';
@@ -17,26 +16,7 @@ import { buildSqlPrompt } from '../../worker/sqlgen/prompt.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
 import { getMetric } from '../../worker/catalog/metrics.ts';
 import type { GenerationRecord } from '../../worker/sqlgen/store.ts';
-import { LOCAL_EMAIL, control, expectProblem, json, vars } from './helpers.ts';
-
-// The Bedrock stand-in's script queue is shared by the whole run. The clarifier tests script it
-// too, so the two files take turns through a lock in Redis rather than interleave their turns.
-const LOCK_KEY = 'cc:test:bedrock-script-lock';
-const lockToken = crypto.randomUUID();
-const redis = () => new Redis({ url: vars.UPSTASH_REDIS_REST_URL!, token: vars.UPSTASH_REDIS_REST_TOKEN!, enableTelemetry: false });
-
-async function takeBedrockLock(): Promise<void> {
-  const deadline = Date.now() + 170_000;
-  while ((await redis().set(LOCK_KEY, lockToken, { nx: true, px: 180_000 })) !== 'OK') {
-    if (Date.now() > deadline) throw new Error('the Bedrock script lock was never released');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function releaseBedrockLock(): Promise<void> {
-  const r = redis();
-  if ((await r.get(LOCK_KEY)) === lockToken) await r.del(LOCK_KEY);
-}
+import { LOCAL_EMAIL, control, expectProblem, json, releaseBedrockLock, takeBedrockLock, vars } from './helpers.ts';
 
 const identities = new Map<Role, Identity>();
 

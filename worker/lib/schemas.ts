@@ -24,3 +24,13 @@ export function problems<S extends number>(...statuses: S[]) {
   }
   return out;
 }
+
+/** A JSON response for a route's OpenAPI declaration. */
+export function jsonContent<T>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A required JSON request body for a route's OpenAPI declaration. */
+export function jsonBody<T>(schema: T) {
+  return { body: { required: true, content: { 'application/json': { schema } } } };
+}

@@ -3,10 +3,8 @@ import { clearLocalCache } from '../data/cache.ts';
 import { rankActions } from '../decisions/rank.ts';
 import { newApp } from '../lib/app.ts';
 import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const SessionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
 
 const RankedSchema = z
@@ -22,8 +20,8 @@ const nbaRoute = createRoute({
   path: '/v1/decisions/next-best-action',
   tags: ['decisions'],
   summary: 'Rank the recommendations for an issue session from the data',
-  request: body(z.strictObject({ session_id: SessionId }).openapi('NextBestActionRequest')),
-  responses: { 200: json(RankedSchema, 'Ranked actions'), ...problems(400, 401, 404, 415, 422, 503) },
+  request: jsonBody(z.strictObject({ session_id: SessionId }).openapi('NextBestActionRequest')),
+  responses: { 200: jsonContent(RankedSchema, 'Ranked actions'), ...problems(400, 401, 404, 415, 422, 503) },
 });
 
 const FeedbackSchema = z
@@ -40,9 +38,9 @@ const feedbackRoute = createRoute({
   path: '/v1/feedback/outcome',
   tags: ['decisions'],
   summary: 'Record what happened after a recommendation (editor); the ranking learns from it',
-  request: body(FeedbackSchema),
+  request: jsonBody(FeedbackSchema),
   responses: {
-    200: json(z.object({ recorded: z.literal(true), duplicate: z.boolean() }).openapi('OutcomeRecorded'), 'Recorded'),
+    200: jsonContent(z.object({ recorded: z.literal(true), duplicate: z.boolean() }).openapi('OutcomeRecorded'), 'Recorded'),
     ...problems(400, 401, 403, 404, 415, 422, 503),
   },
 });
@@ -53,9 +51,9 @@ const resetRoute = createRoute({
   tags: ['operations'],
   summary: 'Restore the seeded operational data (admin)',
   description: 'Destructive: events, feedback and operational rows are replaced by the seed. The body must say so.',
-  request: body(z.strictObject({ confirm: z.literal('reset-demo') }).openapi('DemoResetRequest')),
+  request: jsonBody(z.strictObject({ confirm: z.literal('reset-demo') }).openapi('DemoResetRequest')),
   responses: {
-    200: json(z.object({ reset: z.literal(true), claims: z.number(), issue_sessions: z.number(), alerts: z.number() }).openapi('DemoReset'), 'Reset'),
+    200: jsonContent(z.object({ reset: z.literal(true), claims: z.number(), issue_sessions: z.number(), alerts: z.number() }).openapi('DemoReset'), 'Reset'),
     ...problems(400, 401, 403, 415, 422, 503),
   },
 });

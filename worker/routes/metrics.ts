@@ -25,14 +25,13 @@ import type { Config } from '../env.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { newApp } from '../lib/app.ts';
 import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 import { routeFor } from '../routing/gate.ts';
 
 export const ListMetricsResponseSchema = z.object({ metrics: z.array(MetricSchema) }).openapi('MetricList');
 const NameParam = z.object({ name: MetricNameSchema.openapi({ param: { name: 'name', in: 'path' } }) });
 const ListQuery = z.strictObject({ include_retired: z.enum(['true', 'false']).optional() });
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const listRoute = createRoute({
   method: 'get',
@@ -40,7 +39,7 @@ const listRoute = createRoute({
   tags: ['catalog'],
   summary: 'List the metrics of the catalog',
   request: { query: ListQuery },
-  responses: { 200: json(ListMetricsResponseSchema, 'The catalog'), ...problems(401, 422, 503) },
+  responses: { 200: jsonContent(ListMetricsResponseSchema, 'The catalog'), ...problems(401, 422, 503) },
 });
 
 const getRoute = createRoute({
@@ -49,7 +48,7 @@ const getRoute = createRoute({
   tags: ['catalog'],
   summary: 'One metric, retired or not',
   request: { params: NameParam },
-  responses: { 200: json(MetricSchema, 'The metric'), ...problems(401, 404, 422, 503) },
+  responses: { 200: jsonContent(MetricSchema, 'The metric'), ...problems(401, 404, 422, 503) },
 });
 
 const historyRoute = createRoute({
@@ -58,7 +57,7 @@ const historyRoute = createRoute({
   tags: ['catalog'],
   summary: 'Every definition the metric has had, newest first',
   request: { params: NameParam },
-  responses: { 200: json(z.object({ versions: z.array(MetricVersionSchema) }), 'History'), ...problems(401, 404, 422, 503) },
+  responses: { 200: jsonContent(z.object({ versions: z.array(MetricVersionSchema) }), 'History'), ...problems(401, 404, 422, 503) },
 });
 
 const createMetricRoute = createRoute({
@@ -68,7 +67,7 @@ const createMetricRoute = createRoute({
   summary: 'Add a metric (admin)',
   description: 'Lineage must name dictionary tables and columns; the Databricks query must pass the SQL safety layer; the Postgres query must plan.',
   request: { body: { required: true, content: { 'application/json': { schema: CreateMetricSchema } } } },
-  responses: { 201: json(MetricSchema, 'Created'), ...problems(400, 401, 403, 409, 415, 422, 503) },
+  responses: { 201: jsonContent(MetricSchema, 'Created'), ...problems(400, 401, 403, 409, 415, 422, 503) },
 });
 
 const updateMetricRoute = createRoute({
@@ -77,7 +76,7 @@ const updateMetricRoute = createRoute({
   tags: ['catalog'],
   summary: 'Change a metric (admin); the version goes up and the old definition stays in history',
   request: { params: NameParam, body: { required: true, content: { 'application/json': { schema: UpdateMetricSchema } } } },
-  responses: { 200: json(MetricSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
+  responses: { 200: jsonContent(MetricSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
 });
 
 const retireRoute = createRoute({
@@ -86,7 +85,7 @@ const retireRoute = createRoute({
   tags: ['catalog'],
   summary: 'Retire a metric (admin); its history and existing widgets remain',
   request: { params: NameParam },
-  responses: { 200: json(MetricSchema, 'Retired'), ...problems(401, 403, 404, 422, 503) },
+  responses: { 200: jsonContent(MetricSchema, 'Retired'), ...problems(401, 403, 404, 422, 503) },
 });
 
 export const CompareSchema = z
@@ -105,7 +104,7 @@ const compareRoute = createRoute({
   tags: ['catalog'],
   summary: 'Run the Postgres and the Databricks query side by side and report their drift (admin)',
   request: { params: NameParam, query: z.strictObject({ window: z.enum(['24h', '7d', '30d', '90d', 'mtd']).default('30d') }) },
-  responses: { 200: json(CompareSchema, 'Both values'), ...problems(401, 403, 404, 409, 422, 503) },
+  responses: { 200: jsonContent(CompareSchema, 'Both values'), ...problems(401, 403, 404, 409, 422, 503) },
 });
 
 async function mustRun(config: Config, postgres: Postgres, def: MetricDefinition): Promise<void> {

@@ -9,12 +9,11 @@ import { WidgetDataSchema, widgetData } from '../data/widget-data.ts';
 import { resolveWindow } from '../data/window.ts';
 import { newApp } from '../lib/app.ts';
 import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 import { routeFor } from '../routing/gate.ts';
 import { getWidget } from '../widgets/store.ts';
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const dataRoute = createRoute({
   method: 'post',
@@ -24,7 +23,7 @@ const dataRoute = createRoute({
   description:
     'When Databricks fails or times out the answer is still 200, with `live_data_unavailable: true` and the reason; rows from a fallback appear only when the metric’s route opts in. KPI widgets include the delta against the previous equal window.',
   request: { params: IdParam },
-  responses: { 200: json(WidgetDataSchema, 'Widget data'), ...problems(401, 404, 409, 422, 503, 504) },
+  responses: { 200: jsonContent(WidgetDataSchema, 'Widget data'), ...problems(401, 404, 409, 422, 503, 504) },
 });
 
 const RecordsRequestSchema = z
@@ -55,7 +54,7 @@ const recordsRoute = createRoute({
   tags: ['widgets'],
   summary: 'The rows behind the widget’s number: same table, window, filters and source, paginated',
   request: { params: IdParam, body: { required: false, content: { 'application/json': { schema: RecordsRequestSchema } } } },
-  responses: { 200: json(RecordsSchema, 'Records'), ...problems(401, 404, 409, 415, 422, 503, 504) },
+  responses: { 200: jsonContent(RecordsSchema, 'Records'), ...problems(401, 404, 409, 415, 422, 503, 504) },
 });
 
 export const widgetDataRoutes = newApp()

@@ -9,20 +9,18 @@ import { resolveWindow } from '../data/window.ts';
 import type { TimeWindow } from '../data/window.ts';
 import { newApp } from '../lib/app.ts';
 import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 import { CreateWidgetSchema, UpdateWidgetSchema, WidgetSchema } from '../widgets/schema.ts';
 import { createWidget, deleteWidget, getWidget, listWidgets, updateWidget } from '../widgets/store.ts';
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/widgets',
   tags: ['widgets'],
   summary: "The caller's widgets",
-  responses: { 200: json(z.object({ widgets: z.array(WidgetSchema) }), 'Widgets'), ...problems(401, 503) },
+  responses: { 200: jsonContent(z.object({ widgets: z.array(WidgetSchema) }), 'Widgets'), ...problems(401, 503) },
 });
 const getRoute = createRoute({
   method: 'get',
@@ -30,7 +28,7 @@ const getRoute = createRoute({
   tags: ['widgets'],
   summary: 'One of the caller’s widgets (another user’s is 404)',
   request: { params: IdParam },
-  responses: { 200: json(WidgetSchema, 'Widget'), ...problems(401, 404, 422, 503) },
+  responses: { 200: jsonContent(WidgetSchema, 'Widget'), ...problems(401, 404, 422, 503) },
 });
 const createWidgetRoute = createRoute({
   method: 'post',
@@ -38,16 +36,16 @@ const createWidgetRoute = createRoute({
   tags: ['widgets'],
   summary: 'Add a widget for a catalog metric (editor)',
   description: 'Filters name dictionary columns of the metric’s tables, with values of the column’s type. No SQL is accepted from the client.',
-  request: body(CreateWidgetSchema),
-  responses: { 201: json(WidgetSchema, 'Created'), ...problems(400, 401, 403, 404, 409, 415, 422, 503) },
+  request: jsonBody(CreateWidgetSchema),
+  responses: { 201: jsonContent(WidgetSchema, 'Created'), ...problems(400, 401, 403, 404, 409, 415, 422, 503) },
 });
 const updateWidgetRoute = createRoute({
   method: 'patch',
   path: '/v1/widgets/{id}',
   tags: ['widgets'],
   summary: 'Change a widget (editor)',
-  request: { params: IdParam, ...body(UpdateWidgetSchema) },
-  responses: { 200: json(WidgetSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
+  request: { params: IdParam, ...jsonBody(UpdateWidgetSchema) },
+  responses: { 200: jsonContent(WidgetSchema, 'Changed'), ...problems(400, 401, 403, 404, 415, 422, 503) },
 });
 const deleteWidgetRoute = createRoute({
   method: 'delete',
@@ -55,7 +53,7 @@ const deleteWidgetRoute = createRoute({
   tags: ['widgets'],
   summary: 'Delete a widget (editor)',
   request: { params: IdParam },
-  responses: { 200: json(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted'), ...problems(401, 403, 404, 422, 503) },
+  responses: { 200: jsonContent(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted'), ...problems(401, 403, 404, 422, 503) },
 });
 
 /** Filters and windows are checked before anything is stored. */
