@@ -22,18 +22,88 @@ export const PublishSchema = z.strictObject({
 });
 export type PublishInput = z.infer<typeof PublishSchema>;
 
+/**
+ * Every frame the hub sends is one JSON object `{type, seq, ts, ...}`:
+ * - `hello` on connect: `seq` is the hub's latest; also carries `heartbeat_ms` and `ack_ms`.
+ * - a published message (`event`, `kpi_update`, …): `seq` is its own, strictly increasing per hub.
+ * - `batch`: `{type:'batch', seq, ts, messages:[…]}` carries consecutive published messages, each
+ *   with its own `seq`; the frame's `seq` is the last one. Apply `messages` in order, exactly as
+ *   if they had arrived one frame each. Replays after `resume`/`?since=` always come one frame per
+ *   message, so a client may resume from any `seq`, including one inside a batch.
+ * - `snapshot`: the log no longer covers the client's `since` (or it is ahead of the hub); refetch
+ *   state over HTTP and continue from this frame's `seq`.
+ * - `pong`, `error`.
+ * A client keeps the last `seq` it applied and ignores any message at or below it: a `resume` over
+ * an open socket may overlap what is still arriving live. A jump past last+1 means something was
+ * missed; send `resume` with the last applied seq.
+ */
 export interface HubMessage {
-  type: HubMessageType | 'hello' | 'error' | 'pong';
+  type: HubMessageType | 'hello' | 'error' | 'pong' | 'batch';
   seq: number;
   ts: string;
   [key: string]: unknown;
 }
 
-/** What a client may send over its socket. */
+/**
+ * What a client may send over its socket.
+ * - `ping`: liveness (see HEARTBEAT_INTERVAL_MS). Send exactly PING_FRAME: the runtime answers
+ *   PONG_FRAME itself without waking the hub; any other spelling works but costs a wake-up.
+ * - `ack`: the last `seq` the client has applied (see ACK_INTERVAL_MS).
+ * - `resume`: replay what came after `since` over the open socket.
+ */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
+  z.strictObject({ type: z.literal('ack'), seq: z.number().int().min(0) }),
   z.strictObject({ type: z.literal('resume'), since: z.number().int().min(0) }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
+export const PING_FRAME = '{"type":"ping"}';
+export const PONG_FRAME = '{"type":"pong"}';
+
 export const MAX_CLIENT_MESSAGE_BYTES = 4_096;
+
+/**
+ * Heartbeats. Clients send PING_FRAME every HEARTBEAT_INTERVAL_MS; the hub's alarm sweeps every
+ * HEARTBEAT_SWEEP_MS and closes, with CLOSE_CODES.heartbeatTimeout, any socket that has neither
+ * pinged nor sent anything else for HEARTBEAT_TIMEOUT_MS (three missed pings), so a dead socket
+ * goes within 90–120 s. The sweep runs only while sockets are connected, so an empty hub sleeps.
+ */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+export const HEARTBEAT_TIMEOUT_MS = 90_000;
+export const HEARTBEAT_SWEEP_MS = 30_000;
+
+/**
+ * Slow consumers. Hibernatable server sockets in workerd expose no `bufferedAmount` and `send()`
+ * never blocks or fails for a peer that stops reading: the runtime queues the frames in the hub's
+ * memory. A socket that never reads cannot stall the others (every send is fire-and-forget), but
+ * it would grow the hub until the whole object is reset. So the hub asks clients to acknowledge:
+ * after applying messages a client sends `{"type":"ack","seq":<last applied>}`, at most once per
+ * ACK_INTERVAL_MS and within that interval of receiving anything new (an idle stream sends no
+ * acks, so hibernation is unaffected; every ack is an event on the hub's one thread, which is why
+ * the interval is not shorter). A socket whose oldest unacknowledged message is older than
+ * SLOW_CLIENT_LAG_MS, or that holds more than MAX_UNACKED_BYTES unacknowledged, is closed with
+ * CLOSE_CODES.slowConsumer; it reconnects with `?since=<last applied>` and catches up from the
+ * replay log. Where the runtime does report `bufferedAmount`, MAX_BUFFERED_BYTES applies too.
+ */
+export const ACK_INTERVAL_MS = 2_000;
+export const SLOW_CLIENT_LAG_MS = 15_000;
+export const MAX_UNACKED_BYTES = 8 * 1_048_576;
+export const MAX_BUFFERED_BYTES = 4 * 1_048_576;
+
+/** Limits on what a publisher may hand the hub; larger input is refused and nothing is stored. */
+export const MAX_PUBLISH_BYTES = 64 * 1_024;
+export const MAX_BATCH_MESSAGES = 500;
+export const MAX_BATCH_BYTES = 1_048_576;
+
+/**
+ * Close codes the hub uses. On slowConsumer, heartbeatTimeout and sendFailed the client should
+ * reconnect (with backoff) using `?since=<last applied seq>`; tooLarge means the client sent a
+ * frame over MAX_CLIENT_MESSAGE_BYTES.
+ */
+export const CLOSE_CODES = {
+  tooLarge: 1009,
+  sendFailed: 1011,
+  slowConsumer: 4001,
+  heartbeatTimeout: 4002,
+} as const;

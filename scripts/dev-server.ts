@@ -28,8 +28,8 @@ export interface DevServerOptions {
 }
 
 /** Runs a project binary with Node 22 first on PATH, whatever node started us. */
-export function run(bin: string, args: string[], options: { quiet?: boolean } = {}): ChildProcess {
-  return spawn(path.join(BIN, bin), args, {
+export function run(bin: string, args: string[], options: { quiet?: boolean; env?: Record<string, string> } = {}): ChildProcess {
+  const child = spawn(path.join(BIN, bin), args, {
     cwd: ROOT,
     stdio: options.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     env: {
@@ -37,8 +37,15 @@ export function run(bin: string, args: string[], options: { quiet?: boolean } = 
       PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ''}`,
       ASTRO_TELEMETRY_DISABLED: '1',
       WRANGLER_SEND_METRICS: 'false',
+      ...options.env,
     },
   });
+  // A quiet child's output is still read: an undrained pipe blocks the child once it fills.
+  if (options.quiet) {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
+  return child;
 }
 
 export function runToEnd(bin: string, args: string[], options: { quiet?: boolean } = {}): Promise<void> {
@@ -94,7 +101,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         options.purpose === 'dev' ? 'info' : 'error',
         '--show-interactive-dev-session=false',
       ],
-      { quiet: options.purpose !== 'dev' },
+      {
+        quiet: options.purpose !== 'dev',
+        // The local trace collector makes every WebSocket send several times dearer; benchmarks
+        // measure the app, not the dev tooling.
+        ...(options.purpose === 'bench' ? { env: { X_LOCAL_OBSERVABILITY: 'false' } } : {}),
+      },
     );
   const stopWrangler = async (child: ChildProcess) => {
     if (child.exitCode !== null) return;

@@ -2,6 +2,7 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
 import { load, table } from './load.ts';
+import { benchIngest } from './ingest.ts';
 import { benchWidgetData } from './widget-data.ts';
 import type { LoadResult } from './load.ts';
 
@@ -53,6 +54,21 @@ try {
   console.log(`\ncache hit p95 / bare route p95:       ${(hit.p95 / baseline.p95).toFixed(2)}× (target ≤ 1.5×)`);
   console.log(`Postgres miss p95 / raw query p95:    ${(pgMiss.p95 / raw.p95).toFixed(2)}× (target ≤ 2×)`);
   console.log(`Databricks miss p95:                  ${dbxMiss.p95.toFixed(1)} ms (target < 300 ms)`);
+
+  const ingest = await benchIngest(server.url, editorToken, { batches: Number(process.env.BENCH_INGEST_BATCHES ?? 20), batchSize: 100 });
+  console.log(
+    `\nIngest: ${ingest.events} events in ${ingest.seconds.toFixed(2)} s = ${ingest.eventsPerSecond.toFixed(0)} events/s; ` +
+      `subscriber received ${ingest.received}, lost ${ingest.lost}, out of order ${ingest.outOfOrder}`,
+  );
 } finally {
   await server.close();
+}
+
+// Fan-out to WebSocket clients on one hub against a plain `ws` server (issue 6). It runs its own
+// `wrangler dev` once the HTTP one has stopped: the hub is driven through a private dev registry,
+// which has to be in place before wrangler starts. BENCH_WS=0 skips it.
+if (process.env.BENCH_WS !== '0') {
+  const { fanoutOptionsFromEnv, fanoutTable, runFanoutBench } = await import('./fanout.ts');
+  const report = await runFanoutBench(fanoutOptionsFromEnv((line) => console.log(line)));
+  console.log(`\n${fanoutTable(report)}`);
 }
