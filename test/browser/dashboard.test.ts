@@ -132,6 +132,10 @@ describe('dashboard page', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     await s.page.screenshot({ path: path.join(SHOTS, 'dashboard-light.png'), fullPage: true });
     console.log(`first view JavaScript: ${(s.scriptBytes() / 1024).toFixed(1)} KiB`);
+    await s.page.reload({ waitUntil: 'networkidle' });
+    const paint = await s.page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+    console.log(`dashboard first contentful paint: ${paint === null ? 'n/a' : `${paint.toFixed(0)} ms`}`);
+    expect(paint).not.toBeNull();
     expect(s.scriptBytes()).toBeLessThan(60 * 1024);
     expect(s.errors).toEqual([]);
     await s.context.close();
