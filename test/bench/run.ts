@@ -55,7 +55,10 @@ try {
   console.log(`Postgres miss p95 / raw query p95:    ${(pgMiss.p95 / raw.p95).toFixed(2)}× (target ≤ 2×)`);
   console.log(`Databricks miss p95:                  ${dbxMiss.p95.toFixed(1)} ms (target < 300 ms)`);
 
-  const ingest = await benchIngest(server.url, editorToken, { batches: Number(process.env.BENCH_INGEST_BATCHES ?? 20), batchSize: 100 });
+  const ingest = await benchIngest(server.url, editorToken, {
+    batches: Number(process.env.BENCH_INGEST_BATCHES ?? 10),
+    batchSize: Number(process.env.BENCH_INGEST_BATCH_SIZE ?? 500),
+  });
   console.log(
     `\nIngest: ${ingest.events} events in ${ingest.seconds.toFixed(2)} s = ${ingest.eventsPerSecond.toFixed(0)} events/s; ` +
       `subscriber received ${ingest.received}, lost ${ingest.lost}, out of order ${ingest.outOfOrder}`,

@@ -34,22 +34,27 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   const postgres = ctx.services.postgres;
   const userId = c.get('identity')!.userId;
 
-  // Apply what is new in one transaction; what was seen before is only looked up.
+  // Apply what is new in one transaction; what was seen before is only looked up. The event
+  // rows go in with one statement, so a batch costs one round trip plus one per effect.
   const seen = await postgres.transaction(async (tx) => {
+    const inserted = await tx.query<{ event_id: string }>(
+      `INSERT INTO events (event_id, type, occurred_at, payload, received_by)
+       SELECT e.event_id, e.type, e.occurred_at, e.payload, $5
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
+        ORDER BY e.n
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), userId],
+    );
+    const fresh = new Set(inserted.map((r) => r.event_id));
     const known = new Map<string, number | null>();
-    for (const e of events) {
-      const inserted = await tx.query<{ event_id: string }>(
-        `INSERT INTO events (event_id, type, occurred_at, payload, received_by) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [e.event_id, e.type, e.occurred_at, JSON.stringify(e.data), userId],
+    if (fresh.size < events.length) {
+      const rows = await tx.query<{ event_id: string; published_seq: string | number | null }>(
+        'SELECT event_id, published_seq FROM events WHERE event_id = ANY($1::text[])',
+        [ids.filter((id) => !fresh.has(id))],
       );
-      if (inserted.length === 0) {
-        const row = await tx.query<{ published_seq: string | number | null }>('SELECT published_seq FROM events WHERE event_id = $1', [e.event_id]);
-        known.set(e.event_id, row[0]?.published_seq === null || row[0]?.published_seq === undefined ? null : Number(row[0].published_seq));
-        continue;
-      }
-      await applyEvent(tx, e);
+      for (const r of rows) known.set(r.event_id, r.published_seq === null ? null : Number(r.published_seq));
     }
+    for (const e of events) if (fresh.has(e.event_id)) await applyEvent(tx, e);
     return known;
   });
 
