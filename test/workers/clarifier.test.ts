@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
-import { findActiveUserByEmail } from '../../worker/auth/users.ts';
 import { listMetrics } from '../../worker/catalog/metrics.ts';
 import type { Metric } from '../../worker/catalog/metrics.ts';
 import { matchMetric, matchVisualization, matchWindow, offlineTurn } from '../../worker/clarifier/matcher.ts';
@@ -9,29 +8,22 @@ import { CLARIFIER_MODEL_ATTEMPTS, toModelMessages } from '../../worker/clarifie
 import type { Conversation } from '../../worker/clarifier/store.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
 import { loadConfig } from '../../worker/env.ts';
-import { newApp, requestIds } from '../../worker/lib/app.ts';
-import { limitBody } from '../../worker/middleware/body-limit.ts';
-import { init } from '../../worker/middleware/init.ts';
 import { createClarifierRoutes } from '../../worker/routes/clarifier.ts';
 import type { ClarifierOptions } from '../../worker/routes/clarifier.ts';
 import { widgetRoutes } from '../../worker/routes/widgets.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { LOCAL_EMAIL, ProblemShape, control, expectProblem, json, releaseBedrockLock, takeBedrockLock, vars } from './helpers.ts';
+import { ProblemShape, control, expectProblem, json, localIdentities, releaseBedrockLock, routeTestApp, takeBedrockLock, vars } from './helpers.ts';
 
 
-const identities = new Map<Role, Identity>();
+let identities = new Map<Role, Identity>();
 let catalog: Metric[] = [];
 
 beforeAll(async () => {
+  identities = await localIdentities();
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const db = createPostgres(loaded.config);
   try {
-    for (const role of ['viewer', 'editor', 'admin'] as const) {
-      const user = await findActiveUserByEmail(db, LOCAL_EMAIL[role]);
-      if (!user) throw new Error(`no local ${role}`);
-      identities.set(role, { userId: user.id, email: user.email, name: user.name, role, via: 'session', credentialId: 'test', expiresAt: null });
-    }
     catalog = await listMetrics(db);
   } finally {
     await db.close();
@@ -47,15 +39,11 @@ afterAll(async () => {
 const ROOMY = { limit: { name: `tests-${crypto.randomUUID()}`, requests: 1_000, window: '1 m' as const } };
 
 function testApp(options: { env?: Record<string, string>; routes?: ClarifierOptions; as?: Role } = {}) {
-  const app = newApp();
-  app.use('*', requestIds, init, limitBody);
-  app.use('*', async (c, next) => {
-    c.set('identity', identities.get(options.as ?? 'editor')!);
-    await next();
-  });
-  app.route('/', createClarifierRoutes(options.routes ?? ROOMY)).route('/', widgetRoutes);
-  const bindings = { ...env, ...options.env };
-  return (path: string, init?: RequestInit) => app.request(path, init, bindings);
+  return routeTestApp(
+    (app) => app.route('/', createClarifierRoutes(options.routes ?? ROOMY)).route('/', widgetRoutes),
+    identities.get(options.as ?? 'editor')!,
+    options.env,
+  );
 }
 
 const offline = { env: { BUILDER_MODE: 'offline' } };

@@ -1,7 +1,10 @@
 import { env, exports } from 'cloudflare:workers';
 import { Redis } from '@upstash/redis';
 import { z } from 'zod';
-import type { Role } from '../../worker/auth/roles.ts';
+import type { Identity, Role } from '../../worker/auth/roles.ts';
+import { newApp, requestIds } from '../../worker/lib/app.ts';
+import { limitBody } from '../../worker/middleware/body-limit.ts';
+import { init } from '../../worker/middleware/init.ts';
 import { issueToken } from '../../worker/auth/session.ts';
 import { findActiveUserByEmail } from '../../worker/auth/users.ts';
 import { loadConfig } from '../../worker/env.ts';
@@ -100,4 +103,35 @@ export async function takeBedrockLock(): Promise<void> {
 export async function releaseBedrockLock(): Promise<void> {
   const r = redis();
   if ((await r.get(LOCK_KEY)) === lockToken) await r.del(LOCK_KEY);
+}
+
+/** The local users as identities, for route modules tested without the sign-in layer. */
+export async function localIdentities(): Promise<Map<Role, Identity>> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const db = createPostgres(loaded.config);
+  const out = new Map<Role, Identity>();
+  try {
+    for (const role of ['viewer', 'editor', 'admin'] as const) {
+      const user = await findActiveUserByEmail(db, LOCAL_EMAIL[role]);
+      if (!user) throw new Error(`no local ${role}`);
+      out.set(role, { userId: user.id, email: user.email, name: user.name, role, via: 'session', credentialId: 'test', expiresAt: null });
+    }
+  } finally {
+    await db.close();
+  }
+  return out;
+}
+
+/** Route modules on their own, with the app's middleware and the caller set directly. */
+export function routeTestApp(mount: (app: ReturnType<typeof newApp>) => void, identity: Identity, extraEnv: Record<string, string> = {}) {
+  const app = newApp();
+  app.use('*', requestIds, init, limitBody);
+  app.use('*', async (c, next) => {
+    c.set('identity', identity);
+    await next();
+  });
+  mount(app);
+  const bindings = { ...env, ...extraEnv };
+  return (path: string, requestInit?: RequestInit) => app.request(path, requestInit, bindings);
 }

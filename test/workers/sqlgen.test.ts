@@ -1,11 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
-import { findActiveUserByEmail } from '../../worker/auth/users.ts';
 import { loadConfig } from '../../worker/env.ts';
-import { newApp, requestIds } from '../../worker/lib/app.ts';
-import { limitBody } from '../../worker/middleware/body-limit.ts';
-import { init } from '../../worker/middleware/init.ts';
+import { newApp } from '../../worker/lib/app.ts';
 import type { SqlGenerateOptions } from '../../worker/routes/sql-generate.ts';
 import { createSqlGenerateRoutes } from '../../worker/routes/sql-generate.ts';
 import { sqlValidateRoutes } from '../../worker/routes/sql-validate.ts';
@@ -16,39 +13,19 @@ import { buildSqlPrompt } from '../../worker/sqlgen/prompt.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
 import { getMetric } from '../../worker/catalog/metrics.ts';
 import type { GenerationRecord } from '../../worker/sqlgen/store.ts';
-import { LOCAL_EMAIL, control, expectProblem, json, releaseBedrockLock, takeBedrockLock, vars } from './helpers.ts';
+import { control, expectProblem, json, localIdentities, releaseBedrockLock, routeTestApp, takeBedrockLock, vars } from './helpers.ts';
 
-const identities = new Map<Role, Identity>();
+let identities = new Map<Role, Identity>();
 
-async function loadIdentities(): Promise<void> {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const db = createPostgres(loaded.config);
-  try {
-    for (const role of ['viewer', 'editor', 'admin'] as const) {
-      const user = await findActiveUserByEmail(db, LOCAL_EMAIL[role]);
-      if (!user) throw new Error(`no local ${role}`);
-      identities.set(role, { userId: user.id, email: user.email, name: user.name, role, via: 'session', credentialId: 'test', expiresAt: null });
-    }
-  } finally {
-    await db.close();
-  }
-}
-
-/** The route modules on their own, as api.ts mounts them, with the caller set directly. */
 /** The route's real budget is for people; these tests make more calls than that as one user. */
 const ROOMY = { limit: { name: `tests-${crypto.randomUUID()}`, requests: 1_000, window: '1 m' as const } };
 
 function testApp(options: { env?: Record<string, string>; routes?: SqlGenerateOptions; as?: Role } = {}) {
-  const app = newApp();
-  app.use('*', requestIds, init, limitBody);
-  app.use('*', async (c, next) => {
-    c.set('identity', identities.get(options.as ?? 'editor')!);
-    await next();
-  });
-  app.route('/', createSqlGenerateRoutes(options.routes ?? ROOMY)).route('/', sqlValidateRoutes);
-  const bindings = { ...env, ...options.env };
-  return (path: string, init?: RequestInit) => app.request(path, init, bindings);
+  return routeTestApp(
+    (app) => app.route('/', createSqlGenerateRoutes(options.routes ?? ROOMY)).route('/', sqlValidateRoutes),
+    identities.get(options.as ?? 'editor')!,
+    options.env,
+  );
 }
 
 const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -110,7 +87,7 @@ async function newest(metric: string): Promise<GenerationRecord> {
 const seen: string[] = [];
 
 beforeAll(async () => {
-  await loadIdentities();
+  identities = await localIdentities();
   await takeBedrockLock();
 }, 180_000);
 
