@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabricksClient } from '../worker/databricks/client.ts';
 import { isDatabricksError } from '../worker/databricks/errors.ts';
 import { checkLakehouse } from '../worker/dictionary/live-check.ts';
 import { checkDictionary } from '../worker/dictionary/load.ts';
+import type { DictionaryFiles } from '../worker/dictionary/load.ts';
 import { formatProblem } from '../worker/dictionary/schema.ts';
 import type { Problem } from '../worker/dictionary/schema.ts';
+import { DICTIONARY_DIR, readDictionaryDir } from './dictionary-files.ts';
 
 /**
  * `npm run dictionary:validate [-- --dir <path>] [--live]`: structural checks of data-dictionary/*.csv,
@@ -16,24 +16,10 @@ import type { Problem } from '../worker/dictionary/schema.ts';
  * production client (DATABRICKS_* from the environment, or a local stand-in started here when
  * DATABRICKS_HOST is unset) and checks every table and column exists with its declared type.
  */
-const DEFAULT_DIR = fileURLToPath(new URL('../data-dictionary/', import.meta.url));
 
 export interface ValidateOutput {
   log(line: string): void;
   error(line: string): void;
-}
-
-async function readDictionaryFiles(dir: string) {
-  const read = (name: string) => readFile(path.join(dir, name), 'utf8');
-  const [tables, columns, joins, metrics] = await Promise.all(['tables.csv', 'columns.csv', 'joins.csv', 'metrics.csv'].map(read));
-  const guidelines = await read('ai_query_guidelines.md').catch(() => undefined);
-  return {
-    tables: tables ?? '',
-    columns: columns ?? '',
-    joins: joins ?? '',
-    metrics: metrics ?? '',
-    ...(guidelines !== undefined ? { guidelines } : {}),
-  };
 }
 
 function report(problems: Problem[], out: ValidateOutput): number {
@@ -79,10 +65,10 @@ export async function runDictionaryValidate(argv: string[], env: NodeJS.ProcessE
     out.log('usage: dictionary-validate [--dir <data-dictionary folder>] [--live]');
     return 0;
   }
-  const dir = path.resolve(args.dir ?? DEFAULT_DIR);
-  let files: Awaited<ReturnType<typeof readDictionaryFiles>>;
+  const dir = path.resolve(args.dir ?? DICTIONARY_DIR);
+  let files: DictionaryFiles;
   try {
-    files = await readDictionaryFiles(dir);
+    files = readDictionaryDir(dir);
   } catch (error) {
     out.error(`cannot read the data dictionary in ${dir}: ${(error as Error).message}`);
     return 2;

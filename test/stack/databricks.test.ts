@@ -1,13 +1,12 @@
 // The Databricks stand-in, exercised the way a production client uses the Statement Execution API:
 // plain fetch with a bearer token.
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataDictionary } from './databricks/dictionary.ts';
-import type { DataDictionary } from './databricks/dictionary.ts';
+import { DICTIONARY_DIR, readDictionaryDir } from '../../scripts/dictionary-files.ts';
+import { loadDictionary } from '../../worker/dictionary/load.ts';
+import type { DataDictionary } from '../../worker/dictionary/load.ts';
 import { startDatabricksStandIn } from './databricks/server.ts';
 import type { DatabricksStandIn } from './databricks/server.ts';
 
-const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
 // Mid-month, so month-to-date metrics have data.
 const NOW = new Date('2025-03-18T15:00:00.000Z');
 const TOKEN = 'dapi-test-token';
@@ -96,7 +95,7 @@ const windowParameters = (days: number) => [
 ];
 
 beforeAll(async () => {
-  dictionary = loadDataDictionary(DICTIONARY_DIR);
+  dictionary = loadDictionary(readDictionaryDir(DICTIONARY_DIR));
   standIn = await startDatabricksStandIn({ token: TOKEN, dictionaryDir: DICTIONARY_DIR, now: NOW, chunkRows: 1000, waitScale: 0.2 });
 });
 
@@ -116,11 +115,11 @@ describe('lakehouse tables', () => {
       WHERE table_catalog = 'workspace' AND table_schema = 'support_l3'
       ORDER BY table_name, ordinal_position`);
     const duckType = { STRING: 'VARCHAR', INT: 'INTEGER', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', BOOLEAN: 'BOOLEAN', DOUBLE: 'DOUBLE', BIGINT: 'BIGINT' } as Record<string, string>;
-    const expected = dictionary.tables
+    const expected = dictionary.tableDefinitions
       .flatMap((table) =>
         table.columns.map((column) => ({
-          table_name: table.table,
-          column_name: column.column,
+          table_name: table.name,
+          column_name: column.name,
           data_type: duckType[column.type.kind] ?? column.type.text,
           is_nullable: column.nullable ? 'YES' : 'NO',
         })),
@@ -153,12 +152,12 @@ describe('lakehouse tables', () => {
   });
 
   it('keeps categorical columns within allowed_values and every join key resolvable', async () => {
-    for (const table of dictionary.tables) {
+    for (const table of dictionary.tableDefinitions) {
       for (const column of table.columns.filter((c) => c.allowedValues.length > 0)) {
         const values = await standIn.query(
-          `SELECT DISTINCT CAST("${column.column}" AS VARCHAR) AS v FROM workspace.support_l3."${table.table}" WHERE "${column.column}" IS NOT NULL`,
+          `SELECT DISTINCT CAST("${column.name}" AS VARCHAR) AS v FROM workspace.support_l3."${table.name}" WHERE "${column.name}" IS NOT NULL`,
         );
-        for (const { v } of values) expect(column.allowedValues, `${table.table}.${column.column}`).toContain(v);
+        for (const { v } of values) expect(column.allowedValues, `${table.name}.${column.name}`).toContain(v);
       }
     }
     for (const join of dictionary.joins) {

@@ -10,8 +10,8 @@ import {
   timestampValue,
 } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { duckdbTypeFor } from './dictionary.ts';
-import type { DataDictionary, DictionaryColumn, DictionaryTable } from './dictionary.ts';
+import type { DataDictionary, DictionaryColumn, DictionaryTable } from '../../../worker/dictionary/schema.ts';
+import { duckdbTypeFor } from './duckdb-types.ts';
 import { SPARK_FUNCTION_MACROS } from './spark-functions.ts';
 import { generateLakehouse } from './synthetic-data.ts';
 import type { CellValue, GeneratedRow } from './synthetic-data.ts';
@@ -48,14 +48,14 @@ const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""
 
 function createTableSql(table: DictionaryTable): string {
   const columns = table.columns.map(
-    (column) => `${quote(column.column)} ${duckdbTypeFor(column.type)}${column.nullable ? '' : ' NOT NULL'}`,
+    (column) => `${quote(column.name)} ${duckdbTypeFor(column.type)}${column.nullable ? '' : ' NOT NULL'}`,
   );
   columns.push(`PRIMARY KEY (${quote(table.primaryKey)})`);
-  return `CREATE TABLE ${quote(table.catalog)}.${quote(table.schema)}.${quote(table.table)} (${columns.join(', ')})`;
+  return `CREATE TABLE ${quote(table.catalog)}.${quote(table.schema)}.${quote(table.name)} (${columns.join(', ')})`;
 }
 
 function toDuckValue(column: DictionaryColumn, value: CellValue | undefined): DuckDBValue {
-  const where = `${column.table}.${column.column}`;
+  const where = `${column.table}.${column.name}`;
   if (value === null || value === undefined) {
     if (!column.nullable) throw new Error(`synthetic data left non-nullable ${where} empty`);
     return null;
@@ -63,19 +63,23 @@ function toDuckValue(column: DictionaryColumn, value: CellValue | undefined): Du
   const expect = (ok: boolean): void => {
     if (!ok) throw new Error(`synthetic value ${JSON.stringify(value)} does not fit ${where} ${column.type.text}`);
   };
-  switch (column.type.kind) {
+  const kind = column.type.kind;
+  switch (kind) {
     case 'STRING':
       expect(typeof value === 'string');
       return value;
     case 'BOOLEAN':
       expect(typeof value === 'boolean');
       return value;
+    case 'TINYINT':
+    case 'SMALLINT':
     case 'INT':
       expect(Number.isInteger(value));
       return value;
     case 'BIGINT':
       expect(Number.isInteger(value));
       return BigInt(value as number);
+    case 'FLOAT':
     case 'DOUBLE':
       expect(typeof value === 'number');
       return value;
@@ -83,6 +87,7 @@ function toDuckValue(column: DictionaryColumn, value: CellValue | undefined): Du
       expect(typeof value === 'number');
       return dateValue(Math.floor((value as number) / DAY_MS));
     case 'TIMESTAMP':
+    case 'TIMESTAMP_NTZ':
       expect(typeof value === 'number');
       return timestampValue(BigInt(Math.round(value as number)) * 1000n);
     case 'DECIMAL': {
@@ -90,17 +95,21 @@ function toDuckValue(column: DictionaryColumn, value: CellValue | undefined): Du
       const scale = column.type.scale ?? 0;
       return decimalValue(BigInt(Math.round((value as number) * 10 ** scale)), column.type.precision ?? 38, scale);
     }
+    default: {
+      const unhandled: never = kind;
+      throw new Error(`no DuckDB value for ${where} of type ${String(unhandled)}`);
+    }
   }
 }
 
 async function appendRows(connection: DuckDBConnection, table: DictionaryTable, rows: GeneratedRow[]): Promise<void> {
-  const appender = await connection.createAppender(table.table, table.schema, table.catalog);
+  const appender = await connection.createAppender(table.name, table.schema, table.catalog);
   try {
     const types: DuckDBType[] = table.columns.map((_, index) => appender.columnType(index));
     const batch = 2048;
     for (let offset = 0; offset < rows.length; offset += batch) {
       const slice = rows.slice(offset, offset + batch);
-      const columns = table.columns.map((column) => slice.map((row) => toDuckValue(column, row[column.column])));
+      const columns = table.columns.map((column) => slice.map((row) => toDuckValue(column, row[column.name])));
       const chunk = DuckDBDataChunk.create(types, slice.length);
       chunk.setColumns(columns);
       appender.appendDataChunk(chunk);
@@ -131,23 +140,23 @@ export async function openLakehouse(options: LakehouseOptions): Promise<Lakehous
   const admin = await instance.connect();
   try {
     const generated = generateLakehouse({ now: options.now, seed: options.seed });
-    const unknown = Object.keys(generated).filter((name) => !dictionary.tables.some((table) => table.table === name));
+    const unknown = Object.keys(generated).filter((name) => !dictionary.tableDefinitions.some((table) => table.name === name));
     if (unknown.length > 0) throw new Error(`synthetic data for tables missing from the dictionary: ${unknown.join(', ')}`);
 
-    const catalogs = [...new Set(dictionary.tables.map((table) => table.catalog))];
+    const catalogs = [...new Set(dictionary.tableDefinitions.map((table) => table.catalog))];
     for (const catalog of catalogs) {
       await admin.run(`ATTACH ':memory:' AS ${quote(catalog)}`);
-      const schemas = new Set([DEFAULT_SCHEMA, ...dictionary.tables.filter((t) => t.catalog === catalog).map((t) => t.schema)]);
+      const schemas = new Set([DEFAULT_SCHEMA, ...dictionary.tableDefinitions.filter((t) => t.catalog === catalog).map((t) => t.schema)]);
       for (const schema of schemas) await admin.run(`CREATE SCHEMA ${quote(catalog)}.${quote(schema)}`);
     }
 
     const rowCounts: Record<string, number> = {};
-    for (const table of dictionary.tables) {
+    for (const table of dictionary.tableDefinitions) {
       await admin.run(createTableSql(table));
-      const rows = generated[table.table];
-      if (!rows) throw new Error(`no synthetic data generator for table ${table.table}`);
+      const rows = generated[table.name];
+      if (!rows) throw new Error(`no synthetic data generator for table ${table.name}`);
       await appendRows(admin, table, rows);
-      rowCounts[table.table] = rows.length;
+      rowCounts[table.name] = rows.length;
     }
 
     for (const macro of SPARK_FUNCTION_MACROS) await admin.run(macro);

@@ -6,8 +6,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readDictionaryDir } from '../../../scripts/dictionary-files.ts';
+import { loadDictionary } from '../../../worker/dictionary/load.ts';
 import { describeIssues, executeStatementRequest } from './api-schema.ts';
-import { loadDataDictionary } from './dictionary.ts';
 import { createFaultInjector } from './faults.ts';
 import type { FaultControls } from './faults.ts';
 import { openLakehouse } from './lakehouse.ts';
@@ -104,7 +105,8 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
   const now = options.now ?? new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS);
   const expectedToken = digest(options.token);
 
-  const dictionary = loadDataDictionary(options.dictionaryDir);
+  // The app's own loader, so the lakehouse is built from exactly the dictionary the worker accepts.
+  const dictionary = loadDictionary(readDictionaryDir(options.dictionaryDir));
   const lakehouse = await openLakehouse({ dictionary, now, seed: options.seed ?? 20_240_601 });
   const startedAt = Date.now();
   const faults = createFaultInjector();
