@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('production'),
   DATABASE_URL: optionalUrl,
   NEON_WS_PROXY: optionalString,
+  /** Where single statements go over HTTP; unset means Neon's own `https://<host>/sql`. */
+  NEON_HTTP_ENDPOINT: optionalUrl,
   LOCAL_POSTGRES: z.enum(['server', 'pglite']).optional(),
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
@@ -68,9 +70,13 @@ export function loadConfig(env: object): ConfigResult {
     if (value !== undefined) raw[key] = value;
   }
   const parsed = ConfigSchema.safeParse(raw);
-  const result: ConfigResult = parsed.success
-    ? { ok: true, config: parsed.data }
-    : { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // A local WebSocket bridge stands in for Neon's proxy; its HTTP query endpoint must be local too,
+  // or single statements would go to https://127.0.0.1/sql.
+  if (parsed.success && parsed.data.NEON_WS_PROXY && !parsed.data.NEON_HTTP_ENDPOINT) {
+    problems.push('NEON_HTTP_ENDPOINT: required when NEON_WS_PROXY points at a local bridge');
+  }
+  const result: ConfigResult = parsed.success && problems.length === 0 ? { ok: true, config: parsed.data } : { ok: false, problems };
   cache.set(env, result);
   return result;
 }

@@ -6,7 +6,7 @@ import type { Stack } from './index.ts';
 /**
  * Fault control for tests that run inside workerd and so cannot call the stand-ins' handles:
  * a loopback HTTP server, guarded by a random token, that stops and starts the lakehouse,
- * sets its faults, pauses Redis and scripts Bedrock turns. Only the test stacks run it.
+ * sets its faults, stalls Postgres's HTTP endpoint, pauses Redis and scripts Bedrock turns. Only the test stacks run it.
  */
 export interface StackControl {
   url: string;
@@ -21,6 +21,8 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
     '/databricks/start': async () => stack.databricks.start(),
     '/databricks/faults': async (body) => stack.databricks.faults.set(body as never),
     '/databricks/clear': async () => stack.databricks.faults.clear(),
+    '/postgres/http/stall': async () => stack.postgres.stallHttp(),
+    '/postgres/http/release': async () => stack.postgres.releaseHttp(),
     '/redis/pause': async () => stack.upstash.pause(),
     '/redis/resume': async () => stack.upstash.resume(),
     '/bedrock/script': async (body) => {

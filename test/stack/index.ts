@@ -8,6 +8,7 @@ import { startDatabricksStandIn } from './databricks/server.ts';
 import { startLocalPostgres } from './postgres/index.ts';
 import type { LocalPostgres } from './postgres/index.ts';
 import { startUpstashServer } from './upstash/server.ts';
+import { ensureStarterTiles } from './starter-tiles.ts';
 import { LOCAL_USERS, ensureUsers } from './users.ts';
 
 export const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
@@ -83,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dictionaryDir: DICTIONARY_DIR,
     });
     started.push(databricks);
-    log(`postgres   ${postgres.kind === 'server' ? 'local PostgreSQL server' : 'embedded PGlite'} via ${postgres.wsProxy}`);
+    log(`postgres   ${postgres.kind === 'server' ? 'local PostgreSQL server' : 'embedded PGlite'} via ${postgres.wsProxy}, HTTP queries at ${postgres.httpEndpoint}`);
     log(`redis      ${upstash.mode === 'redis' ? 'local Redis' : 'in-memory stand-in'} behind Upstash REST at ${upstash.url}`);
     log(`databricks Statement Execution API stand-in at ${databricks.url}`);
 
@@ -91,6 +92,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log(`migrations ${report.applied.length} applied, ${report.skipped.length} already in place`);
     await ensureUsers(postgres.databaseUrl, LOCAL_USERS);
     log(`users      ${LOCAL_USERS.map((u) => `${u.email} (${u.role})`).join(', ')}`);
+    if (!test) {
+      const starters = await ensureStarterTiles(postgres.databaseUrl, LOCAL_USERS.filter((u) => u.role !== 'viewer').map((u) => u.email));
+      if (starters > 0) log(`tiles      ${starters} starter tiles for the local admin and editor`);
+    }
 
     // Tests always exercise the signed Bedrock path; dev uses it only when asked to, and
     // otherwise says plainly that the builder is offline.
@@ -112,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       DATABASE_URL: postgres.databaseUrl,
       NEON_WS_PROXY: postgres.wsProxy,
+      NEON_HTTP_ENDPOINT: postgres.httpEndpoint,
       LOCAL_POSTGRES: postgres.kind,
       UPSTASH_REDIS_REST_URL: upstash.url,
       UPSTASH_REDIS_REST_TOKEN: upstash.token,

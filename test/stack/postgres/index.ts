@@ -2,6 +2,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { Client, neonConfig } from '@neondatabase/serverless';
 import { startPgBridge } from './bridge.ts';
+import { startNeonHttp } from './http.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -13,6 +14,11 @@ export interface LocalPostgres {
   databaseUrl: string;
   /** neonConfig.wsProxy value pointing at the bridge. */
   wsProxy: string;
+  /** neonConfig.fetchEndpoint value: the HTTP query stand-in. */
+  httpEndpoint: string;
+  /** Makes the HTTP query endpoint hang (fault tests), and lets it go. */
+  stallHttp(): void;
+  releaseHttp(): void;
   close(): Promise<void>;
 }
 
@@ -63,11 +69,16 @@ async function startForServer(
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${database}`;
   const perRun = !explicit && /_\d+$/.test(database);
+  const httpQueries = await startNeonHttp({ databaseUrl: dbUrl.toString(), via: 'tcp' });
   return {
     kind: 'server',
     databaseUrl: dbUrl.toString(),
     wsProxy: bridge.wsProxy,
+    httpEndpoint: httpQueries.url,
+    stallHttp: () => httpQueries.stall(),
+    releaseHttp: () => httpQueries.release(),
     async close() {
+      await httpQueries.close();
       if (perRun) await dropDatabase(dbUrl.toString()).catch(() => undefined);
       await bridge.close();
     },
@@ -136,11 +147,17 @@ async function startPglite(options: LocalPostgresOptions): Promise<LocalPostgres
   await server.start();
   const bridge = await startPgBridge({ allow: [`127.0.0.1:${port}`] });
   useBridgeFromNode(bridge.wsProxy);
+  const databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const httpQueries = await startNeonHttp({ databaseUrl, via: 'bridge' });
   return {
     kind: 'pglite',
-    databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    databaseUrl,
     wsProxy: bridge.wsProxy,
+    httpEndpoint: httpQueries.url,
+    stallHttp: () => httpQueries.stall(),
+    releaseHttp: () => httpQueries.release(),
     async close() {
+      await httpQueries.close();
       await bridge.close();
       await server.stop();
       await db.close();
