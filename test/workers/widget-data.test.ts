@@ -30,6 +30,7 @@ async function data(id: string, api?: ReturnType<typeof createApi>): Promise<Wid
 const flipped = (metric: string, to: string) => routingYaml.replace(new RegExp(`(${metric}:\\s*\\{ source: )\\w+`), `$1${to}`);
 
 afterEach(async () => {
+  await control('/postgres/http/release');
   await control('/databricks/clear');
   await control('/databricks/start');
   await control('/redis/resume');
@@ -47,6 +48,26 @@ describe('widget data', () => {
     const second = await data(w.id);
     expect(second.cache).toBe('hit');
     expect(second.rows).toEqual(first.rows);
+  });
+
+  it('gives up on a Postgres that hangs at the route deadline, with a 503 to retry', async () => {
+    const api = createApi({ routingText: routingYaml.replace(/(nps_impact:\s*\{ source: postgres)/, '$1, timeout_ms: 800') });
+    // Identity, widget and catalog come from the isolate, so only the metric query meets the stall.
+    const warm = await widget('nps_impact', 'table', { time_window: freshWindow() });
+    await data(warm.id, api);
+    const w = await widget('nps_impact', 'table', { time_window: freshWindow() });
+    const headers = await authHeaders('editor');
+    await control('/postgres/http/stall');
+    const started = Date.now();
+    const ctx = createExecutionContext();
+    const res = await api.fetch(new Request(`http://cc.test/v1/widgets/${w.id}/data`, { method: 'POST', headers }), env, ctx);
+    const elapsed = Date.now() - started;
+    await expectProblem(res, 503, 'postgres_unavailable');
+    expect(elapsed).toBeGreaterThanOrEqual(800);
+    expect(elapsed).toBeLessThan(800 + 1_000 + 1_500);
+    await control('/postgres/http/release');
+    await waitOnExecutionContext(ctx);
+    expect((await data(w.id, api)).cache).toBe('miss');
   });
 
   it('answers a Databricks-routed metric through the safety layer', async () => {

@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import type { Metric } from '../catalog/metrics.ts';
-import { listMetrics } from '../catalog/metrics.ts';
+import { listMetrics, requireActiveMetric } from '../catalog/metrics.ts';
+import { cachedCatalog } from '../catalog/snapshot.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { requireRouting } from '../routing/gate.ts';
+import type { Postgres } from '../services/postgres.ts';
 import type { Routing } from '../routing/load.ts';
 import { policyFromTables } from '../sqlgen/allowlist.ts';
 import type { SafetyPolicy } from '../sqlgen/allowlist.ts';
@@ -25,7 +27,7 @@ export function safetyPolicy(catalog: string, schema: string): SafetyPolicy {
 export async function dataContext(c: Context<AppEnv>): Promise<{ ctx: DataContext; routing: Routing; catalog: Metric[] }> {
   const config = c.get('config');
   const services = c.get('services');
-  const catalog = await listMetrics(services.postgres);
+  const catalog = await cachedCatalog(() => listMetrics(services.postgres));
   const routing = requireRouting(c.get('routingText'), catalog);
   const ctx: DataContext = {
     services,
@@ -35,4 +37,9 @@ export async function dataContext(c: Context<AppEnv>): Promise<{ ctx: DataContex
     now: new Date(),
   };
   return { ctx, routing, catalog };
+}
+
+/** The active metric from the catalog snapshot; one it does not know yet is looked up (404/409). */
+export async function activeMetric(db: Pick<Postgres, 'query'>, catalog: readonly Metric[], name: string): Promise<Metric> {
+  return catalog.find((m) => m.name === name) ?? requireActiveMetric(db, name);
 }
