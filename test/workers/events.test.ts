@@ -1,7 +1,15 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
+import { loadConfig } from '../../worker/env.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
 import { authHeaders, call, expectProblem, json } from './helpers.ts';
+
+const config = () => {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  return loaded.config;
+};
 
 let n = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++n}`;
@@ -19,7 +27,7 @@ const claimFiled = (claimId = uid('K')) => ({
   event_id: uid('evt'),
   type: 'claim.filed',
   occurred_at: new Date().toISOString(),
-  data: { claim_id: claimId, customer_id: 'C00001', product: 'Mobile Protect', claim_type: 'damage', region: 'EMEA', claim_cost: 240.5, cost_avoided: 120 },
+  data: { claim_id: claimId, customer_id: 'C00001', product: 'Total Protection', claim_type: 'damage', region: 'EMEA', claim_cost: 240.5, cost_avoided: 120 },
 });
 
 async function listen(board: string) {
@@ -28,8 +36,13 @@ async function listen(board: string) {
   );
   const ws = res.webSocket!;
   ws.accept();
-  const messages: Array<{ type: string; seq: number; data?: Record<string, unknown> }> = [];
-  ws.addEventListener('message', (e) => messages.push(JSON.parse(String(e.data))));
+  type Message = { type: string; seq: number; data?: Record<string, unknown>; messages?: Message[] };
+  const messages: Message[] = [];
+  // As clients must: a `batch` frame carries its messages in seq order.
+  ws.addEventListener('message', (e) => {
+    const frame = JSON.parse(String(e.data)) as Message;
+    messages.push(...(frame.type === 'batch' ? (frame.messages ?? []) : [frame]));
+  });
   return {
     messages,
     async until(pred: () => boolean, ms = 3_000) {
@@ -69,6 +82,41 @@ describe('event ingest', () => {
     expect(again.results[0]?.status).toBe('applied');
   });
 
+  it('applies a mixed batch in order, a repeated claim after its own earlier events', async () => {
+    const board = dashboard();
+    const [k1, k2] = [claimFiled(), claimFiled()];
+    const change = (claimId: string, status: string) => ({
+      event_id: uid('evt'),
+      type: 'claim.status_changed',
+      occurred_at: new Date().toISOString(),
+      data: { claim_id: claimId, status },
+    });
+    const batch = [k1, k2, change(k1.data.claim_id, 'approved'), change(k1.data.claim_id, 'fulfilled'), change(k2.data.claim_id, 'approved')];
+    const applied = await json<{ results: Array<{ status: string; seq: number }> }>(await ingest({ events: batch }, board));
+    expect(applied.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
+    const seqs = applied.results.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const db = createPostgres(config());
+    try {
+      const rows = await db.query<{ claim_id: string; status: string; closed: boolean }>(
+        'SELECT claim_id, status, closed_at IS NOT NULL AS closed FROM claims WHERE claim_id = ANY($1::text[])',
+        [[k1.data.claim_id, k2.data.claim_id]],
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.claim_id, [r.status, r.closed]]))).toEqual({
+        [k1.data.claim_id]: ['fulfilled', true],
+        [k2.data.claim_id]: ['approved', false],
+      });
+    } finally {
+      await db.close();
+    }
+    // A claim filed twice in one batch is a conflict naming the second event; nothing is kept.
+    const twice = claimFiled();
+    const again = { ...claimFiled(twice.data.claim_id) };
+    const problem = await expectProblem(await ingest({ events: [twice, again] }, board), 409, 'conflict');
+    expect(problem.detail).toContain(again.event_id);
+    expect((await json<{ results: Array<{ status: string }> }>(await ingest(twice, board))).results[0]?.status).toBe('applied');
+  });
+
   it('refuses malformed, oversized and duplicate-in-batch events, and viewers', async () => {
     const board = dashboard();
     await expectProblem(await ingest({ ...claimFiled(), type: 'claim.exploded' }, board), 422, 'validation_failed');
@@ -79,13 +127,44 @@ describe('event ingest', () => {
     await expectProblem(await ingest(claimFiled(), board, 'viewer'), 403, 'forbidden');
   });
 
+  it('takes the data dictionary’s vocabulary and refuses names it does not list', async () => {
+    const board = dashboard();
+    const sessionId = uid('S');
+    const started = {
+      event_id: uid('evt'),
+      type: 'session.started',
+      occurred_at: new Date().toISOString(),
+      data: { session_id: sessionId, customer_id: 'C00001', issue_type: 'lost_or_stolen', channel: 'web', region: 'LATAM' },
+    };
+    const applied = await json<{ results: Array<{ status: string }> }>(await ingest({ events: [started, claimFiled()] }, board));
+    expect(applied.results.map((r) => r.status)).toEqual(['applied', 'applied']);
+
+    // Names the demo data once used: valid-looking, but no filter or group could ever match them.
+    // Each event differs from one just applied only in the named field.
+    const refused: Array<[string, Record<string, unknown>]> = [
+      ['product', { ...claimFiled(), data: { ...claimFiled().data, product: 'Mobile Protect' } }],
+      ['channel', { ...started, event_id: uid('evt'), data: { ...started.data, session_id: uid('S'), channel: 'phone' } }],
+      ['issue_type', { ...started, event_id: uid('evt'), data: { ...started.data, session_id: uid('S'), issue_type: 'lost_device' } }],
+      ['region', { ...claimFiled(), data: { ...claimFiled().data, region: 'Mars' } }],
+    ];
+    for (const [field, event] of refused) {
+      const res = await ingest(event, board);
+      expect(res.status, field).toBe(422);
+      const problem = await expectProblem(res, 422, 'validation_failed');
+      // The field is named, not just "Invalid input" for the single-or-batch body.
+      expect(problem.errors?.map((e) => e.pointer)).toEqual([`body/data/${field}`]);
+    }
+    const inBatch = await expectProblem(await ingest({ events: [claimFiled(), refused[0]![1]] }, board), 422, 'validation_failed');
+    expect(inBatch.errors).toEqual([{ pointer: 'body/events/1/data/product', message: expect.stringContaining('Total Protection') }]);
+  });
+
   it('answers 503 with nothing published when Postgres is down', async () => {
     const board = dashboard();
     const api = createApi();
     const res = await api.request(
       `/v1/events?dashboard=${board}`,
       { method: 'POST', headers: { ...(await authHeaders('editor')), 'content-type': 'application/json' }, body: JSON.stringify(claimFiled()) },
-      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2' },
+      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
     );
     await expectProblem(res, 503, 'postgres_unavailable');
     expect((await env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(board)).stats()).lastSeq).toBe(0);

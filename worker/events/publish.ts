@@ -22,7 +22,7 @@ export interface Published {
  */
 export async function publishEvents(
   env: Bindings,
-  postgres: Pick<Postgres, 'query' | 'transaction'>,
+  postgres: Pick<Postgres, 'query' | 'batch'>,
   dashboard: string,
   events: readonly IngestEvent[],
   catalog: readonly Metric[],
@@ -50,30 +50,43 @@ export async function publishEvents(
     );
   }
 
+  // The moved KPIs are recomputed side by side (each one HTTP round trip) and reach the hub as
+  // one batch, right behind the events.
   const moved = new Set(events.flatMap((e) => METRICS_MOVED[e.type]));
   const window = resolveWindow(KPI_WINDOW, new Date(), 1_000);
-  for (const metric of catalog) {
+  const kpis = catalog.flatMap((metric) => {
     const route = routing.routes.get(metric.name);
-    if (!moved.has(metric.name) || route?.source !== 'postgres' || !metric.queries.postgres) continue;
-    try {
-      const answer = await runPostgres(
-        postgres,
-        metric.queries.postgres,
-        { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } },
-        route.timeout_ms,
-      );
-      await hub.publish({
-        type: 'kpi_update',
+    return moved.has(metric.name) && route?.source === 'postgres' && metric.queries.postgres ? [{ metric, sql: metric.queries.postgres, timeoutMs: route.timeout_ms }] : [];
+  });
+  const answers = await Promise.allSettled(
+    kpis.map(({ sql, timeoutMs }) =>
+      runPostgres(postgres, sql, { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } }, timeoutMs),
+    ),
+  );
+  const updates = answers.flatMap((answer, i) => {
+    if (answer.status === 'rejected') {
+      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi update skipped', metric: kpis[i]!.metric.name, error: String(answer.reason) }));
+      return [];
+    }
+    return [
+      {
+        type: 'kpi_update' as const,
         data: {
-          metric: metric.name,
+          metric: kpis[i]!.metric.name,
           source: 'postgres',
           as_of: new Date().toISOString(),
           window: { start: window.start.toISOString(), end: window.end.toISOString() },
-          rows: answer.rows,
+          rows: answer.value.rows,
         },
-      });
+      },
+    ];
+  });
+  if (updates.length > 0) {
+    try {
+      const result = await hub.publishBatch(updates);
+      if (!result.ok) console.warn(JSON.stringify({ level: 'warn', msg: 'hub refused the kpi updates', issues: result.reason }));
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi update skipped', metric: metric.name, error: String(err) }));
+      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi updates not published', error: String(err) }));
     }
   }
   return out;

@@ -1,8 +1,23 @@
 import { z } from '@hono/zod-openapi';
+import { bundledDictionary } from '../config/bundled.ts';
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
-const region = z.enum(['NA-East', 'NA-West', 'EMEA', 'APAC', 'LATAM']);
 const money = z.number().min(0).max(1_000_000);
+
+/**
+ * The values the data dictionary lists for a column. Events write the rows that widget filters
+ * and group_by read, and those only accept the dictionary's values, so an event may carry nothing
+ * else: a row with another name would match no filter and land in a tile's "(other)" group.
+ */
+function dictionaryValues(table: string, column: string): [string, ...string[]] {
+  const values = bundledDictionary().column(table, column)?.allowedValues ?? [];
+  const [first, ...rest] = values;
+  if (first === undefined) throw new Error(`the data dictionary lists no values for ${table}.${column}`);
+  return [first, ...rest];
+}
+
+const oneOf = (table: string, column: string) =>
+  z.enum(dictionaryValues(table, column)).openapi({ description: `One of the data dictionary's values for ${table}.${column}` });
 
 const base = {
   event_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/).openapi({ description: 'Client-chosen; a retry with the same id is applied once' }),
@@ -18,9 +33,9 @@ export const EventSchema = z
       data: z.strictObject({
         claim_id: id,
         customer_id: id,
-        product: z.string().min(1).max(60),
-        claim_type: z.enum(['damage', 'loss', 'theft', 'malfunction']),
-        region,
+        product: oneOf('claims', 'product'),
+        claim_type: oneOf('claims', 'claim_type'),
+        region: oneOf('claims', 'region'),
         claim_cost: money,
         cost_avoided: money,
       }),
@@ -28,7 +43,7 @@ export const EventSchema = z
     z.strictObject({
       ...base,
       type: z.literal('claim.status_changed'),
-      data: z.strictObject({ claim_id: id, status: z.enum(['open', 'approved', 'denied', 'fulfilled', 'cancelled']) }),
+      data: z.strictObject({ claim_id: id, status: oneOf('claims', 'status') }),
     }),
     z.strictObject({
       ...base,
@@ -36,9 +51,10 @@ export const EventSchema = z
       data: z.strictObject({
         session_id: id,
         customer_id: id,
-        issue_type: z.string().min(1).max(60),
-        channel: z.enum(['phone', 'chat', 'app', 'email']),
-        region,
+        issue_type: oneOf('issue_sessions', 'issue_type'),
+        channel: oneOf('issue_sessions', 'channel'),
+        // The dictionary's issue_sessions has no region; the session's is the customer's home region.
+        region: oneOf('customers', 'region'),
       }),
     }),
     z.strictObject({
@@ -46,7 +62,7 @@ export const EventSchema = z
       type: z.literal('session.resolved'),
       data: z.strictObject({
         session_id: id,
-        outcome: z.enum(['resolved', 'escalated', 'abandoned', 'claim_filed']),
+        outcome: oneOf('issue_sessions', 'outcome'),
         nps_impact: z.number().min(-10).max(10),
       }),
     }),
