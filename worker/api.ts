@@ -1,4 +1,5 @@
 import { cors } from 'hono/cors';
+import { timing } from 'hono/timing';
 import { authorize } from './auth/middleware.ts';
 import { newApp, requestIds } from './lib/app.ts';
 import { apiSecurityHeaders } from './middleware/security-headers.ts';
@@ -42,6 +43,8 @@ export function createApi(options: ApiOptions = {}) {
   const routingText = options.routingText ?? BUNDLED_ROUTING_YAML;
   const app = newApp();
   app.use('*', requestIds);
+  // Server-Timing: total, auth, and each dependency's share (services record into it).
+  app.use('*', timing({ totalDescription: 'total' }));
   app.use('*', async (c, next) => {
     c.set('routingText', routingText);
     await next();

@@ -10,6 +10,7 @@ function withDeadDependencies() {
   const bindings = {
     ...env,
     NEON_WS_PROXY: '127.0.0.1:9/v2',
+    NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql',
     UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
     DATABRICKS_HOST: 'http://127.0.0.1:9',
     HEALTH_TIMEOUT_MS: '1500',
@@ -38,7 +39,7 @@ describe('when dependencies are down', () => {
     const res = await createApi().request(
       '/v1/metrics',
       { headers: { authorization: `Bearer cc_${'a'.repeat(43)}` } },
-      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2' },
+      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
     );
     await expectProblem(res, 503, 'postgres_unavailable');
   });

@@ -13,7 +13,8 @@ import type { Identity } from './roles.ts';
 import { SESSION_COOKIE, issueToken, readToken } from './session.ts';
 import type { SessionClaims } from './session.ts';
 import { resolveApiToken, touchApiToken } from './token-store.ts';
-import { findActiveUserByEmail, findActiveUserById } from './users.ts';
+import { activeUserById } from './user-cache.ts';
+import { findActiveUserByEmail } from './users.ts';
 
 type Resolved = { identity: Identity; fromCookie: boolean; claims?: SessionClaims } | { identity: null; problem: string | null };
 
@@ -34,12 +35,12 @@ export const authorize = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   if (rule === 'public') {
-    const resolved = await resolve(c, endpoint.path).catch(() => NONE);
+    const resolved = await identify(c, endpoint.path).catch(() => NONE);
     c.set('identity', resolved.identity);
     return next();
   }
 
-  const resolved = await resolve(c, endpoint.path);
+  const resolved = await identify(c, endpoint.path);
   if (!resolved.identity) {
     throw new ApiError('unauthenticated', resolved.problem ?? 'Sign in, or send an API token as Authorization: Bearer <token>.', {
       headers: { 'www-authenticate': 'Bearer realm="command-center"' },
@@ -56,6 +57,8 @@ export const authorize = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (resolved.fromCookie && resolved.claims) await renewIfAging(c, resolved.claims);
 });
+
+const identify = (c: Context<AppEnv>, routePath: string) => c.get('services').timings.time('auth', () => resolve(c, routePath));
 
 /** Cookie-authenticated writes must come from this origin (or a configured CORS origin). */
 function sameOrigin(c: Context<AppEnv>): boolean {
@@ -113,15 +116,18 @@ async function resolve(c: Context<AppEnv>, routePath: string): Promise<Resolved>
 
 async function fromSession(c: Context<AppEnv>, claims: SessionClaims | null, fromCookie: boolean): Promise<Resolved> {
   if (!claims) return { identity: null, problem: 'The session is invalid or expired; sign in again.' };
-  if (await isSessionRevoked(c.get('services').redis, claims.jti)) {
-    return { identity: null, problem: 'The session was signed out; sign in again.' };
-  }
-  return userFromClaims(c, claims, 'session', fromCookie);
+  // The revocation check and the user lookup are independent: one wait, not two.
+  const [revoked, resolved] = await Promise.all([
+    isSessionRevoked(c.get('services').redis, claims.jti),
+    userFromClaims(c, claims, 'session', fromCookie),
+  ]);
+  if (revoked) return { identity: null, problem: 'The session was signed out; sign in again.' };
+  return resolved;
 }
 
-/** Role and status come from the database, not the token, so a demotion takes effect at once. */
+/** Role and status come from the database, not the token, so a demotion takes effect within seconds. */
 async function userFromClaims(c: Context<AppEnv>, claims: SessionClaims, via: Identity['via'], fromCookie: boolean): Promise<Resolved> {
-  const user = await findActiveUserById(c.get('services').postgres, claims.sub);
+  const user = await activeUserById(c.get('services').postgres, claims.sub);
   if (!user) return { identity: null, problem: 'The account behind this session no longer exists or is disabled.' };
   return {
     identity: { userId: user.id, email: user.email, name: user.name, role: user.role, via, credentialId: claims.jti, expiresAt: claims.exp },

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ApiError } from '../lib/errors.ts';
 import type { Postgres } from '../services/postgres.ts';
+import { invalidateCatalog } from './snapshot.ts';
 
 export const METRIC_UNITS = ['count', 'usd', 'seconds', 'percent', 'score', 'points'] as const;
 export const METRIC_DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
@@ -143,7 +144,7 @@ export async function createMetric(db: Pick<Postgres, 'transaction'>, name: stri
       userId,
     ]);
     return toMetric(rows[0]!);
-  });
+  }).finally(invalidateCatalog);
 }
 
 /** A change bumps the version and keeps the new definition in metric_versions. */
@@ -169,7 +170,7 @@ export async function updateMetric(
       userId,
     ]);
     return toMetric(row);
-  });
+  }).finally(invalidateCatalog);
 }
 
 export async function retireMetric(db: Db, name: string): Promise<Metric | null> {
@@ -177,6 +178,7 @@ export async function retireMetric(db: Db, name: string): Promise<Metric | null>
     `UPDATE metrics SET retired_at = COALESCE(retired_at, now()), updated_at = now() WHERE name = $1 RETURNING ${COLUMNS}`,
     [name],
   );
+  invalidateCatalog();
   return rows[0] ? toMetric(rows[0]) : null;
 }
 

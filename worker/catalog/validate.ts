@@ -18,7 +18,7 @@ export async function validateDefinition(
   def: MetricDefinition,
   dictionary: DataDictionary,
   policy: SafetyPolicy,
-  postgres: Pick<Postgres, 'transaction'>,
+  postgres: Pick<Postgres, 'batch'>,
 ): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   for (const [i, table] of def.lineage.tables.entries()) {
@@ -43,10 +43,7 @@ export async function validateDefinition(
   if (def.queries.postgres) {
     const { text, values } = compileNamedForPostgres(def.queries.postgres, { start: new Date(0), end: new Date() }, () => 'timestamptz');
     try {
-      await postgres.transaction(async (tx) => {
-        await tx.query('SET TRANSACTION READ ONLY');
-        await tx.query(`EXPLAIN ${text}`, values);
-      });
+      await postgres.batch([{ text: `EXPLAIN ${text}`, params: values }], { readOnly: true });
     } catch (err) {
       if (err instanceof ApiError) throw err;
       const message = err instanceof Error ? err.message : String(err);

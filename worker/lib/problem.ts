@@ -42,10 +42,27 @@ export function problemResponse(
 }
 
 export function zodProblems(error: ZodError, part: string): FieldProblem[] {
-  return error.issues.map((issue) => ({
+  return explain(error.issues, []).map((issue) => ({
     pointer: [part, ...issue.path.map(String)].join('/'),
     message: issue.message,
   }));
+}
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * A union that matched no branch says only "Invalid input". The branch that got furthest into
+ * the value (its deepest issue; then the fewest issues) is the one the client meant, so its
+ * issues are reported instead, with their full paths.
+ */
+function explain(issues: readonly Issue[], prefix: PropertyKey[]): Array<{ path: PropertyKey[]; message: string }> {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return [{ path, message: issue.message }];
+    const depth = (branch: readonly Issue[]) => Math.max(...branch.map((i) => i.path.length));
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+    return explain(best, path);
+  });
 }
 
 /** Hono's built-in middlewares throw HTTPException with a status; map each to our closed list. */

@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory';
+import { setMetric } from 'hono/timing';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
@@ -19,6 +20,7 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
   } finally {
+    for (const [name, ms, count] of services.timings.entries()) setMetric(c, name, ms, `${count} calls`);
     const closing = services.close();
     try {
       c.executionCtx.waitUntil(closing);

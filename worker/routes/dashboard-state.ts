@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Metric } from '../catalog/metrics.ts';
+import { startBudget } from '../dashboard/budget.ts';
 import { dataContext } from '../data/context.ts';
 import { WidgetDataSchema, widgetData } from '../data/widget-data.ts';
 import { newApp } from '../lib/app.ts';
+import { ApiError } from '../lib/errors.ts';
 import { problems } from '../lib/schemas.ts';
 import { WidgetSchema } from '../widgets/schema.ts';
 import type { Widget } from '../widgets/schema.ts';
@@ -21,12 +23,60 @@ export const KPI_STRIP: ReadonlyArray<{ metric: string; window: Widget['time_win
   { metric: 'open_alerts', window: { preset: '24h' } },
 ];
 
+/** Past this a caller is better served by the full answer: it is the default route timeout. */
+export const MAX_BUDGET_MS = 5_000;
+
+const QuerySchema = z.strictObject({
+  budget_ms: z
+    .string()
+    .regex(/^\d{1,4}$/, 'Expected a whole number of milliseconds.')
+    .refine((v) => Number(v) <= MAX_BUDGET_MS, `At most ${MAX_BUDGET_MS} ms.`)
+    .optional()
+    .openapi({
+      param: { name: 'budget_ms', in: 'query' },
+      description:
+        `How long to wait for KPI and tile data, 0–${MAX_BUDGET_MS} ms, counted from when their queries start. ` +
+        'Whatever is not ready by then comes back `pending: true` with `data: null` and keeps running after the response, ' +
+        'so the follow-up request finds it cached. Without it, every KPI and tile is awaited in full.',
+      example: '150',
+    }),
+  kpi: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/)
+    .optional()
+    .openapi({
+      param: { name: 'kpi', in: 'query' },
+      description: 'Answer only this KPI of the strip (and no tiles): how a client fills in a KPI that came back pending.',
+      example: 'claim_volume',
+    }),
+});
+
+const KpiSchema = z
+  .object({
+    metric: z.string(),
+    display_name: z.string(),
+    unit: z.string(),
+    direction: z.string(),
+    data: WidgetDataSchema.nullable().openapi({ description: 'Null only while `pending`' }),
+    pending: z.boolean().openapi({ description: 'Not ready within `budget_ms`; fetch it with `?kpi=<metric>`' }),
+  })
+  .openapi('DashboardKpi');
+
+const TileSchema = z
+  .object({
+    widget: WidgetSchema,
+    data: WidgetDataSchema.nullable().openapi({ description: 'Null while `pending`, or when `problem` says why' }),
+    problem: z.string().nullable(),
+    pending: z.boolean().openapi({ description: 'Not ready within `budget_ms`; fetch it from POST /v1/widgets/{id}/data' }),
+  })
+  .openapi('DashboardTile');
+
 const StateSchema = z
   .object({
     generated_at: z.string(),
-    kpis: z.array(z.object({ metric: z.string(), display_name: z.string(), unit: z.string(), direction: z.string(), data: WidgetDataSchema })),
+    kpis: z.array(KpiSchema),
     layout: LayoutSchema,
-    tiles: z.array(z.object({ widget: WidgetSchema, data: WidgetDataSchema.nullable(), problem: z.string().nullable() })),
+    tiles: z.array(TileSchema),
   })
   .openapi('DashboardState');
 
@@ -35,7 +85,11 @@ const route = createRoute({
   path: '/v1/dashboard/state',
   tags: ['dashboard'],
   summary: 'The KPI strip and the caller’s tiles in layout order, each with source and freshness',
-  responses: { 200: { description: 'State', content: { 'application/json': { schema: StateSchema } } }, ...problems(401, 503) },
+  description:
+    'With `budget_ms` the answer never waits on a slow source for longer than the budget: each KPI or tile not ready by then is marked `pending`. ' +
+    'A page can render at once with placeholders and fetch the pending ones individually.',
+  request: { query: QuerySchema },
+  responses: { 200: { description: 'State', content: { 'application/json': { schema: StateSchema } } }, ...problems(401, 404, 422, 503) },
 });
 
 function kpiWidget(metric: Metric, window: Widget['time_window']): Widget {
@@ -44,37 +98,58 @@ function kpiWidget(metric: Metric, window: Widget['time_window']): Widget {
 }
 
 export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
+  const query = c.req.valid('query');
   const { ctx, routing, catalog } = await dataContext(c);
   const identity = c.get('identity')!;
   const byName = new Map(catalog.map((m) => [m.name, m]));
+  const strip = KPI_STRIP.filter((k) => byName.has(k.metric) && (query.kpi === undefined || k.metric === query.kpi));
+  if (query.kpi !== undefined && strip.length === 0) throw new ApiError('not_found', `No KPI ${query.kpi} on the dashboard strip.`);
   const [layout, widgets] = await Promise.all([
     c.env.USER_SPACE.get(c.env.USER_SPACE.idFromName(identity.userId)).getLayout(),
-    listWidgets(ctx.services.postgres, identity.userId),
+    // A single KPI answers no tiles, so it does not read them.
+    query.kpi === undefined ? listWidgets(ctx.services.postgres, identity.userId) : Promise.resolve([]),
   ]);
 
-  const kpis = await Promise.all(
-    KPI_STRIP.filter((k) => byName.has(k.metric)).map(async (k) => {
+  const budget = startBudget(query.budget_ms === undefined ? undefined : Number(query.budget_ms), (work) => {
+    try {
+      c.executionCtx.waitUntil(work);
+    } catch {
+      // No execution context (a route tested on its own): the work still runs to its end.
+    }
+  });
+
+  const kpis = Promise.all(
+    strip.map(async (k) => {
       const metric = byName.get(k.metric)!;
-      const data = await widgetData(ctx, kpiWidget(metric, k.window), metric, routing.routes.get(metric.name)!);
-      return { metric: metric.name, display_name: metric.display_name, unit: metric.unit, direction: metric.direction, data };
+      const data = await budget.race(widgetData(ctx, kpiWidget(metric, k.window), metric, routing.routes.get(metric.name)!));
+      const head = { metric: metric.name, display_name: metric.display_name, unit: metric.unit, direction: metric.direction };
+      return data.ready ? { ...head, data: data.value, pending: false } : { ...head, data: null, pending: true };
     }),
   );
 
   // Layout order first, then widgets the layout does not place yet.
   const placed = layout.tiles.map((t) => t.widget_id);
   const ordered = [...placed.map((id) => widgets.find((w) => w.id === id)).filter((w) => w !== undefined), ...widgets.filter((w) => !placed.includes(w.id))];
-  const tiles = await Promise.all(
+  const tiles = Promise.all(
     ordered.map(async (widget) => {
       const metric = byName.get(widget.metric.name);
       const route = routing.routes.get(widget.metric.name);
-      if (!metric || !route) return { widget, data: null, problem: `Metric ${widget.metric.name} is retired or unrouted.` };
-      try {
-        return { widget, data: await widgetData(ctx, widget, metric, route), problem: null };
-      } catch (err) {
-        return { widget, data: null, problem: err instanceof Error ? err.message : String(err) };
-      }
+      if (!metric || !route) return { widget, data: null, problem: `Metric ${widget.metric.name} is retired or unrouted.`, pending: false };
+      const answer = await budget.race(
+        widgetData(ctx, widget, metric, route).then(
+          (data) => ({ data, problem: null }),
+          (err: unknown) => ({ data: null, problem: err instanceof Error ? err.message : String(err) }),
+        ),
+      );
+      return answer.ready ? { widget, ...answer.value, pending: false } : { widget, data: null, problem: null, pending: true };
     }),
   );
-  c.header('cache-control', 'no-store');
-  return c.json({ generated_at: new Date().toISOString(), kpis, layout, tiles }, 200);
+
+  try {
+    const body = { generated_at: new Date().toISOString(), kpis: await kpis, layout, tiles: await tiles };
+    c.header('cache-control', 'no-store');
+    return c.json(body, 200);
+  } finally {
+    budget.release();
+  }
 });

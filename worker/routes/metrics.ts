@@ -19,6 +19,7 @@ import { validateDefinition } from '../catalog/validate.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { dataContext, safetyPolicy } from '../data/context.ts';
 import { LiveSourceError } from '../data/execute.ts';
+import { groupableColumns } from '../data/grouping.ts';
 import { ask } from '../data/widget-data.ts';
 import { resolveWindow } from '../data/window.ts';
 import type { Config } from '../env.ts';
@@ -28,7 +29,12 @@ import { ApiError } from '../lib/errors.ts';
 import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 import { routeFor } from '../routing/gate.ts';
 
-export const ListMetricsResponseSchema = z.object({ metrics: z.array(MetricSchema) }).openapi('MetricList');
+const ListedMetricSchema = MetricSchema.extend({
+  groupable: z.array(z.string()).openapi({
+    description: 'Columns a widget of this metric may `group_by`: categorical dictionary columns of its tables with at most 24 allowed values. Empty for metrics that already return label rows.',
+  }),
+}).openapi('ListedMetric');
+export const ListMetricsResponseSchema = z.object({ metrics: z.array(ListedMetricSchema) }).openapi('MetricList');
 const NameParam = z.object({ name: MetricNameSchema.openapi({ param: { name: 'name', in: 'path' } }) });
 const ListQuery = z.strictObject({ include_retired: z.enum(['true', 'false']).optional() });
 
@@ -116,7 +122,10 @@ async function mustRun(config: Config, postgres: Postgres, def: MetricDefinition
 export const metricRoutes = newApp()
   .openapi(listRoute, async (c) => {
     const metrics = await listMetrics(c.get('services').postgres, { includeRetired: c.req.valid('query').include_retired === 'true' });
-    return c.json({ metrics }, 200);
+    const config = c.get('config');
+    const qualify = (table: string) => `${config.DATABRICKS_CATALOG}.${config.DATABRICKS_SCHEMA}.${table}`;
+    const dictionary = bundledDictionary();
+    return c.json({ metrics: metrics.map((m) => ({ ...m, groupable: groupableColumns(m, dictionary, qualify) })) }, 200);
   })
   .openapi(getRoute, async (c) => {
     const metric = await getMetric(c.get('services').postgres, c.req.valid('param').name);

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireActiveMetric } from '../catalog/metrics.ts';
 import { applyFilters } from '../data/compose.ts';
-import { dataContext } from '../data/context.ts';
+import { activeMetric, dataContext } from '../data/context.ts';
 import { LiveSourceError, runDatabricks, runPostgres } from '../data/execute.ts';
 import type { TypedValue } from '../data/execute.ts';
 import { bindFilters } from '../data/filters.ts';
@@ -11,7 +10,7 @@ import { newApp } from '../lib/app.ts';
 import { ApiError } from '../lib/errors.ts';
 import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
 import { routeFor } from '../routing/gate.ts';
-import { getWidget } from '../widgets/store.ts';
+import { cachedWidget } from '../widgets/store.ts';
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -21,7 +20,7 @@ const dataRoute = createRoute({
   tags: ['widgets'],
   summary: 'The widget’s numbers, with source, freshness, cache state and the SQL that ran',
   description:
-    'When Databricks fails or times out the answer is still 200, with `live_data_unavailable: true` and the reason; rows from a fallback appear only when the metric’s route opts in. KPI widgets include the delta against the previous equal window.',
+    'When Databricks fails or times out the answer is still 200, with `live_data_unavailable: true` and the reason; rows from a fallback appear only when the metric’s route opts in. KPI widgets include the delta against the previous equal window. Widgets with `group_by` answer one `{label, value}` row per allowed value of the column (one statement, the metric computed per group, filters still applied). `line` widgets of a single-value metric answer a time series: one `{label, value}` row per time bucket, `label` the bucket start (ISO, UTC), with `series` describing the bucketing. A grouping the metric no longer supports (its definition changed) answers 409 conflict.',
   request: { params: IdParam },
   responses: { 200: jsonContent(WidgetDataSchema, 'Widget data'), ...problems(401, 404, 409, 422, 503, 504) },
 });
@@ -59,19 +58,23 @@ const recordsRoute = createRoute({
 
 export const widgetDataRoutes = newApp()
   .openapi(dataRoute, async (c) => {
-    const { ctx, routing } = await dataContext(c);
-    const widget = await getWidget(ctx.services.postgres, c.get('identity')!.userId, c.req.valid('param').id);
+    const [{ ctx, routing, catalog }, widget] = await Promise.all([
+      dataContext(c),
+      cachedWidget(c.get('services').postgres, c.get('identity')!.userId, c.req.valid('param').id),
+    ]);
     if (!widget) throw new ApiError('not_found', 'No such widget.');
-    const metric = await requireActiveMetric(ctx.services.postgres, widget.metric.name);
+    const metric = await activeMetric(ctx.services.postgres, catalog, widget.metric.name);
     const data = await widgetData(ctx, widget, metric, routeFor(routing, metric.name));
     c.header('cache-control', 'no-store');
     return c.json(data, 200);
   })
   .openapi(recordsRoute, async (c) => {
-    const { ctx, routing } = await dataContext(c);
-    const widget = await getWidget(ctx.services.postgres, c.get('identity')!.userId, c.req.valid('param').id);
+    const [{ ctx, routing, catalog }, widget] = await Promise.all([
+      dataContext(c),
+      cachedWidget(c.get('services').postgres, c.get('identity')!.userId, c.req.valid('param').id),
+    ]);
     if (!widget) throw new ApiError('not_found', 'No such widget.');
-    const metric = await requireActiveMetric(ctx.services.postgres, widget.metric.name);
+    const metric = await activeMetric(ctx.services.postgres, catalog, widget.metric.name);
     const route = routeFor(routing, metric.name);
     const { page, page_size } = c.req.valid('json') ?? { page: 1, page_size: 50 };
 

@@ -3,8 +3,10 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { requireActiveMetric } from '../catalog/metrics.ts';
 import { bundledDictionary } from '../config/bundled.ts';
+import type { Metric } from '../catalog/metrics.ts';
 import { checkFilters } from '../data/filters.ts';
 import type { Filter } from '../data/filters.ts';
+import { checkPresentation } from '../data/presentation.ts';
 import { resolveWindow } from '../data/window.ts';
 import type { TimeWindow } from '../data/window.ts';
 import { newApp } from '../lib/app.ts';
@@ -35,7 +37,8 @@ const createWidgetRoute = createRoute({
   path: '/v1/widgets',
   tags: ['widgets'],
   summary: 'Add a widget for a catalog metric (editor)',
-  description: 'Filters name dictionary columns of the metric’s tables, with values of the column’s type. No SQL is accepted from the client.',
+  description:
+    'Filters name dictionary columns of the metric’s tables, with values of the column’s type. No SQL is accepted from the client. `group_by` splits a single-value metric by a categorical column of its tables (bar, pie, table); a `line` widget of a single-value metric is a time series over its window. Combinations that cannot run (group_by on a kpi or line, on a column without a listed set of values, or on a metric that already returns label rows; a line of a metric not measured over a window) answer 422 validation_failed with a pointer to the field.',
   request: jsonBody(CreateWidgetSchema),
   responses: { 201: jsonContent(WidgetSchema, 'Created'), ...problems(400, 401, 403, 404, 409, 415, 422, 503) },
 });
@@ -56,11 +59,23 @@ const deleteWidgetRoute = createRoute({
   responses: { 200: jsonContent(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted'), ...problems(401, 403, 404, 422, 503) },
 });
 
-/** Filters and windows are checked before anything is stored. */
-function assertRunnable(filters: readonly Filter[], tables: readonly string[], window: TimeWindow): void {
-  const found = checkFilters(filters, tables, bundledDictionary());
-  if (found.length > 0) throw new ApiError('validation_failed', 'A filter does not fit the metric’s data.', { errors: found });
-  resolveWindow(window, new Date());
+interface Runnable {
+  visualization: string;
+  time_window: TimeWindow;
+  filters: Filter[];
+  group_by?: string | null | undefined;
+}
+
+/** Filters, grouping, chart and window are checked against the metric before anything is stored. */
+function assertRunnable(c: Context<AppEnv>, widget: Runnable, metric: Metric): void {
+  const dictionary = bundledDictionary();
+  const filterProblems = checkFilters(widget.filters, metric.lineage.tables, dictionary);
+  if (filterProblems.length > 0) throw new ApiError('validation_failed', 'A filter does not fit the metric’s data.', { errors: filterProblems });
+  const config = c.get('config');
+  const qualify = (table: string) => `${config.DATABRICKS_CATALOG}.${config.DATABRICKS_SCHEMA}.${table}`;
+  const shapeProblems = checkPresentation(widget, metric, dictionary, qualify);
+  if (shapeProblems.length > 0) throw new ApiError('validation_failed', 'The widget cannot show this metric this way.', { errors: shapeProblems });
+  resolveWindow(widget.time_window, new Date());
 }
 
 const owner = (c: Context<AppEnv>) => c.get('identity')!.userId;
@@ -76,7 +91,7 @@ export const widgetRoutes = newApp()
     const input = c.req.valid('json');
     const db = c.get('services').postgres;
     const metric = await requireActiveMetric(db, input.metric);
-    assertRunnable(input.filters, metric.lineage.tables, input.time_window);
+    assertRunnable(c, input, metric);
     const widget = await createWidget(db, owner(c), { ...input, metric });
     return c.json(widget, 201);
   })
@@ -85,9 +100,17 @@ export const widgetRoutes = newApp()
     const { id } = c.req.valid('param');
     const current = await getWidget(db, owner(c), id);
     if (!current) throw new ApiError('not_found', 'No such widget.');
-    const next = { title: current.title, visualization: current.visualization, time_window: current.time_window, filters: current.filters, ...c.req.valid('json') };
+    const patch = c.req.valid('json');
+    const next = {
+      title: current.title,
+      visualization: current.visualization,
+      time_window: current.time_window,
+      filters: current.filters,
+      group_by: current.group_by ?? null,
+      ...patch,
+    };
     const metric = await requireActiveMetric(db, current.metric.name);
-    assertRunnable(next.filters, metric.lineage.tables, next.time_window);
+    assertRunnable(c, next, metric);
     const widget = await updateWidget(db, owner(c), id, next);
     if (!widget) throw new ApiError('not_found', 'No such widget.');
     return c.json(widget, 200);

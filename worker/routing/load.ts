@@ -11,7 +11,23 @@ export type RoutingCheck =
   | { ok: false; problems: string[]; warnings: string[] };
 
 /** Parses and validates the routing YAML text; the result says what is wrong, line by line. */
-export function parseRouting(text: string): { ok: true; routing: Routing } | { ok: false; problems: string[] } {
+type Parsed = { ok: true; routing: Routing } | { ok: false; problems: string[] };
+
+// Every tile request checks routing; the text changes only with a deploy (or a test's own app),
+// so each text is parsed and validated once per isolate.
+const parsedTexts = new Map<string, Parsed>();
+
+export function parseRouting(text: string): Parsed {
+  let parsed = parsedTexts.get(text);
+  if (!parsed) {
+    parsed = parseRoutingText(text);
+    if (parsedTexts.size >= 16) parsedTexts.delete(parsedTexts.keys().next().value!);
+    parsedTexts.set(text, parsed);
+  }
+  return parsed;
+}
+
+function parseRoutingText(text: string): Parsed {
   let raw: unknown;
   try {
     raw = parse(text, { prettyErrors: true, uniqueKeys: true });

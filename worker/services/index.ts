@@ -1,4 +1,5 @@
 import type { Config } from '../env.ts';
+import { Timings } from '../lib/timing.ts';
 import { createBedrock } from './bedrock.ts';
 import type { BedrockService } from './bedrock.ts';
 import { createDatabricks } from './databricks.ts';
@@ -14,16 +15,26 @@ export interface Services {
   redis: RedisService;
   databricks: DatabricksService;
   bedrock: BedrockService;
+  /** Time spent in each dependency during this request. */
+  timings: Timings;
+  /** Work that must finish but need not hold the response (cache writes); awaited before close. */
+  defer(work: Promise<unknown>): void;
   close(): Promise<void>;
 }
 
-export function createServices(config: Config): Services {
-  const postgres = createPostgres(config);
+export function createServices(config: Config, timings = new Timings()): Services {
+  const postgres = createPostgres(config, timings);
+  const deferred: Promise<unknown>[] = [];
   return {
     postgres,
-    redis: createRedis(config),
+    redis: createRedis(config, timings),
+    timings,
     databricks: createDatabricks(config),
     bedrock: createBedrock(config),
-    close: () => postgres.close(),
+    defer: (work) => void deferred.push(work.catch(() => undefined)),
+    close: async () => {
+      await Promise.all(deferred);
+      await postgres.close();
+    },
   };
 }

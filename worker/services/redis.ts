@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis';
 import type { Config } from '../env.ts';
+import type { Timings } from '../lib/timing.ts';
 import { disabled, probe } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 
@@ -18,7 +19,7 @@ function modeFor(config: Config): { mode: DependencyMode; provider: string } {
   return { mode: 'live', provider: 'Upstash Redis' };
 }
 
-export function createRedis(config: Config): RedisService {
+export function createRedis(config: Config, timings?: Timings): RedisService {
   const { mode, provider } = modeFor(config);
   const client =
     config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
@@ -30,6 +31,7 @@ export function createRedis(config: Config): RedisService {
           enableTelemetry: false,
         })
       : null;
+  if (client && timings) client.use((req, next) => timings.time('redis', () => next(req)));
   return {
     mode,
     provider,

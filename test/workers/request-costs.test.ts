@@ -1,0 +1,104 @@
+import { env } from 'cloudflare:workers';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { issueToken } from '../../worker/auth/session.ts';
+import { USER_TTL_MS, forgetUsers } from '../../worker/auth/user-cache.ts';
+import { upsertUser } from '../../worker/auth/users.ts';
+import { CATALOG_TTL_MS } from '../../worker/catalog/snapshot.ts';
+import { loadConfig } from '../../worker/env.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
+import { authHeaders, call, expectProblem, json } from './helpers.ts';
+
+/**
+ * What a request costs, and what the in-isolate caches may and may not hide: a role change
+ * shows within USER_TTL_MS, a sign-out at once; Server-Timing names each dependency's share.
+ */
+const config = (() => {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  return loaded.config;
+})();
+const db = createPostgres(config);
+const email = `cache-probe-${Date.now()}@command-center.local`;
+let userId = '';
+let token = '';
+
+beforeAll(async () => {
+  const user = await upsertUser(db, { email, name: 'Cache Probe', role: 'viewer', passwordHash: 'x' });
+  userId = user.id;
+  token = (await issueToken(user, 'session', 3_600, config.SESSION_SECRET!)).token;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+afterAll(async () => {
+  await db.query('DELETE FROM users WHERE id = $1', [userId]);
+  await db.close();
+});
+
+const me = () => call('/v1/auth/me', { headers: { authorization: `Bearer ${token}` } });
+
+describe('request costs and the caches behind them', () => {
+  it('a role change shows within the identity cache lifetime, and a disabled account is refused', async () => {
+    forgetUsers();
+    expect((await json<{ role: string }>(await me())).role).toBe('viewer');
+    await db.query(`UPDATE users SET role = 'editor' WHERE id = $1`, [userId]);
+    // Within the lifetime the isolate still has the old role: the documented bound.
+    expect((await json<{ role: string }>(await me())).role).toBe('viewer');
+    vi.useFakeTimers({ now: Date.now() + USER_TTL_MS + 1_000, toFake: ['Date'] });
+    expect((await json<{ role: string }>(await me())).role).toBe('editor');
+
+    await db.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]);
+    vi.setSystemTime(Date.now() + USER_TTL_MS + 1_000);
+    await expectProblem(await me(), 401, 'unauthenticated');
+    await db.query('UPDATE users SET disabled_at = NULL WHERE id = $1', [userId]);
+    // A refused account is not remembered: re-enabled, it works on the next request.
+    expect((await me()).status).toBe(200);
+  });
+
+  it('a sign-out takes effect at once even while the identity is cached', async () => {
+    const session = (await issueToken({ id: userId, email, name: 'Cache Probe', role: 'viewer' }, 'session', 3_600, config.SESSION_SECRET!)).token;
+    const headers = { authorization: `Bearer ${session}` };
+    expect((await call('/v1/auth/me', { headers })).status).toBe(200);
+    expect((await call('/v1/auth/sign-out', { method: 'POST', headers })).status).toBeLessThan(300);
+    await expectProblem(await call('/v1/auth/me', { headers }), 401, 'unauthenticated');
+  });
+
+  it('a metric edit reaches tiles in this isolate at once', async () => {
+    expect(CATALOG_TTL_MS).toBeLessThanOrEqual(5_000);
+    const admin = await authHeaders('admin');
+    const editor = await authHeaders('editor');
+    const created = await json<{ id: string }>(
+      await call('/v1/widgets', {
+        method: 'POST',
+        headers: { ...editor, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'alerts', metric: 'open_alerts', visualization: 'kpi' }),
+      }),
+      201,
+    );
+    const before = await json<{ metric_version: number }>(await call(`/v1/widgets/${created.id}/data`, { method: 'POST', headers: editor }));
+    const metric = await json<{ description: string }>(await call('/v1/metrics/open_alerts', { headers: admin }));
+    const patched = await call('/v1/metrics/open_alerts', {
+      method: 'PATCH',
+      headers: { ...admin, 'content-type': 'application/json' },
+      // The same text: any accepted PATCH is a new version.
+      body: JSON.stringify({ description: metric.description }),
+    });
+    expect(patched.status).toBe(200);
+    const after = await json<{ metric_version: number }>(await call(`/v1/widgets/${created.id}/data`, { method: 'POST', headers: editor }));
+    expect(after.metric_version).toBe(before.metric_version + 1);
+  });
+
+  it('Server-Timing names the dependencies a request used', async () => {
+    forgetUsers();
+    const res = await me();
+    const timing = res.headers.get('server-timing') ?? '';
+    expect(timing).toMatch(/(^|,)auth;dur=[\d.]+/);
+    expect(timing).toMatch(/(^|,)pg;dur=[\d.]+;desc="1 calls"/);
+    expect(timing).toMatch(/(^|,)redis;dur=[\d.]+/);
+    expect(timing).toMatch(/(^|,)total;dur=[\d.]+/);
+    // Cached now: the same request needs no Postgres at all.
+    expect((await me()).headers.get('server-timing') ?? '').not.toMatch(/(^|,)pg;/);
+  });
+});
