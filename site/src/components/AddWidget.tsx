@@ -1,4 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
+import { announceTileAdded } from '../lib/dashboard-data.ts';
+import type { TileWidget } from '../lib/dashboard-data.ts';
 
 interface Spec {
   title: string;
@@ -7,6 +9,19 @@ interface Spec {
   time_window: unknown;
   filters: unknown[];
 }
+
+/** Charts that show `label, value` rows; a KPI is one number and a line is a time series. */
+const GROUPABLE_CHARTS = new Set(['bar', 'pie', 'table']);
+
+/** The metric's group_by choices from the catalog; none when it cannot be grouped. */
+async function groupableColumns(metric: string): Promise<string[]> {
+  const res = await fetch('/v1/metrics', { credentials: 'same-origin' });
+  if (!res.ok) return [];
+  const body = (await res.json()) as { metrics?: Array<{ name: string; groupable?: string[] }> };
+  return body.metrics?.find((m) => m.name === metric)?.groupable ?? [];
+}
+
+const columnLabel = (column: string) => column.replaceAll('_', ' ');
 interface Line {
   role: 'user' | 'assistant' | 'error';
   text: string;
@@ -50,6 +65,8 @@ export default function AddWidget() {
   const [busy, setBusy] = useState(false);
   const [spec, setSpec] = useState<{ spec: Spec; source: string; display_name: string } | null>(null);
   const [sql, setSql] = useState<string | null>(null);
+  const [groupable, setGroupable] = useState<string[]>([]);
+  const [groupBy, setGroupBy] = useState('');
 
   async function open() {
     dialog.current?.showModal();
@@ -87,7 +104,10 @@ export default function AddWidget() {
         else if (event === 'error') setLines((l) => [...l, { role: 'error', text: String(payload.detail ?? 'Something went wrong.') }]);
         else if (event === 'spec') {
           const metric = payload.metric as { display_name: string; name: string };
-          setSpec({ spec: payload.spec as Spec, source: String(payload.source), display_name: metric.display_name });
+          const next = payload.spec as Spec;
+          setSpec({ spec: next, source: String(payload.source), display_name: metric.display_name });
+          setGroupBy('');
+          setGroupable(GROUPABLE_CHARTS.has(next.visualization) ? await groupableColumns(metric.name).catch(() => []) : []);
           const gen = await fetch('/v1/widgets/sql/generate', {
             method: 'POST',
             credentials: 'same-origin',
@@ -110,15 +130,17 @@ export default function AddWidget() {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(spec.spec),
+      body: JSON.stringify({ ...spec.spec, ...(groupBy ? { group_by: groupBy } : {}) }),
     });
     if (res.status !== 201) {
       const problem = (await res.json().catch(() => ({}))) as { detail?: string };
       setLines((l) => [...l, { role: 'error', text: problem.detail ?? 'The tile could not be added.' }]);
       return;
     }
-    sessionStorage.removeItem(CONVERSATION_KEY);
-    location.reload();
+    // The dashboard takes the new tile as it is, shows its skeleton and fetches its data: no reload.
+    announceTileAdded((await res.json()) as TileWidget);
+    restart();
+    dialog.current?.close();
   }
 
   function restart() {
@@ -126,6 +148,8 @@ export default function AddWidget() {
     setLines([]);
     setSpec(null);
     setSql(null);
+    setGroupable([]);
+    setGroupBy('');
   }
 
   return (
@@ -146,6 +170,17 @@ export default function AddWidget() {
               {spec.display_name} · {spec.spec.visualization} · {JSON.stringify(spec.spec.time_window)}
               {spec.source === 'template' && <span class="badge source-template"> offline template</span>}
             </p>
+            {groupable.length > 0 && (
+              <p>
+                <label for="group-by">Group by </label>
+                <select id="group-by" value={groupBy} onChange={(e) => setGroupBy((e.target as HTMLSelectElement).value)} data-testid="group-by">
+                  <option value="">No grouping</option>
+                  {groupable.map((column) => (
+                    <option key={column} value={column}>{columnLabel(column)}</option>
+                  ))}
+                </select>
+              </p>
+            )}
             {sql && (
               <details>
                 <summary>SQL behind this tile</summary>

@@ -1,31 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browserClient } from '../lib/browser-client.ts';
+import { REFRESH_BUDGET_MS, TILE_ADDED_EVENT, loadKpi, loadRecords, loadState, loadTileData } from '../lib/dashboard-data.ts';
+import type { DashboardState, Kpi, Records, Tile, TileWidget, WidgetData } from '../lib/dashboard-data.ts';
 import { MetricInfoBadge, SourceBadge } from './badges.tsx';
-import type { MetricInfo, Provenance } from './badges.tsx';
+import type { MetricInfo } from './badges.tsx';
 import { BarChart, DataTable, LineChart, PieChart, formatNumber } from './charts.tsx';
 
-interface WidgetData extends Provenance {
-  columns: string[];
-  rows: Array<Record<string, unknown>>;
-  delta?: { current: number | null; previous: number | null; relative: number | null; improving: boolean | null };
-}
-interface Kpi {
-  metric: string;
-  display_name: string;
-  unit: string;
-  direction: string;
-  data: WidgetData;
-}
-interface Tile {
-  widget: { id: string; title: string; visualization: string; metric: { name: string; unit: string } };
-  data: WidgetData | null;
-  problem: string | null;
-}
-export interface DashboardState {
-  kpis: Kpi[];
-  tiles: Tile[];
-  layout: { version: number; tiles: Array<{ widget_id: string; w: number; h: number }> };
-}
+export type { DashboardState } from '../lib/dashboard-data.ts';
+
 interface Props {
   userId: string;
   initial: DashboardState;
@@ -38,9 +20,13 @@ interface FeedItem {
   text: string;
 }
 
+type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: string });
+
 /**
  * The live dashboard: the server-rendered state, kept current by the hub's stream (KPI updates,
- * events), with tiles a user can reorder by drag and drop or keyboard.
+ * events), with tiles a user can reorder by drag and drop or keyboard. The server renders what it
+ * had within its time budget; whatever it marked pending shows as a skeleton of its shape and is
+ * fetched here, one request per KPI or tile, so a slow source holds back only its own tiles.
  */
 export default function Dashboard({ userId, initial, metrics, canEdit }: Props) {
   const [kpis, setKpis] = useState(initial.kpis);
@@ -51,9 +37,59 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
   const [connection, setConnection] = useState<Connection>('connecting');
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const [records, setRecords] = useState<{ title: string; columns: string[]; rows: Array<Record<string, unknown>> } | null>(null);
+  const [records, setRecords] = useState<RecordsView | null>(null);
   const dragged = useRef<number | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
+  // Fetches under way, by KPI metric or widget id: a re-render or a reload that still lists them
+  // as pending must not ask again.
+  const inflight = useRef(new Set<string>());
+  const recordsRequest = useRef(0);
+
+  useEffect(() => {
+    for (const k of kpis) {
+      const key = `kpi:${k.metric}`;
+      if (!k.pending || inflight.current.has(key)) continue;
+      inflight.current.add(key);
+      void loadKpi(k.metric).then((loaded) => {
+        inflight.current.delete(key);
+        setKpis((ks) =>
+          ks.map((x) => {
+            if (x.metric !== k.metric) return x;
+            // A failed refresh keeps the numbers already on screen; the card says it could not refresh.
+            return loaded.ok ? { ...loaded.value, pending: false, problem: null } : { ...x, pending: false, problem: loaded.problem };
+          }),
+        );
+      });
+    }
+    for (const t of tiles) {
+      const key = `tile:${t.widget.id}`;
+      if (!t.pending || inflight.current.has(key)) continue;
+      inflight.current.add(key);
+      void loadTileData(t.widget.id).then((loaded) => {
+        inflight.current.delete(key);
+        setTiles((ts) =>
+          ts.map((x) => {
+            if (x.widget.id !== t.widget.id) return x;
+            return loaded.ok
+              ? { ...x, data: loaded.value, problem: null, pending: false, retryable: false }
+              : { ...x, problem: loaded.problem, pending: false, retryable: true };
+          }),
+        );
+      });
+    }
+  }, [kpis, tiles]);
+
+  // A tile created elsewhere on the page joins the end of the grid at once, as a skeleton until
+  // its data arrives.
+  useEffect(() => {
+    const added = (e: Event) => {
+      const widget = (e as CustomEvent<TileWidget>).detail;
+      if (!widget?.id) return;
+      setTiles((ts) => (ts.some((t) => t.widget.id === widget.id) ? ts : [...ts, { widget, data: null, problem: null, pending: true }]));
+    };
+    window.addEventListener(TILE_ADDED_EVENT, added);
+    return () => window.removeEventListener(TILE_ADDED_EVENT, added);
+  }, []);
 
   useEffect(() => {
     let ws: WebSocket | null = null;
@@ -81,7 +117,8 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         if (typeof msg.seq === 'number') lastSeq = Math.max(lastSeq ?? 0, msg.seq);
         if (msg.type === 'kpi_update' && msg.data) {
           const d = msg.data as { metric: string; rows: WidgetData['rows']; as_of: string; source: WidgetData['source'] };
-          setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data.source === d.source ? { ...k, data: { ...k.data, rows: d.rows, as_of: d.as_of, cache: 'miss' } } : k)));
+          // A KPI still loading has no SQL or delta to pair the update with; its fetch brings both.
+          setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data && k.data.source === d.source ? { ...k, data: { ...k.data, rows: d.rows, as_of: d.as_of, cache: 'miss' } } : k)));
         } else if (msg.type === 'event' && msg.data) {
           const d = msg.data as { event_type?: string; event_id?: string; region?: string };
           setFeed((f) => [{ seq: msg.seq, text: `${d.event_type ?? 'event'}${d.region ? ` · ${d.region}` : ''}` }, ...f].slice(0, 8));
@@ -140,14 +177,32 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     };
   }, []);
 
+  /**
+   * After a reconnect or a layout change elsewhere. What the server could not answer within the
+   * budget keeps its current numbers on screen, marked as refreshing, instead of blanking; only
+   * a tile with nothing to show yet becomes a skeleton.
+   */
   async function reloadState() {
-    const res = await fetch('/v1/dashboard/state', { credentials: 'same-origin' });
-    if (!res.ok) return;
-    const state = (await res.json()) as DashboardState;
-    setKpis(state.kpis);
-    setTiles(state.tiles);
+    const loaded = await loadState(REFRESH_BUDGET_MS);
+    if (!loaded.ok) return;
+    const state = loaded.value;
+    setKpis((previous) =>
+      state.kpis.map((k) => {
+        const before = previous.find((p) => p.metric === k.metric);
+        return k.pending && before?.data ? { ...k, data: before.data } : k;
+      }),
+    );
+    setTiles((previous) =>
+      state.tiles.map((t) => {
+        const before = previous.find((p) => p.widget.id === t.widget.id);
+        return t.pending && before?.data ? { ...t, data: before.data } : t;
+      }),
+    );
     setVersion(state.layout.version);
   }
+
+  const retryTile = (id: string) => setTiles((ts) => ts.map((t) => (t.widget.id === id ? { ...t, pending: true, problem: null, retryable: false } : t)));
+  const retryKpi = (metric: string) => setKpis((ks) => ks.map((k) => (k.metric === metric ? { ...k, pending: true, problem: null } : k)));
 
   async function saveOrder(next: Tile[]) {
     setTiles(next);
@@ -173,15 +228,20 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     void saveOrder(next);
   };
 
+  /** The dialog opens at once with placeholder rows; the rows replace them, or the reason they cannot. */
   async function openRecords(tile: Tile) {
-    const res = await browserClient().v1.widgets[':id'].records.$post({ param: { id: tile.widget.id }, json: { page: 1, page_size: 25 } });
-    if (!res.ok) {
-      setNotice('The rows behind this tile are not available right now.');
-      return;
-    }
-    const body = await res.json();
-    setRecords({ title: tile.widget.title, columns: body.columns.slice(0, 8), rows: body.rows });
+    const request = ++recordsRequest.current;
+    const title = tile.widget.title;
+    setRecords({ title, status: 'loading' });
     dialog.current?.showModal();
+    const loaded = await loadRecords(tile.widget.id);
+    // Closed, or opened for another tile, while these rows were on their way.
+    if (request !== recordsRequest.current || !dialog.current?.open) return;
+    setRecords(
+      loaded.ok
+        ? { title, status: 'ready', records: { columns: loaded.value.columns.slice(0, 8), rows: loaded.value.rows } }
+        : { title, status: 'failed', problem: `The rows behind this tile are not available right now. ${loaded.problem}` },
+    );
   }
 
   return (
@@ -194,38 +254,29 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
       <section aria-labelledby="kpi-title">
         <h2 id="kpi-title">Key indicators</h2>
         <ul class="kpis" data-testid="kpi-strip">
-          {kpis.map((k) => {
-            const value = k.data.rows[0]?.value;
-            const d = k.data.delta;
-            return (
-              <li class="kpi card" key={k.metric} data-metric={k.metric}>
-                <div class="kpi-head">
-                  <h3>{k.display_name}</h3>
-                  <MetricInfoBadge metric={metrics[k.metric]} sql={k.data.sql} />
-                </div>
-                <p class="kpi-value" data-testid="kpi-value">{typeof value === 'number' ? formatNumber(value, k.unit) : '—'}</p>
-                {d && d.relative !== null && (
-                  <p class={`delta ${d.improving === null ? 'flat' : d.improving ? 'good' : 'bad'}`}>
-                    <span aria-hidden="true">{d.relative > 0 ? '▲' : d.relative < 0 ? '▼' : '■'}</span>{' '}
-                    {Math.abs(d.relative * 100).toFixed(1)}% <span class="visually-hidden">{d.improving ? 'better' : 'worse'} than the previous period</span>
-                  </p>
-                )}
-                <SourceBadge data={k.data} />
-              </li>
-            );
-          })}
+          {kpis.map((k) => (
+            <KpiCard key={k.metric} kpi={k} info={metrics[k.metric]} onRetry={() => retryKpi(k.metric)} />
+          ))}
         </ul>
       </section>
 
       <section aria-labelledby="tiles-title">
         <h2 id="tiles-title">Your tiles</h2>
-        {tiles.length === 0 && <p class="empty">No tiles yet. Add widgets through the API (POST /v1/widgets).</p>}
+        {tiles.length === 0 && (
+          <p class="empty">
+            {canEdit
+              ? 'No tiles yet. Choose “Add tile” and describe one in words, for example “claims by product over the last 30 days as a bar chart”.'
+              : 'No tiles on your dashboard. The key indicators above stay live; an editor can build tiles of their own.'}
+          </p>
+        )}
         <ol class="tiles" data-testid="tiles">
           {tiles.map((t, i) => (
             <li
               key={t.widget.id}
-              class="tile card"
+              class={`tile card${t.pending ? (t.data ? ' refreshing' : ' loading') : ''}`}
               data-widget={t.widget.id}
+              data-state={tileState(t)}
+              aria-busy={t.pending ? 'true' : undefined}
               draggable={canEdit}
               onDragStart={() => (dragged.current = i)}
               onDragOver={(e) => e.preventDefault()}
@@ -235,21 +286,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
                 dragged.current = null;
               }}
             >
-              <div class="tile-head">
-                <h3>{t.widget.title}</h3>
-                {t.data && <MetricInfoBadge metric={metrics[t.widget.metric.name]} sql={t.data.sql} />}
-              </div>
-              {t.data ? (
-                <>
-                  <TileBody tile={t} />
-                  <div class="tile-foot">
-                    <SourceBadge data={t.data} />
-                    <button type="button" class="link" onClick={() => void openRecords(t)}>Rows</button>
-                  </div>
-                </>
-              ) : (
-                <p class="notice error">{t.problem}</p>
-              )}
+              <TileContent tile={t} info={metrics[t.widget.metric.name]} onRows={() => void openRecords(t)} onRetry={() => retryTile(t.widget.id)} />
               {canEdit && (
                 <div class="reorder">
                   <button type="button" onClick={() => move(i, i - 1)} disabled={i === 0} aria-label={`Move ${t.widget.title} earlier`}>↑</button>
@@ -268,16 +305,202 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         </ul>
       </section>
 
-      <dialog ref={dialog} aria-labelledby="records-title" onClose={() => setRecords(null)}>
+      <dialog
+        ref={dialog}
+        aria-labelledby="records-title"
+        aria-busy={records?.status === 'loading' ? 'true' : undefined}
+        data-testid="records-dialog"
+        data-state={records?.status}
+        onClose={() => {
+          recordsRequest.current++;
+          setRecords(null);
+        }}
+      >
         {records && (
           <>
             <h2 id="records-title">Rows behind {records.title}</h2>
-            <DataTable rows={records.rows} columns={records.columns} />
-            <form method="dialog"><button type="submit">Close</button></form>
+            {records.status === 'loading' && <TableSkeleton label={`Loading the rows behind ${records.title}…`} rows={10} />}
+            {records.status === 'ready' && <div class="records-scroll"><DataTable rows={records.records.rows} columns={records.records.columns} /></div>}
+            {records.status === 'failed' && <p class="notice error" role="alert">{records.problem}</p>}
+            <form method="dialog" class="dialog-actions end"><button type="submit">Close</button></form>
           </>
         )}
       </dialog>
     </div>
+  );
+}
+
+function tileState(t: Tile): string {
+  if (t.pending) return t.data ? 'refreshing' : 'loading';
+  return t.data ? 'ready' : 'failed';
+}
+
+function KpiCard({ kpi: k, info, onRetry }: { kpi: Kpi; info: MetricInfo | undefined; onRetry: () => void }) {
+  if (!k.data) {
+    return (
+      <li class={`kpi card${k.pending ? ' loading' : ''}`} data-metric={k.metric} data-state={k.pending ? 'loading' : 'failed'} aria-busy={k.pending ? 'true' : undefined}>
+        <div class="kpi-head">
+          <h3>{k.display_name}</h3>
+        </div>
+        {k.pending ? (
+          <KpiSkeleton label={`Loading ${k.display_name}…`} />
+        ) : (
+          <>
+            <p class="kpi-value" data-testid="kpi-value">—</p>
+            <p class="problem" role="alert">{k.problem ?? 'Not available right now.'}</p>
+            <button type="button" class="link" onClick={onRetry}>Retry<span class="visually-hidden"> {k.display_name}</span></button>
+          </>
+        )}
+      </li>
+    );
+  }
+  const value = k.data.rows[0]?.value;
+  const d = k.data.delta;
+  return (
+    <li class={`kpi card${k.pending ? ' refreshing' : ''}`} data-metric={k.metric} data-state={k.pending ? 'refreshing' : 'ready'} aria-busy={k.pending ? 'true' : undefined}>
+      <div class="kpi-head">
+        <h3>{k.display_name}</h3>
+        <MetricInfoBadge metric={info} sql={k.data.sql} />
+      </div>
+      <p class="kpi-value" data-testid="kpi-value">{typeof value === 'number' ? formatNumber(value, k.unit) : '—'}</p>
+      {d && d.relative !== null ? (
+        <p class={`delta ${d.improving === null ? 'flat' : d.improving ? 'good' : 'bad'}`}>
+          <span aria-hidden="true">{d.relative > 0 ? '▲' : d.relative < 0 ? '▼' : '■'}</span>{' '}
+          {Math.abs(d.relative * 100).toFixed(1)}% <span class="visually-hidden">{d.improving ? 'better' : 'worse'} than the previous period</span>
+        </p>
+      ) : (
+        <p class="delta flat">No comparison</p>
+      )}
+      <SourceBadge data={k.data} />
+      {k.pending && <span class="refresh-note">Refreshing…</span>}
+      {!k.pending && k.problem && <p class="problem" role="alert">Could not refresh: {k.problem}</p>}
+    </li>
+  );
+}
+
+function TileContent({ tile: t, info, onRows, onRetry }: { tile: Tile; info: MetricInfo | undefined; onRows: () => void; onRetry: () => void }) {
+  const head = (
+    <div class="tile-head">
+      <h3>{t.widget.title}</h3>
+      {t.data && <MetricInfoBadge metric={info} sql={t.data.sql} />}
+    </div>
+  );
+  if (!t.data) {
+    return (
+      <>
+        {head}
+        {t.pending ? (
+          <TileSkeleton visualization={t.widget.visualization} label={`Loading ${t.widget.title}…`} />
+        ) : (
+          <div class="tile-problem">
+            <p class="notice error">{t.problem}</p>
+            {t.retryable && <button type="button" onClick={onRetry}>Retry<span class="visually-hidden"> {t.widget.title}</span></button>}
+          </div>
+        )}
+      </>
+    );
+  }
+  return (
+    <>
+      {head}
+      <div class="tile-body">
+        <TileBody tile={t} />
+      </div>
+      {!t.pending && t.problem && <p class="problem" role="alert">Could not refresh: {t.problem}</p>}
+      <div class="tile-foot">
+        <SourceBadge data={t.data} />
+        {t.pending ? <span class="refresh-note">Refreshing…</span> : <button type="button" class="link" onClick={onRows}>Rows</button>}
+      </div>
+    </>
+  );
+}
+
+/*
+ * Skeletons: the shape of what is loading, so the grid does not jump when data arrives. The
+ * blocks are decoration (the progressbar role's children are presentational); the label is what
+ * assistive technology announces, and the tile or card around it is aria-busy.
+ */
+
+function KpiSkeleton({ label }: { label: string }) {
+  return (
+    <div class="skeleton skeleton-kpi" role="progressbar" aria-label={label} data-testid="skeleton">
+      <span class="sk sk-value" />
+      <span class="sk sk-delta" />
+      <span class="sk sk-badge" />
+    </div>
+  );
+}
+
+function TileSkeleton({ visualization, label }: { visualization: string; label: string }) {
+  let body;
+  switch (visualization) {
+    case 'kpi':
+      body = <span class="sk sk-value" />;
+      break;
+    case 'bar':
+      body = (
+        <div class="sk-bars">
+          {[0, 1, 2, 3, 4, 5].map((i) => (
+            <span key={i} class="sk-bar-row">
+              <span class="sk sk-label" />
+              <span class="sk sk-bar" />
+            </span>
+          ))}
+        </div>
+      );
+      break;
+    case 'pie':
+      body = (
+        <div class="sk-pie">
+          <span class="sk sk-disc" />
+          <span class="sk-legend">
+            {[0, 1, 2, 3].map((i) => (
+              <span key={i} class="sk sk-line" />
+            ))}
+          </span>
+        </div>
+      );
+      break;
+    case 'line':
+      body = (
+        <div class="sk sk-area">
+          <svg class="sk-trace" viewBox="0 0 320 100" preserveAspectRatio="none" aria-hidden="true">
+            <path d="M10 78 L60 62 L110 70 L160 44 L210 52 L260 30 L310 38" />
+          </svg>
+        </div>
+      );
+      break;
+    default:
+      body = <SkeletonRows rows={5} />;
+  }
+  return (
+    <div class={`skeleton skeleton-tile skeleton-${visualization}`} role="progressbar" aria-label={label} data-testid="skeleton">
+      {body}
+      <span class="sk sk-badge" />
+    </div>
+  );
+}
+
+function TableSkeleton({ label, rows }: { label: string; rows: number }) {
+  return (
+    <div class="skeleton skeleton-table" role="progressbar" aria-label={label} data-testid="skeleton">
+      <SkeletonRows rows={rows} />
+    </div>
+  );
+}
+
+/** A header row and `rows` body rows of four cells, the widths varying by column in the stylesheet. */
+function SkeletonRows({ rows }: { rows: number }) {
+  return (
+    <span class="sk-rows">
+      {Array.from({ length: rows + 1 }, (_, r) => (
+        <span key={r} class={r === 0 ? 'sk-tr sk-th' : 'sk-tr'}>
+          {[0, 1, 2, 3].map((i) => (
+            <span key={i} class="sk" />
+          ))}
+        </span>
+      ))}
+    </span>
   );
 }
 

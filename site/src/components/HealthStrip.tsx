@@ -12,14 +12,17 @@ interface Dependency {
 
 interface Props {
   initial: Record<DependencyName, Dependency> | null;
+  /** The server had no answer within the page's time budget: check from the browser at once. */
+  checking?: boolean;
 }
 
 const NAMES: DependencyName[] = ['postgres', 'redis', 'databricks', 'bedrock'];
 const REFRESH_MS = 15_000;
 
 /** Each dependency's mode and status, refreshed in place so a failing source shows up by itself. */
-export default function HealthStrip({ initial }: Props) {
+export default function HealthStrip({ initial, checking = false }: Props) {
   const [deps, setDeps] = useState(initial);
+  const [pending, setPending] = useState(checking);
   const [stale, setStale] = useState(false);
 
   useEffect(() => {
@@ -35,8 +38,11 @@ export default function HealthStrip({ initial }: Props) {
         } else setStale(true);
       } catch {
         if (alive) setStale(true);
+      } finally {
+        if (alive) setPending(false);
       }
     };
+    if (checking) void refresh();
     const timer = setInterval(refresh, REFRESH_MS);
     return () => {
       alive = false;
@@ -44,6 +50,21 @@ export default function HealthStrip({ initial }: Props) {
     };
   }, []);
 
+  if (pending) {
+    return (
+      <section aria-labelledby="health-title" aria-busy="true">
+        <h2 id="health-title">Sources</h2>
+        <ul class="health">
+          {NAMES.map((name) => (
+            <li key={name} class="dep checking" data-dependency={name} data-status="checking">
+              <span class="dot" aria-hidden="true" />
+              <strong>{name}</strong> · checking…
+            </li>
+          ))}
+        </ul>
+      </section>
+    );
+  }
   if (!deps) return <p class="notice error" role="status">Health is unavailable.</p>;
   return (
     <section aria-labelledby="health-title">
