@@ -1,12 +1,11 @@
-import { Pool } from '@neondatabase/serverless';
-import { compileNamedForPostgres } from '../../worker/data/params.ts';
-import { useBridgeFromNode } from '../stack/postgres/index.ts';
+import { startRawQueryWorker } from './raw-query.ts';
 import { load } from './load.ts';
 import type { LoadResult } from './load.ts';
 
 /**
  * Widget data against its baselines: a cache hit against the bare route, a Postgres-routed miss
- * against the same SQL on a warm pool, and a Databricks-routed miss through the stand-in.
+ * against the same SQL run by a worker that does only that (test/bench/raw-query-worker.ts), and
+ * a Databricks-routed miss through the stand-in.
  * Misses are forced by giving each widget a window no other widget asks about.
  */
 export async function benchWidgetData(
@@ -51,24 +50,30 @@ export async function benchWidgetData(
   let i = 0;
   results.push(await load('widget data, Postgres miss', () => data(pgWidgets[i++ % pgWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
 
-  // The same statement on a warm pool in this process, through the same bridge.
-  useBridgeFromNode(vars.NEON_WS_PROXY!);
-  const pool = new Pool({ connectionString: vars.DATABASE_URL!, max: opts.concurrency });
-  const sql = 'SELECT COALESCE(ROUND(SUM(nps_impact)::numeric, 1), 0) AS value FROM issue_sessions WHERE started_at >= :start AND started_at < :end';
-  let j = 0;
-  results.push(
-    await load(
-      'same SQL on a warm pool',
-      async () => {
-        const w = uniqueWindow();
-        const compiled = compileNamedForPostgres(sql, { start: w.start, end: w.end }, () => 'timestamptz');
-        await pool.query(compiled.text, compiled.values);
-        return ++j > 0;
-      },
-      { requests: missCount, concurrency: opts.concurrency, warmup: 10 },
-    ),
-  );
-  await pool.end();
+  // The same statement from a worker that does nothing else, under its own wrangler dev.
+  const raw = await startRawQueryWorker(vars);
+  try {
+    results.push(await load('bare worker (raw-query process)', async () => (await fetch(`${raw.url}/bare`)).ok, { requests: missCount, concurrency: opts.concurrency, warmup: 20 }));
+    for (const [name, path] of [
+      ['same SQL on a pool, in a worker', '/raw'],
+      ['same SQL over HTTP, in a worker', '/raw-http'],
+    ] as const) {
+      results.push(
+        await load(
+          name,
+          async () => {
+            const w = uniqueWindow();
+            const res = await fetch(`${raw.url}${path}?start=${encodeURIComponent(w.start)}&end=${encodeURIComponent(w.end)}`, { signal: AbortSignal.timeout(15_000) });
+            await res.arrayBuffer();
+            return res.ok;
+          },
+          { requests: missCount, concurrency: opts.concurrency, warmup: 10 },
+        ),
+      );
+    }
+  } finally {
+    await raw.close();
+  }
 
   const dbxWidgets = await createMany('claims_by_product');
   let k = 0;
