@@ -211,11 +211,21 @@ describe('live dashboard', () => {
     await signIn(a, 'editor');
     await signIn(b, 'viewer');
     for (const s of [a, b]) await s.page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    const kpi = (metric: string) => a.page.locator(`[data-metric="${metric}"] [data-testid="kpi-value"]`).textContent();
+    const costBefore = await kpi('cost_avoided_mtd');
     const first = claimEvent();
     const sent = Date.now();
     expect((await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(first) })).status).toBe(200);
     for (const s of [a, b]) await s.page.waitForFunction(() => document.querySelector('[data-testid="event-feed"]')?.textContent?.includes('claim.filed'), null, { timeout: 1_000 });
     console.log(`event on two dashboards after ${Date.now() - sent} ms`);
+    // The KPIs it moved update in place, each still answering its own window's question.
+    await a.page.waitForFunction(
+      (before) => document.querySelector('[data-metric="cost_avoided_mtd"] [data-testid="kpi-value"]')?.textContent !== before,
+      costBefore,
+      { timeout: 3_000 },
+    );
+    expect(await kpi('sla_breach_rate')).toMatch(/^\d+(\.\d+)?%$/);
+    await expect(a.page.locator('[data-metric="sla_breach_rate"] .delta').textContent()).resolves.toMatch(/\d+\.\d%/);
 
     await b.context.setOffline(true);
     await b.page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]', { timeout: 10_000 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
 import type { WidgetData } from '../../worker/data/widget-data.ts';
-import { KPI_STRIP } from '../../worker/routes/dashboard-state.ts';
+import { KPI_STRIP } from '../../worker/dashboard/kpi-strip.ts';
 import { authHeaders, call, control, expectProblem, json } from './helpers.ts';
 
 interface State {

@@ -72,6 +72,27 @@ describe('event ingest', () => {
     expect(socket.messages.filter((m) => m.type === 'event')).toHaveLength(1);
   });
 
+  it('recomputes each moved KPI of the strip over the strip’s own window', async () => {
+    const board = dashboard();
+    const socket = await listen(board);
+    await ingest(claimFiled(), board);
+    // claim.filed moves claim volume too, but that KPI is routed to the lakehouse.
+    const moved = ['cost_avoided_mtd', 'sla_breach_rate'];
+    const updates = () => socket.messages.filter((m) => m.type === 'kpi_update');
+    await socket.until(() => moved.every((metric) => updates().some((m) => m.data?.metric === metric)));
+    type Update = { metric: string; window: { start: string; end: string }; rows: Array<{ value: unknown }> };
+    const byMetric = new Map(updates().map((m) => [(m.data as unknown as Update).metric, m.data as unknown as Update]));
+    const days = (u: Update) => (Date.parse(u.window.end) - Date.parse(u.window.start)) / 86_400_000;
+    expect(days(byMetric.get('sla_breach_rate')!)).toBe(7);
+    const end = new Date(byMetric.get('cost_avoided_mtd')!.window.end);
+    expect(byMetric.get('cost_avoided_mtd')!.window.start).toBe(new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1)).toISOString());
+    // Over 24 hours no claim is old enough to have breached its SLA; over the strip's 7 days there are.
+    expect(byMetric.get('sla_breach_rate')!.rows[0]?.value).toEqual(expect.any(Number));
+    // Neither lakehouse KPIs nor tiles' metrics outside the strip are recomputed on every event.
+    expect(byMetric.has('claim_volume')).toBe(false);
+    expect(byMetric.has('claims_by_product')).toBe(false);
+  });
+
   it('applies a batch all or nothing', async () => {
     const board = dashboard();
     const good = claimFiled();

@@ -19,6 +19,7 @@ import type { Filter } from './filters.ts';
 import { composeGrouped, orderGroups } from './grouping.ts';
 import { presentationFor } from './presentation.ts';
 import type { Presentation } from './presentation.ts';
+import { periodDelta } from './delta.ts';
 import { previousWindow, resolveWindow } from './window.ts';
 import type { ResolvedWindow } from './window.ts';
 
@@ -252,14 +253,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
     } catch (err) {
       if (!(err instanceof LiveSourceError)) throw err;
     }
-    const absolute = current !== null && previous !== null ? current - previous : null;
-    out.delta = {
-      current,
-      previous,
-      absolute,
-      relative: absolute !== null && previous ? absolute / Math.abs(previous) : null,
-      improving: absolute === null || absolute === 0 ? null : (absolute > 0) === (metric.direction === 'higher_is_better'),
-    };
+    out.delta = periodDelta(current, previous, metric.direction);
   }
   return out;
 }

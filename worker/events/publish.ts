@@ -1,4 +1,5 @@
 import type { Metric } from '../catalog/metrics.ts';
+import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
 import { runPostgres } from '../data/execute.ts';
 import { resolveWindow } from '../data/window.ts';
 import type { Bindings } from '../env.ts';
@@ -6,9 +7,6 @@ import type { Routing } from '../routing/load.ts';
 import type { Postgres } from '../services/postgres.ts';
 import type { IngestEvent } from './schema.ts';
 import { METRICS_MOVED } from './schema.ts';
-
-/** The window KPI updates are computed over; the dashboard strip shows the last 24 hours. */
-const KPI_WINDOW = { preset: '24h' } as const;
 
 export interface Published {
   event_id: string;
@@ -50,16 +48,20 @@ export async function publishEvents(
     );
   }
 
-  // The moved KPIs are recomputed side by side (each one HTTP round trip) and reach the hub as
-  // one batch, right behind the events.
+  // The strip's KPIs the events moved are recomputed side by side, each over the strip's own
+  // window (one HTTP round trip each), and reach the hub as one batch, right behind the events.
+  // Lakehouse-routed KPIs are not recomputed here: their numbers come from the warehouse.
   const moved = new Set(events.flatMap((e) => METRICS_MOVED[e.type]));
-  const window = resolveWindow(KPI_WINDOW, new Date(), 1_000);
-  const kpis = catalog.flatMap((metric) => {
-    const route = routing.routes.get(metric.name);
-    return moved.has(metric.name) && route?.source === 'postgres' && metric.queries.postgres ? [{ metric, sql: metric.queries.postgres, timeoutMs: route.timeout_ms }] : [];
+  const byName = new Map(catalog.map((m) => [m.name, m]));
+  const now = new Date();
+  const kpis = KPI_STRIP.flatMap(({ metric: name, window: preset }) => {
+    const metric = byName.get(name);
+    const route = routing.routes.get(name);
+    if (!metric || !moved.has(name) || route?.source !== 'postgres' || !metric.queries.postgres) return [];
+    return [{ metric, sql: metric.queries.postgres, timeoutMs: route.timeout_ms, window: resolveWindow(preset, now, 1_000) }];
   });
   const answers = await Promise.allSettled(
-    kpis.map(({ sql, timeoutMs }) =>
+    kpis.map(({ sql, timeoutMs, window }) =>
       runPostgres(postgres, sql, { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } }, timeoutMs),
     ),
   );
@@ -68,11 +70,12 @@ export async function publishEvents(
       console.warn(JSON.stringify({ level: 'warn', msg: 'kpi update skipped', metric: kpis[i]!.metric.name, error: String(answer.reason) }));
       return [];
     }
+    const { metric, window } = kpis[i]!;
     return [
       {
         type: 'kpi_update' as const,
         data: {
-          metric: kpis[i]!.metric.name,
+          metric: metric.name,
           source: 'postgres',
           as_of: new Date().toISOString(),
           window: { start: window.start.toISOString(), end: window.end.toISOString() },

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Metric } from '../catalog/metrics.ts';
 import { startBudget } from '../dashboard/budget.ts';
+import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
 import { dataContext } from '../data/context.ts';
 import { WidgetDataSchema, widgetData } from '../data/widget-data.ts';
 import { newApp } from '../lib/app.ts';
@@ -11,17 +12,6 @@ import type { Widget } from '../widgets/schema.ts';
 import { listWidgets } from '../widgets/store.ts';
 import { metricBlock } from '../widgets/store.ts';
 import { LayoutSchema } from './dashboard-layout.ts';
-
-/** The headline strip every dashboard opens with, in display order. */
-export const KPI_STRIP: ReadonlyArray<{ metric: string; window: Widget['time_window'] }> = [
-  { metric: 'nps_impact', window: { preset: '24h' } },
-  { metric: 'claim_volume', window: { preset: '24h' } },
-  { metric: 'cost_avoided_mtd', window: { preset: 'mtd' } },
-  { metric: 'avg_handle_time', window: { preset: '24h' } },
-  { metric: 'sla_breach_rate', window: { preset: '7d' } },
-  { metric: 'issue_sessions_active', window: { preset: '24h' } },
-  { metric: 'open_alerts', window: { preset: '24h' } },
-];
 
 /** Past this a caller is better served by the full answer: it is the default route timeout. */
 export const MAX_BUDGET_MS = 5_000;

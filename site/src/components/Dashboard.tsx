@@ -5,6 +5,7 @@ import type { DashboardState, Kpi, Records, Tile, TileWidget, WidgetData } from 
 import { MetricInfoBadge, SourceBadge } from './badges.tsx';
 import type { MetricInfo } from './badges.tsx';
 import { BarChart, DataTable, LineChart, PieChart, formatNumber } from './charts.tsx';
+import { periodDelta } from '../../../worker/data/delta.ts';
 
 export type { DashboardState } from '../lib/dashboard-data.ts';
 
@@ -118,7 +119,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         if (msg.type === 'kpi_update' && msg.data) {
           const d = msg.data as { metric: string; rows: WidgetData['rows']; as_of: string; source: WidgetData['source'] };
           // A KPI still loading has no SQL or delta to pair the update with; its fetch brings both.
-          setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data && k.data.source === d.source ? { ...k, data: { ...k.data, rows: d.rows, as_of: d.as_of, cache: 'miss' } } : k)));
+          setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data && k.data.source === d.source ? { ...k, data: liveKpiData(k, k.data, d) } : k)));
         } else if (msg.type === 'event' && msg.data) {
           const d = msg.data as { event_type?: string; event_id?: string; region?: string };
           setFeed((f) => [{ seq: msg.seq, text: `${d.event_type ?? 'event'}${d.region ? ` · ${d.region}` : ''}` }, ...f].slice(0, 8));
@@ -333,6 +334,17 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
 function tileState(t: Tile): string {
   if (t.pending) return t.data ? 'refreshing' : 'loading';
   return t.data ? 'ready' : 'failed';
+}
+
+/**
+ * A KPI after a live update: the new rows, and the delta recomputed against the previous period
+ * the tile already holds (that window has not moved), so the arrow follows the number.
+ */
+function liveKpiData(k: Kpi, data: WidgetData, update: { rows: WidgetData['rows']; as_of: string }): WidgetData {
+  const value = update.rows[0]?.value;
+  const current = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  const delta = data.delta ? periodDelta(current, data.delta.previous, k.direction) : undefined;
+  return { ...data, rows: update.rows, as_of: update.as_of, cache: 'miss', ...(delta ? { delta } : {}) };
 }
 
 function KpiCard({ kpi: k, info, onRetry }: { kpi: Kpi; info: MetricInfo | undefined; onRetry: () => void }) {
