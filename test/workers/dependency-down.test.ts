@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
 import { HealthSchema } from '../../worker/routes/health.ts';
-import { expectProblem } from './helpers.ts';
+import { control, expectProblem } from './helpers.ts';
 
 /** The same API with its dependencies pointed at ports where nothing listens. */
 function withDeadDependencies() {
@@ -28,6 +28,21 @@ describe('when dependencies are down', () => {
     expect(body.dependencies.redis.status).toBe('down');
     expect(body.dependencies.databricks.status).toBe('down');
     expect(body.dependencies.postgres.detail).toBeTruthy();
+  });
+
+  it('health tells a slow lakehouse from a dead one', async () => {
+    await control('/databricks/faults', { latencyMs: 1_500 });
+    try {
+      const started = Date.now();
+      const res = await createApi().request('/health', {}, { ...env, HEALTH_TIMEOUT_MS: '300' });
+      expect(Date.now() - started).toBeLessThan(1_200);
+      const body = HealthSchema.parse(await res.json());
+      expect(body.dependencies.databricks).toMatchObject({ status: 'slow', detail: 'no answer within 300 ms' });
+      expect(body.dependencies.postgres.status).toBe('ok');
+      expect(body.status).toBe('degraded');
+    } finally {
+      await control('/databricks/clear');
+    }
   });
 
   it('readyz is 503 postgres_unavailable', async () => {

@@ -11,7 +11,9 @@ const DependencySchema = z
   .object({
     mode: z.enum(['live', 'local', 'embedded', 'offline', 'disabled']),
     provider: z.string(),
-    status: z.enum(['ok', 'down', 'disabled']),
+    status: z.enum(['ok', 'slow', 'down', 'disabled']).openapi({
+      description: '`slow` when the probe had no answer within HEALTH_TIMEOUT_MS; `down` when it failed.',
+    }),
     latency_ms: z.number().nullable(),
     detail: z.string().nullable(),
   })
@@ -42,7 +44,7 @@ const healthRoute = createRoute({
   tags: ['operations'],
   summary: 'Each dependency with its mode and status',
   description:
-    'Always 200 while the worker runs: `status` is `down` when Postgres is unreachable and `degraded` when another configured dependency is.',
+    'Always 200 while the worker runs: `status` is `down` when Postgres is unreachable, and `degraded` when Postgres is slow or another configured dependency is slow or down.',
   responses: { 200: { description: 'Health report', content: { 'application/json': { schema: HealthSchema } } } },
 });
 
@@ -77,9 +79,9 @@ export async function checkHealth(services: Services, timeoutMs: number): Promis
 }
 
 function overall(deps: Health['dependencies']): Health['status'] {
-  if (deps.postgres.status !== 'ok') return 'down';
-  const others: DependencyProbe[] = [deps.redis, deps.databricks, deps.bedrock];
-  return others.some((d) => d.status === 'down') ? 'degraded' : 'ok';
+  if (deps.postgres.status === 'down') return 'down';
+  const all: DependencyProbe[] = [deps.postgres, deps.redis, deps.databricks, deps.bedrock];
+  return all.some((d) => d.status === 'down' || d.status === 'slow') ? 'degraded' : 'ok';
 }
 
 export const healthRoutes = newApp()

@@ -5,7 +5,8 @@ export interface DependencyProbe {
   mode: DependencyMode;
   /** Who answers in this mode, in words a person reads on /health. */
   provider: string;
-  status: 'ok' | 'down' | 'disabled';
+  /** `slow`: no answer by the probe's deadline, which says it is struggling, not that it refused. */
+  status: 'ok' | 'slow' | 'down' | 'disabled';
   latency_ms: number | null;
   detail: string | null;
 }
@@ -19,16 +20,17 @@ export async function probe(
 ): Promise<DependencyProbe> {
   const started = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Error(`no answer within ${timeoutMs} ms`);
   try {
     const detail = await Promise.race([
       check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(deadline), timeoutMs);
       }),
     ]);
     return { mode, provider, status: 'ok', latency_ms: Date.now() - started, detail };
   } catch (err) {
-    return { mode, provider, status: 'down', latency_ms: Date.now() - started, detail: describe(err) };
+    return { mode, provider, status: err === deadline ? 'slow' : 'down', latency_ms: Date.now() - started, detail: describe(err) };
   } finally {
     clearTimeout(timer);
   }

@@ -6,7 +6,7 @@ type DependencyName = 'postgres' | 'redis' | 'databricks' | 'bedrock';
 interface Dependency {
   mode: string;
   provider: string;
-  status: 'ok' | 'down' | 'disabled';
+  status: 'ok' | 'slow' | 'down' | 'disabled';
   detail: string | null;
 }
 
