@@ -10,6 +10,7 @@ import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME } from '../../durabl
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
+import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { BaselineMessage } from './ws-baseline.ts';
 
@@ -27,6 +28,11 @@ import type { BaselineMessage } from './ws-baseline.ts';
  * machine out of it.
  * The RPC hop costs a few milliseconds; the report shows it as the "publish path" floor, and
  * gives latency from the hub's own `ts` (the moment it stored the message) as well.
+ *
+ * The measured clients connect to the worker's own address in wrangler's runtime
+ * (`user-worker.ts`), as they would in production where no dev proxy relays each frame. A second
+ * set of clients on a second hub connects through wrangler's proxy for the latency rounds, so the
+ * report shows what that hop adds, in the same run.
  *
  * wrangler dev's local observability (the trace collector behind its local explorer, on by
  * default) is switched off for this session: it wraps every Durable Object event, which made
@@ -100,11 +106,13 @@ export interface BurstResult {
 export interface FanoutReport {
   options: Omit<FanoutOptions, 'log'>;
   frameBytes: number;
-  connected: { hub: number; ws: number };
+  /** `direct`: the hub's clients reached the worker's own address; `proxy`: only wrangler's proxy was found. */
+  hubPath: 'direct' | 'proxy';
+  connected: { hub: number; ws: number; hubViaProxy: number };
   publishFloorMs: number;
-  latency: { hub: Stats; ws: Stats };
+  latency: { hub: Stats; ws: Stats; hubViaProxy: Stats | null };
   /** From the server's `ts` (when it stored or sent the message) to receipt: fan-out alone. */
-  fanoutLatency: { hub: Stats; ws: Stats };
+  fanoutLatency: { hub: Stats; ws: Stats; hubViaProxy: Stats | null };
   bursts: BurstResult[];
   closedByServer: { hub: number; ws: number };
   /** Duplicates and out-of-order messages during the latency rounds (loss there fails the run). */
@@ -179,18 +187,31 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   const dashboard = `bench-${Date.now().toString(36)}`;
   const hub = proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(dashboard));
   await retry(() => hub.stats(), 40, 250);
+  const direct = await userWorkerOrigin(process.env.WRANGLER_REGISTRY_PATH!, 'command-center');
+  log(direct ? `fan-out: the worker itself answers at ${direct}` : "fan-out: the worker's own address was not found; measuring through wrangler's proxy");
+  const viaProxyHub = proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(`${dashboard}-via-proxy`));
 
   const baseline = await startWsBaseline();
   own(() => baseline.close());
 
   const hubFleet = new Fleet('hub');
   const wsFleet = new Fleet('ws');
+  const viaProxyFleet = new Fleet('hub via proxy');
   own(() => hubFleet.close());
   own(() => wsFleet.close());
-  const hubUrl = `${server.url.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${dashboard}`;
+  own(() => viaProxyFleet.close());
+  const streamUrl = (origin: string, board: string) => `${origin.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${board}`;
   const headers = { authorization: `Bearer ${token}` };
-  await hubFleet.connect(options.clients, () => new WebSocket(hubUrl, { headers, perMessageDeflate: false }), deadline);
+  await hubFleet.connect(options.clients, () => new WebSocket(streamUrl(direct ?? server.url, dashboard), { headers, perMessageDeflate: false }), deadline);
   log(`fan-out: ${hubFleet.open} clients on hub ${dashboard}`);
+  if (direct) {
+    await viaProxyFleet.connect(
+      options.clients,
+      () => new WebSocket(streamUrl(server.url, `${dashboard}-via-proxy`), { headers, perMessageDeflate: false }),
+      deadline,
+    );
+    log(`fan-out: ${viaProxyFleet.open} clients on a second hub through wrangler's proxy`);
+  }
   await wsFleet.connect(options.clients, () => new WebSocket(baseline.url, { perMessageDeflate: false }), deadline);
   log(`fan-out: ${wsFleet.open} clients on the plain ws server`);
 
@@ -212,6 +233,18 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
       publishBatch: async (messages) => void (await baseline.publish(messages, true)),
     },
   ];
+  // Latency rounds only: the throughput comparison is between the hub and the plain server.
+  const viaProxy: Target = {
+    fleet: viaProxyFleet,
+    publish: async (messages) => {
+      const r = await viaProxyHub.publish(messages[0] as PublishInput);
+      if (!r.ok) throw new Error(`hub refused: ${JSON.stringify(r)}`);
+    },
+    publishBatch: async () => {
+      throw new Error('not used');
+    },
+  };
+  const latencyTargets = direct ? [...targets, viaProxy] : targets;
 
   const payload = { metric: 'claim_volume', source: 'postgres', value: 1234.5, pad: '' };
   const basis = JSON.stringify({ ...payload, phase: 0, i: 0 }).length;
@@ -227,8 +260,8 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
     floor.push(performance.now() - t);
   }
 
-  // Warm both paths (JIT, connection pools) before anything is recorded.
-  for (const target of targets) {
+  // Warm every path (JIT, connection pools) before anything is recorded.
+  for (const target of latencyTargets) {
     const phase = target.fleet.startPhase(5);
     for (let i = 0; i < 5; i++) {
       phase.sent(i);
@@ -237,21 +270,13 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
     }
   }
 
-  const latency = new Map<Fleet, number[]>([
-    [hubFleet, []],
-    [wsFleet, []],
-  ]);
-  const fanout = new Map<Fleet, number[]>([
-    [hubFleet, []],
-    [wsFleet, []],
-  ]);
-  const anomalies = new Map<Fleet, number>([
-    [hubFleet, 0],
-    [wsFleet, 0],
-  ]);
+  const fleets = latencyTargets.map((t) => t.fleet);
+  const latency = new Map<Fleet, number[]>(fleets.map((f) => [f, []]));
+  const fanout = new Map<Fleet, number[]>(fleets.map((f) => [f, []]));
+  const anomalies = new Map<Fleet, number>(fleets.map((f) => [f, 0]));
   const perRound = Math.max(1, Math.round(options.broadcasts / options.rounds));
   for (let round = 0; round < options.rounds; round++) {
-    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+    for (const target of round % 2 === 0 ? latencyTargets : [...latencyTargets].reverse()) {
       const phase = target.fleet.startPhase(perRound);
       for (let i = 0; i < perRound; i++) {
         phase.sent(i);
@@ -278,10 +303,15 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   return {
     options: settings,
     frameBytes,
-    connected: { hub: hubFleet.open, ws: wsFleet.open },
+    hubPath: direct ? 'direct' : 'proxy',
+    connected: { hub: hubFleet.open, ws: wsFleet.open, hubViaProxy: viaProxyFleet.open },
     publishFloorMs: stats(floor).p50,
-    latency: { hub: stats(latency.get(hubFleet)!), ws: stats(latency.get(wsFleet)!) },
-    fanoutLatency: { hub: stats(fanout.get(hubFleet)!), ws: stats(fanout.get(wsFleet)!) },
+    latency: { hub: stats(latency.get(hubFleet)!), ws: stats(latency.get(wsFleet)!), hubViaProxy: direct ? stats(latency.get(viaProxyFleet)!) : null },
+    fanoutLatency: {
+      hub: stats(fanout.get(hubFleet)!),
+      ws: stats(fanout.get(wsFleet)!),
+      hubViaProxy: direct ? stats(fanout.get(viaProxyFleet)!) : null,
+    },
     bursts,
     closedByServer: { hub: hubFleet.closedByServer, ws: wsFleet.closedByServer },
     latencyAnomalies: { hub: anomalies.get(hubFleet)!, ws: anomalies.get(wsFleet)! },
@@ -568,10 +598,17 @@ export function fanoutTable(r: FanoutReport): string {
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
     return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
   };
-  const rows = (label: string, { hub, ws }: { hub: Stats; ws: Stats }) => [
+  const hubLabel = r.hubPath === 'direct' ? "hub (worker's own address)" : "hub (through wrangler's proxy)";
+  const rows = (label: string, { hub, ws, hubViaProxy }: { hub: Stats; ws: Stats; hubViaProxy: Stats | null }) => [
     [label, 'plain ws', String(ws.count), f(ws.p50), f(ws.p95), f(ws.p99), f(ws.max)],
-    ['', 'hub (wrangler dev)', String(hub.count), f(hub.p50), f(hub.p95), f(hub.p99), f(hub.max)],
+    ['', hubLabel, String(hub.count), f(hub.p50), f(hub.p95), f(hub.p99), f(hub.max)],
     ['', 'hub ÷ ws', '', x(hub.p50 / ws.p50), x(hub.p95 / ws.p95), x(hub.p99 / ws.p99), x(hub.max / ws.max)],
+    ...(hubViaProxy
+      ? [
+          ['', "hub through wrangler's proxy", String(hubViaProxy.count), f(hubViaProxy.p50), f(hubViaProxy.p95), f(hubViaProxy.p99), f(hubViaProxy.max)],
+          ['', 'that ÷ ws', '', x(hubViaProxy.p50 / ws.p50), x(hubViaProxy.p95 / ws.p95), x(hubViaProxy.p99 / ws.p99), x(hubViaProxy.max / ws.max)],
+        ]
+      : []),
   ];
   const latency = grid(
     ['measured from', 'target', 'deliveries', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
@@ -605,7 +642,9 @@ export function fanoutTable(r: FanoutReport): string {
     .join('; ');
   const o = r.options;
   return [
-    `Fan-out: ${r.connected.hub} hub clients and ${r.connected.ws} plain ws clients, ${r.frameBytes}-byte frames; ` +
+    `Fan-out: ${r.connected.hub} hub clients and ${r.connected.ws} plain ws clients` +
+      (r.hubPath === 'direct' ? ` (and ${r.connected.hubViaProxy} on a second hub through wrangler's proxy, latency rounds only)` : '') +
+      `, ${r.frameBytes}-byte frames; ` +
       `publish path (hub RPC round trip, no fan-out) p50 ${f(r.publishFloorMs)} ms`,
     '',
     `Latency to receipt at each client (${o.broadcasts} broadcasts one at a time, ${o.rounds} interleaved rounds), ` +
