@@ -10,6 +10,8 @@ import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME } from '../../durabl
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
+import type { BareHub } from './bare-hub-worker.ts';
+import { startBenchWorker } from './bench-worker.ts';
 import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { BaselineMessage } from './ws-baseline.ts';
@@ -58,6 +60,8 @@ export interface FanoutOptions {
   payloadBytes: number;
   /** Wall-clock bound for the whole fan-out bench, startup included. */
   timeoutMs: number;
+  /** Also measure a second hub through wrangler's proxy (latency rounds only). */
+  viaProxy: boolean;
   log: (line: string) => void;
 }
 
@@ -76,6 +80,7 @@ export function fanoutOptionsFromEnv(log: (line: string) => void = console.log):
     window: int('BENCH_WS_WINDOW', 8, 64),
     payloadBytes: int('BENCH_WS_PAYLOAD_BYTES', 256, 60_000),
     timeoutMs: int('BENCH_WS_TIMEOUT_MS', 600_000, 3_600_000),
+    viaProxy: process.env.BENCH_WS_VIA_PROXY === '1',
     log,
   };
 }
@@ -89,7 +94,7 @@ interface Stats {
 }
 
 export interface BurstResult {
-  target: string;
+  target: TargetName;
   mode: 'frames' | 'batch';
   messages: number;
   /** Messages per frame as clients saw them: above 1 where the hub merged a burst. */
@@ -103,20 +108,23 @@ export interface BurstResult {
   outOfOrder: number;
 }
 
+/** Who is measured: the hub, the bare Durable Object, the plain `ws` server, and (opt-in) the hub through wrangler's proxy. */
+export type TargetName = 'hub' | 'bare' | 'ws' | 'hubViaProxy';
+
 export interface FanoutReport {
   options: Omit<FanoutOptions, 'log'>;
   frameBytes: number;
-  /** `direct`: the hub's clients reached the worker's own address; `proxy`: only wrangler's proxy was found. */
-  hubPath: 'direct' | 'proxy';
-  connected: { hub: number; ws: number; hubViaProxy: number };
+  /** `direct`: the workers' clients reached each worker's own address; `proxy`: only wrangler's proxy was found. */
+  path: 'direct' | 'proxy';
+  connected: Partial<Record<TargetName, number>>;
   publishFloorMs: number;
-  latency: { hub: Stats; ws: Stats; hubViaProxy: Stats | null };
+  latency: Partial<Record<TargetName, Stats>>;
   /** From the server's `ts` (when it stored or sent the message) to receipt: fan-out alone. */
-  fanoutLatency: { hub: Stats; ws: Stats; hubViaProxy: Stats | null };
+  fanoutLatency: Partial<Record<TargetName, Stats>>;
   bursts: BurstResult[];
-  closedByServer: { hub: number; ws: number };
+  closedByServer: Partial<Record<TargetName, number>>;
   /** Duplicates and out-of-order messages during the latency rounds (loss there fails the run). */
-  latencyAnomalies: { hub: number; ws: number };
+  latencyAnomalies: Partial<Record<TargetName, number>>;
 }
 
 /** Starts its own `wrangler dev` (the registry must be private before wrangler starts), measures, stops. */
@@ -172,79 +180,90 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   if (!signIn.ok) throw new Error(`sign-in answered ${signIn.status}: ${await signIn.text()}`);
   const { token } = (await signIn.json()) as { token: string };
 
+  // The bare Durable Object joins the same private registry, so one platform proxy reaches both.
+  const bare = await startBenchWorker('bare-hub');
+  own(() => bare.close());
   const config = path.join(path.dirname(process.env.WRANGLER_REGISTRY_PATH!), 'publisher.json');
   await writeFile(
     config,
     JSON.stringify({
       name: 'cc-bench-publisher',
       compatibility_date: '2026-10-19',
-      durable_objects: { bindings: [{ name: 'DASHBOARD_HUB', class_name: 'DashboardHub', script_name: 'command-center' }] },
+      durable_objects: {
+        bindings: [
+          { name: 'DASHBOARD_HUB', class_name: 'DashboardHub', script_name: 'command-center' },
+          { name: 'BARE_HUB', class_name: 'BareHub', script_name: 'bare-hub-baseline' },
+        ],
+      },
     }),
   );
-  const proxy = await getPlatformProxy<{ DASHBOARD_HUB: DurableObjectNamespace<DashboardHub> }>({ configPath: config, persist: false, remoteBindings: false });
+  const proxy = await getPlatformProxy<{ DASHBOARD_HUB: DurableObjectNamespace<DashboardHub>; BARE_HUB: DurableObjectNamespace<BareHub> }>({
+    configPath: config,
+    persist: false,
+    remoteBindings: false,
+  });
   own(() => proxy.dispose());
 
   const dashboard = `bench-${Date.now().toString(36)}`;
   const hub = proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(dashboard));
+  const bareHub = proxy.env.BARE_HUB.get(proxy.env.BARE_HUB.idFromName(dashboard));
   await retry(() => hub.stats(), 40, 250);
-  const direct = await userWorkerOrigin(process.env.WRANGLER_REGISTRY_PATH!, 'command-center');
-  log(direct ? `fan-out: the worker itself answers at ${direct}` : "fan-out: the worker's own address was not found; measuring through wrangler's proxy");
-  const viaProxyHub = proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(`${dashboard}-via-proxy`));
+  const registry = process.env.WRANGLER_REGISTRY_PATH!;
+  const [appOrigin, bareOrigin] = await Promise.all([userWorkerOrigin(registry, 'command-center'), userWorkerOrigin(registry, 'bare-hub-baseline')]);
+  const direct = appOrigin !== null && bareOrigin !== null;
+  log(direct ? `fan-out: the workers answer at ${appOrigin} and ${bareOrigin}` : "fan-out: a worker's own address was not found; measuring through wrangler's proxies");
 
   const baseline = await startWsBaseline();
   own(() => baseline.close());
 
-  const hubFleet = new Fleet('hub');
-  const wsFleet = new Fleet('ws');
-  const viaProxyFleet = new Fleet('hub via proxy');
-  own(() => hubFleet.close());
-  own(() => wsFleet.close());
-  own(() => viaProxyFleet.close());
+  const fleets = new Map<TargetName, Fleet>();
+  const fleet = (name: TargetName) => {
+    const f = new Fleet(name);
+    fleets.set(name, f);
+    own(() => f.close());
+    return f;
+  };
   const streamUrl = (origin: string, board: string) => `${origin.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${board}`;
   const headers = { authorization: `Bearer ${token}` };
-  await hubFleet.connect(options.clients, () => new WebSocket(streamUrl(direct ?? server.url, dashboard), { headers, perMessageDeflate: false }), deadline);
-  log(`fan-out: ${hubFleet.open} clients on hub ${dashboard}`);
-  if (direct) {
-    await viaProxyFleet.connect(
-      options.clients,
-      () => new WebSocket(streamUrl(server.url, `${dashboard}-via-proxy`), { headers, perMessageDeflate: false }),
-      deadline,
-    );
-    log(`fan-out: ${viaProxyFleet.open} clients on a second hub through wrangler's proxy`);
-  }
-  await wsFleet.connect(options.clients, () => new WebSocket(baseline.url, { perMessageDeflate: false }), deadline);
-  log(`fan-out: ${wsFleet.open} clients on the plain ws server`);
+  const open = async (f: Fleet, url: string, withAuth: boolean) => {
+    await f.connect(options.clients, () => new WebSocket(url, { ...(withAuth ? { headers } : {}), perMessageDeflate: false }), deadline);
+    log(`fan-out: ${f.open} ${f.name} clients`);
+  };
+  const hubFleet = fleet('hub');
+  await open(hubFleet, streamUrl(direct ? appOrigin : server.url, dashboard), true);
+  const bareFleet = fleet('bare');
+  await open(bareFleet, `${(direct ? bareOrigin : bare.url).replace(/^http/, 'ws')}/stream?hub=${dashboard}`, false);
+  const wsFleet = fleet('ws');
+  await open(wsFleet, baseline.url, false);
 
-  const targets: Target[] = [
-    {
-      fleet: hubFleet,
-      publish: async (messages) => {
-        const r = await hub.publish(messages[0] as PublishInput);
-        if (!r.ok) throw new Error(`hub refused: ${JSON.stringify(r)}`);
-      },
-      publishBatch: async (messages) => {
-        const r = await hub.publishBatch(messages as PublishInput[]);
-        if (!r.ok) throw new Error(`hub refused: ${JSON.stringify(r)}`);
-      },
+  // Both Durable Objects answer the same RPC; a refusal is a broken bench, not a number.
+  const rpc = (stub: { publish(m: PublishInput): Promise<{ ok: boolean }>; publishBatch(m: PublishInput[]): Promise<{ ok: boolean }> }, f: Fleet): Target => ({
+    fleet: f,
+    publish: async (messages) => {
+      const r = await stub.publish(messages[0] as PublishInput);
+      if (!r.ok) throw new Error(`${f.name} refused: ${JSON.stringify(r)}`);
     },
+    publishBatch: async (messages) => {
+      const r = await stub.publishBatch(messages as PublishInput[]);
+      if (!r.ok) throw new Error(`${f.name} refused: ${JSON.stringify(r)}`);
+    },
+  });
+  const targets: Target[] = [
+    rpc(hub, hubFleet),
+    rpc(bareHub, bareFleet),
     {
       fleet: wsFleet,
       publish: async (messages) => void (await baseline.publish(messages, false)),
       publishBatch: async (messages) => void (await baseline.publish(messages, true)),
     },
   ];
-  // Latency rounds only: the throughput comparison is between the hub and the plain server.
-  const viaProxy: Target = {
-    fleet: viaProxyFleet,
-    publish: async (messages) => {
-      const r = await viaProxyHub.publish(messages[0] as PublishInput);
-      if (!r.ok) throw new Error(`hub refused: ${JSON.stringify(r)}`);
-    },
-    publishBatch: async () => {
-      throw new Error('not used');
-    },
-  };
-  const latencyTargets = direct ? [...targets, viaProxy] : targets;
+  // Opt-in, latency rounds only: what wrangler's proxy adds to the hub, on a second hub.
+  const latencyTargets = [...targets];
+  if (options.viaProxy && direct) {
+    const viaProxyFleet = fleet('hubViaProxy');
+    await open(viaProxyFleet, streamUrl(server.url, `${dashboard}-via-proxy`), true);
+    latencyTargets.push(rpc(proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(`${dashboard}-via-proxy`)), viaProxyFleet));
+  }
 
   const payload = { metric: 'claim_volume', source: 'postgres', value: 1234.5, pad: '' };
   const basis = JSON.stringify({ ...payload, phase: 0, i: 0 }).length;
@@ -270,10 +289,10 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
     }
   }
 
-  const fleets = latencyTargets.map((t) => t.fleet);
-  const latency = new Map<Fleet, number[]>(fleets.map((f) => [f, []]));
-  const fanout = new Map<Fleet, number[]>(fleets.map((f) => [f, []]));
-  const anomalies = new Map<Fleet, number>(fleets.map((f) => [f, 0]));
+  const measured = latencyTargets.map((t) => t.fleet);
+  const latency = new Map<Fleet, number[]>(measured.map((f) => [f, []]));
+  const fanout = new Map<Fleet, number[]>(measured.map((f) => [f, []]));
+  const anomalies = new Map<Fleet, number>(measured.map((f) => [f, 0]));
   const perRound = Math.max(1, Math.round(options.broadcasts / options.rounds));
   for (let round = 0; round < options.rounds; round++) {
     for (const target of round % 2 === 0 ? latencyTargets : [...latencyTargets].reverse()) {
@@ -303,19 +322,19 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   return {
     options: settings,
     frameBytes,
-    hubPath: direct ? 'direct' : 'proxy',
-    connected: { hub: hubFleet.open, ws: wsFleet.open, hubViaProxy: viaProxyFleet.open },
+    path: direct ? 'direct' : 'proxy',
+    connected: byTarget(measured, (f) => f.open),
     publishFloorMs: stats(floor).p50,
-    latency: { hub: stats(latency.get(hubFleet)!), ws: stats(latency.get(wsFleet)!), hubViaProxy: direct ? stats(latency.get(viaProxyFleet)!) : null },
-    fanoutLatency: {
-      hub: stats(fanout.get(hubFleet)!),
-      ws: stats(fanout.get(wsFleet)!),
-      hubViaProxy: direct ? stats(fanout.get(viaProxyFleet)!) : null,
-    },
+    latency: byTarget(measured, (f) => stats(latency.get(f)!)),
+    fanoutLatency: byTarget(measured, (f) => stats(fanout.get(f)!)),
     bursts,
-    closedByServer: { hub: hubFleet.closedByServer, ws: wsFleet.closedByServer },
-    latencyAnomalies: { hub: anomalies.get(hubFleet)!, ws: anomalies.get(wsFleet)! },
+    closedByServer: byTarget(measured, (f) => f.closedByServer),
+    latencyAnomalies: byTarget(measured, (f) => anomalies.get(f)!),
   };
+}
+
+function byTarget<T>(fleets: Fleet[], value: (f: Fleet) => T): Partial<Record<TargetName, T>> {
+  return Object.fromEntries(fleets.map((f) => [f.name, value(f)]));
 }
 
 interface Target {
@@ -386,14 +405,14 @@ interface DataFrame {
 
 /** One set of clients behaving as dashboards should: track seq, ack, ping. */
 class Fleet {
-  readonly name: string;
+  readonly name: TargetName;
   readonly clients: Client[] = [];
   closedByServer = 0;
   private phase: Phase | null = null;
   private phases = 0;
   private pinger: NodeJS.Timeout | undefined;
 
-  constructor(name: string) {
+  constructor(name: TargetName) {
     this.name = name;
   }
 
@@ -590,6 +609,13 @@ async function retry<T>(fn: () => Promise<T>, attempts: number, pauseMs: number)
   }
 }
 
+const LABELS: Record<TargetName, string> = {
+  ws: 'plain ws',
+  bare: 'bare Durable Object',
+  hub: 'hub',
+  hubViaProxy: "hub through wrangler's proxy",
+};
+
 export function fanoutTable(r: FanoutReport): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   const x = (n: number) => `${n.toFixed(2)}×`;
@@ -598,18 +624,21 @@ export function fanoutTable(r: FanoutReport): string {
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
     return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
   };
-  const hubLabel = r.hubPath === 'direct' ? "hub (worker's own address)" : "hub (through wrangler's proxy)";
-  const rows = (label: string, { hub, ws, hubViaProxy }: { hub: Stats; ws: Stats; hubViaProxy: Stats | null }) => [
-    [label, 'plain ws', String(ws.count), f(ws.p50), f(ws.p95), f(ws.p99), f(ws.max)],
-    ['', hubLabel, String(hub.count), f(hub.p50), f(hub.p95), f(hub.p99), f(hub.max)],
-    ['', 'hub ÷ ws', '', x(hub.p50 / ws.p50), x(hub.p95 / ws.p95), x(hub.p99 / ws.p99), x(hub.max / ws.max)],
-    ...(hubViaProxy
-      ? [
-          ['', "hub through wrangler's proxy", String(hubViaProxy.count), f(hubViaProxy.p50), f(hubViaProxy.p95), f(hubViaProxy.p99), f(hubViaProxy.max)],
-          ['', 'that ÷ ws', '', x(hubViaProxy.p50 / ws.p50), x(hubViaProxy.p95 / ws.p95), x(hubViaProxy.p99 / ws.p99), x(hubViaProxy.max / ws.max)],
-        ]
-      : []),
-  ];
+  const present = (['ws', 'bare', 'hub', 'hubViaProxy'] as const).filter((t) => r.latency[t]);
+  const ratio = (label: string, a: Stats, b: Stats) => ['', label, '', x(a.p50 / b.p50), x(a.p95 / b.p95), x(a.p99 / b.p99), x(a.max / b.max)];
+  const rows = (label: string, byTarget: FanoutReport['latency']) => {
+    const { ws, bare, hub } = byTarget;
+    return [
+      ...present.map((t, i) => {
+        const s = byTarget[t]!;
+        return [i === 0 ? label : '', LABELS[t], String(s.count), f(s.p50), f(s.p95), f(s.p99), f(s.max)];
+      }),
+      ...(hub && ws ? [ratio('hub ÷ plain ws', hub, ws)] : []),
+      ...(bare && ws ? [ratio('bare DO ÷ plain ws', bare, ws)] : []),
+      ...(hub && bare ? [ratio('hub ÷ bare DO', hub, bare)] : []),
+      ...(byTarget.hubViaProxy && hub ? [ratio("hub via proxy ÷ hub", byTarget.hubViaProxy, hub)] : []),
+    ];
+  };
   const latency = grid(
     ['measured from', 'target', 'deliveries', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
     [...rows('publish call', r.latency), ...rows('server ts', r.fanoutLatency)],
@@ -617,7 +646,7 @@ export function fanoutTable(r: FanoutReport): string {
   const bursts = grid(
     ['target', 'mode', 'msgs', 'msgs/frame', 'seconds', 'publishes/s', 'deliveries/s', 'p50 ms', 'p95 ms', 'p99 ms', 'lost', 'dup', 'out of order'],
     r.bursts.map((b) => [
-      b.target === 'ws' ? 'plain ws' : 'hub',
+      LABELS[b.target],
       b.mode,
       String(b.messages),
       f(b.messagesPerFrame),
@@ -632,19 +661,19 @@ export function fanoutTable(r: FanoutReport): string {
       String(b.outOfOrder),
     ]),
   );
+  const rate = (target: TargetName, mode: 'frames' | 'batch') => r.bursts.find((b) => b.target === target && b.mode === mode)?.deliveriesPerSecond;
   const ratios = (['frames', 'batch'] as const)
     .map((mode) => {
-      const h = r.bursts.find((b) => b.target === 'hub' && b.mode === mode);
-      const w = r.bursts.find((b) => b.target === 'ws' && b.mode === mode);
-      return h && w ? `${mode}: hub delivers ${x(h.deliveriesPerSecond / w.deliveriesPerSecond)} of plain ws's rate` : '';
+      const [h, b, w] = [rate('hub', mode), rate('bare', mode), rate('ws', mode)];
+      return h && b && w ? `${mode}: the hub delivers ${x(h / w)} of plain ws's rate and ${x(h / b)} of the bare Durable Object's (which delivers ${x(b / w)} of plain ws's)` : '';
     })
     .filter(Boolean)
-    .join('; ');
+    .join('\n');
   const o = r.options;
+  const counts = (values: FanoutReport['connected']) => present.map((t) => `${LABELS[t]} ${values[t]}`).join(', ');
   return [
-    `Fan-out: ${r.connected.hub} hub clients and ${r.connected.ws} plain ws clients` +
-      (r.hubPath === 'direct' ? ` (and ${r.connected.hubViaProxy} on a second hub through wrangler's proxy, latency rounds only)` : '') +
-      `, ${r.frameBytes}-byte frames; ` +
+    `Fan-out: clients per target: ${counts(r.connected)}; ${r.frameBytes}-byte frames; ` +
+      `Durable Object clients on ${r.path === 'direct' ? "each worker's own address" : "wrangler's proxy"}; ` +
       `publish path (hub RPC round trip, no fan-out) p50 ${f(r.publishFloorMs)} ms`,
     '',
     `Latency to receipt at each client (${o.broadcasts} broadcasts one at a time, ${o.rounds} interleaved rounds), ` +
@@ -658,8 +687,8 @@ export function fanoutTable(r: FanoutReport): string {
     bursts,
     '',
     ratios,
-    `latency rounds: every message reached every client; duplicates or out of order: hub ${r.latencyAnomalies.hub}, plain ws ${r.latencyAnomalies.ws}`,
-    `closed by the server during the run: hub ${r.closedByServer.hub}, plain ws ${r.closedByServer.ws}`,
+    `latency rounds: every message reached every client; duplicates or out of order: ${counts(r.latencyAnomalies)}`,
+    `closed by the server during the run: ${counts(r.closedByServer)}`,
   ].join('\n');
 }
 

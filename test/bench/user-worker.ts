@@ -8,7 +8,7 @@ import path from 'node:path';
  * the worker, and so does every WebSocket frame. Production has no such hop, so the fan-out
  * bench measures the hub at the worker's own address as well. Wrangler does not print that
  * address; its dev registry names the runtime's debug port, and the runtime's other listening
- * port that answers `/livez` is the worker. Linux only (it reads /proc); null when not found, and
+ * port that answers `/livez` with `{"live":true}` is the worker. Linux only (it reads /proc); null when not found, and
  * the bench then measures through the proxy alone and says so.
  */
 export async function userWorkerOrigin(registryPath: string, workerName: string): Promise<string | null> {

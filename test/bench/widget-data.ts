@@ -1,4 +1,4 @@
-import { startRawQueryWorker } from './raw-query.ts';
+import { startBenchWorker } from './bench-worker.ts';
 import { load } from './load.ts';
 import type { LoadResult } from './load.ts';
 
@@ -51,7 +51,7 @@ export async function benchWidgetData(
   results.push(await load('widget data, Postgres miss', () => data(pgWidgets[i++ % pgWidgets.length]!)(), { requests: missCount, concurrency: opts.concurrency, warmup: 0 }));
 
   // The same statement from a worker that does nothing else, under its own wrangler dev.
-  const raw = await startRawQueryWorker(vars);
+  const raw = await startBenchWorker('raw-query', { DATABASE_URL: vars.DATABASE_URL!, NEON_WS_PROXY: vars.NEON_WS_PROXY!, NEON_HTTP_ENDPOINT: vars.NEON_HTTP_ENDPOINT! });
   try {
     results.push(await load('bare worker (raw-query process)', async () => (await fetch(`${raw.url}/bare`)).ok, { requests: missCount, concurrency: opts.concurrency, warmup: 20 }));
     for (const [name, path] of [

@@ -107,9 +107,11 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         setConnection('live');
         ping = setInterval(() => ws?.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), 30_000);
       };
-      // Acks tell the hub what this tab has applied, at most once a second while messages flow;
+      // Acks tell the hub what this tab has applied, at most once per the interval its hello asks
+      // for while messages flow (each ack is an event on the hub's one thread, so not more often);
       // a tab that stops acknowledging is treated as a slow consumer and resumes from lastSeq.
       let ackTimer: ReturnType<typeof setTimeout> | undefined;
+      let ackMs = 2_000;
       const ack = () => {
         ackTimer = undefined;
         if (lastSeq !== null && ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: lastSeq }));
@@ -130,7 +132,13 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         }
       };
       ws.onmessage = (e) => {
-        let msg: { type: string; seq: number; data?: Record<string, unknown>; messages?: Array<{ type: string; seq: number; data?: Record<string, unknown> }> };
+        let msg: {
+          type: string;
+          seq: number;
+          ack_ms?: number;
+          data?: Record<string, unknown>;
+          messages?: Array<{ type: string; seq: number; data?: Record<string, unknown> }>;
+        };
         try {
           msg = JSON.parse(String(e.data));
         } catch {
@@ -139,11 +147,12 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         if (msg.type === 'pong' || msg.type === 'error') return;
         if (msg.type === 'hello') {
           lastSeq ??= msg.seq;
+          if (typeof msg.ack_ms === 'number' && msg.ack_ms > 0) ackMs = msg.ack_ms;
           return;
         }
         if (msg.type === 'batch') for (const m of msg.messages ?? []) apply(m);
         else apply(msg);
-        ackTimer ??= setTimeout(ack, 1_000);
+        ackTimer ??= setTimeout(ack, ackMs);
       };
       ws.onclose = () => {
         clearInterval(ping);
