@@ -273,12 +273,22 @@ describe('live dashboard', () => {
       const tile = s.page.locator('[data-testid="tiles"] > li', { hasText: 'Status mix (live)' });
       await expect(tile.locator('[data-testid="source-badge"]').getAttribute('data-degraded')).resolves.toBe('true');
       await expect(tile.locator('[data-testid="source-badge"]').textContent()).resolves.toContain('Live data unavailable');
+      // No empty chart that reads as "nothing happened": the tile says what failed.
+      await expect(tile.locator('[data-testid="unavailable"] > p').textContent()).resolves.toContain('Databricks is not answering');
+      await tile.locator('[data-testid="unavailable"] summary').click();
+      await expect(tile.locator('[data-testid="unavailable"] details p').textContent()).resolves.toMatch(/Databricks/);
+      expect(await tile.locator('svg.chart').count()).toBe(0);
       await s.page.screenshot({ path: path.join(SHOTS, 'dashboard-degraded.png'), fullPage: true });
       const postgresKpi = s.page.locator('[data-metric="nps_impact"] [data-testid="source-badge"]');
       await expect(postgresKpi.getAttribute('data-degraded')).resolves.toBe('false');
       await control('/databricks/start');
-      await s.page.reload();
+      // No reload: while a source is unavailable the island asks again every 10 s.
+      const started = Date.now();
+      await tile.locator('svg.chart').waitFor({ timeout: 15_000 });
+      console.log(`degraded tile recovered ${Date.now() - started} ms after the lakehouse came back, without a reload`);
       await expect(tile.locator('[data-testid="source-badge"]').getAttribute('data-degraded')).resolves.toBe('false');
+      await expect(s.page.locator('[data-metric="claim_volume"] [data-testid="source-badge"]').getAttribute('data-degraded')).resolves.toBe('false');
+      expect(await tile.locator('[data-testid="unavailable"]').count()).toBe(0);
       await s.context.close();
     } finally {
       await control('/databricks/start');

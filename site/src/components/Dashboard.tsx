@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browserClient } from '../lib/browser-client.ts';
-import { REFRESH_BUDGET_MS, TILE_ADDED_EVENT, loadKpi, loadRecords, loadState, loadTileData } from '../lib/dashboard-data.ts';
+import { DEGRADED_REFRESH_MS, REFRESH_BUDGET_MS, REFRESH_MS, TILE_ADDED_EVENT, loadKpi, loadRecords, loadState, loadTileData } from '../lib/dashboard-data.ts';
 import type { DashboardState, Kpi, Records, Tile, TileWidget, WidgetData } from '../lib/dashboard-data.ts';
-import { MetricInfoBadge, SourceBadge } from './badges.tsx';
+import { MetricInfoBadge, SOURCE_LABEL, SourceBadge } from './badges.tsx';
 import type { MetricInfo } from './badges.tsx';
 import { BarChart, DataTable, LineChart, PieChart, formatNumber } from './charts.tsx';
 import { periodDelta } from '../../../worker/data/delta.ts';
@@ -79,6 +79,27 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
       });
     }
   }, [kpis, tiles]);
+
+  // Numbers age as rolling windows move, and lakehouse tiles get no pushes: the island asks for
+  // the whole dashboard again now and then (one request, mostly cache hits), sooner while a
+  // source is unavailable so its tiles recover soon after it does, and not while hidden.
+  const degraded = kpis.some((k) => k.data?.live_data_unavailable) || tiles.some((t) => t.data?.live_data_unavailable);
+  useEffect(() => {
+    const every = degraded ? DEGRADED_REFRESH_MS : REFRESH_MS;
+    let last = Date.now();
+    const refresh = () => {
+      if (document.visibilityState !== 'visible') return;
+      last = Date.now();
+      void reloadState();
+    };
+    const timer = setInterval(refresh, every);
+    const shown = () => Date.now() - last >= every && refresh();
+    document.addEventListener('visibilitychange', shown);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', shown);
+    };
+  }, [degraded]);
 
   // A tile created elsewhere on the page joins the end of the grid at once, as a skeleton until
   // its data arrives.
@@ -196,16 +217,18 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     const loaded = await loadState(REFRESH_BUDGET_MS);
     if (!loaded.ok) return;
     const state = loaded.value;
+    // The newer answer wins: a cached one must not undo a live update that arrived since.
+    const keep = (before: WidgetData | null | undefined, next: WidgetData | null) => (before && (!next || before.as_of > next.as_of) ? before : next);
     setKpis((previous) =>
       state.kpis.map((k) => {
-        const before = previous.find((p) => p.metric === k.metric);
-        return k.pending && before?.data ? { ...k, data: before.data } : k;
+        const before = previous.find((p) => p.metric === k.metric)?.data;
+        return { ...k, data: keep(before, k.data) };
       }),
     );
     setTiles((previous) =>
       state.tiles.map((t) => {
-        const before = previous.find((p) => p.widget.id === t.widget.id);
-        return t.pending && before?.data ? { ...t, data: before.data } : t;
+        const before = previous.find((p) => p.widget.id === t.widget.id)?.data;
+        return { ...t, data: keep(before, t.data) };
       }),
     );
     setVersion(state.layout.version);
@@ -384,7 +407,9 @@ function KpiCard({ kpi: k, info, onRetry }: { kpi: Kpi; info: MetricInfo | undef
         <MetricInfoBadge metric={info} sql={k.data.sql} />
       </div>
       <p class="kpi-value" data-testid="kpi-value">{typeof value === 'number' ? formatNumber(value, k.unit) : '—'}</p>
-      {d && d.relative !== null ? (
+      {unavailable(k.data) ? (
+        <Unavailable data={k.data} />
+      ) : d && d.relative !== null ? (
         <p class={`delta ${d.improving === null ? 'flat' : d.improving ? 'good' : 'bad'}`}>
           <span aria-hidden="true">{d.relative > 0 ? '▲' : d.relative < 0 ? '▼' : '■'}</span>{' '}
           {Math.abs(d.relative * 100).toFixed(1)}% <span class="visually-hidden">{d.improving ? 'better' : 'worse'} than the previous period</span>
@@ -525,9 +550,31 @@ function SkeletonRows({ rows }: { rows: number }) {
   );
 }
 
+/**
+ * A live source failed and the route has no fallback: there are no numbers to draw, and an
+ * empty chart would read as "nothing happened". Say so in a leader's words, keep the technical
+ * reason one click away, and let the next refresh recover the tile.
+ */
+function Unavailable({ data }: { data: WidgetData }) {
+  return (
+    <div class="unavailable" data-testid="unavailable">
+      <p>{SOURCE_LABEL[data.source]} is not answering; this recovers by itself.</p>
+      {data.reason && (
+        <details>
+          <summary>Why</summary>
+          <p>{data.reason}</p>
+        </details>
+      )}
+    </div>
+  );
+}
+
+const unavailable = (data: WidgetData) => data.live_data_unavailable && data.rows.length === 0;
+
 function TileBody({ tile }: { tile: Tile }) {
   const data = tile.data!;
   const title = tile.widget.title;
+  if (unavailable(data)) return <Unavailable data={data} />;
   switch (tile.widget.visualization) {
     case 'kpi': {
       const v = data.rows[0]?.value;

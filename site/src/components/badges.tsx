@@ -17,7 +17,7 @@ function ago(iso: string, now: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-const LABEL = { postgres: 'Postgres', databricks: 'Databricks', template: 'Template' } as const;
+export const SOURCE_LABEL = { postgres: 'Postgres', databricks: 'Databricks', template: 'Template' } as const;
 
 /** Where a number came from and how fresh it is; amber when the live source failed. */
 export function SourceBadge({ data }: { data: Provenance }) {
@@ -30,9 +30,9 @@ export function SourceBadge({ data }: { data: Provenance }) {
   const state = data.live_data_unavailable ? 'degraded' : data.source;
   const text = data.live_data_unavailable
     ? data.fallback
-      ? `${LABEL[data.source]} fallback · live data unavailable`
+      ? `${SOURCE_LABEL[data.source]} fallback · live data unavailable`
       : 'Live data unavailable'
-    : `${LABEL[data.source]} · ${ago(data.as_of, now)}`;
+    : `${SOURCE_LABEL[data.source]} · ${ago(data.as_of, now)}`;
   return (
     <span class={`badge source-${state}`} data-testid="source-badge" data-source={data.source} data-degraded={String(data.live_data_unavailable)} title={data.reason ?? `cache ${data.cache}`}>
       {text}

@@ -52,6 +52,10 @@ export type Loaded<T> = { ok: true; value: T } | { ok: false; problem: string };
  */
 export const REFRESH_BUDGET_MS = 250;
 
+/** How often an open dashboard asks for all of its numbers again, and how often while a source is unavailable. */
+export const REFRESH_MS = 60_000;
+export const DEGRADED_REFRESH_MS = 10_000;
+
 /** Announced on window by whoever creates a tile, so the dashboard shows it without a reload. */
 export const TILE_ADDED_EVENT = 'cc:tile-added';
 
