@@ -14,11 +14,14 @@ export function BarChart({ rows, title }: { rows: Row[]; title: string }) {
   if (data.length === 0) return <p class="empty">No rows in this window.</p>;
   const max = Math.max(...data.map((d) => d.value), 1);
   const rowH = 22;
+  // The picture is one image to assistive technology, so its label carries the numbers too.
+  const summary = `${title}: bar chart. ${data.map((d) => `${d.label} ${formatNumber(d.value)}`).join(', ')}`;
   return (
-    <svg class="chart" viewBox={`0 0 320 ${data.length * rowH}`} role="img" aria-label={`${title}: bar chart`}>
+    <svg class="chart" viewBox={`0 0 320 ${data.length * rowH}`} role="img" aria-label={summary}>
       {data.map((d, i) => (
         <g key={d.label} transform={`translate(0 ${i * rowH})`}>
-          <text x="0" y="15" class="axis">{d.label.slice(0, 16)}</text>
+          <title>{`${d.label}: ${formatNumber(d.value)}`}</title>
+          <text x="0" y="15" class="axis">{d.label.length > 17 ? `${d.label.slice(0, 16)}…` : d.label}</text>
           <rect x="110" y="4" height="14" rx="2" width={Math.max(1, (d.value / max) * 160)} fill={PALETTE[0]} />
           <text x={114 + (d.value / max) * 160} y="15" class="axis">{formatNumber(d.value)}</text>
         </g>
