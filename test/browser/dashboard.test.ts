@@ -257,8 +257,24 @@ describe('live dashboard', () => {
     const after = await order(a);
     expect(after[1]).toBe(before[0]);
     await b.page.waitForFunction((expected) => document.querySelector('[data-testid="tiles"] > li h3')?.textContent === expected, after[0], { timeout: 5_000 });
+
+    // Sizes are part of the layout: a wider tile stays wider after a reload and in the other tab.
+    const width = (s: Session, title: string) => s.page.locator('[data-testid="tiles"] > li', { has: s.page.locator(`h3:text-is("${title}")`) }).getAttribute('data-width');
+    const widthBefore = Number(await width(a, after[0]!));
+    await a.page.click(`button[aria-label="Make ${after[0]} wider"]`);
+    await expect.poll(() => width(a, after[0]!)).toBe(String(widthBefore === 4 ? 6 : widthBefore === 6 ? 8 : 12));
+    const widened = await width(a, after[0]!);
+    await expect.poll(() => width(b, after[0]!), { timeout: 5_000 }).toBe(widened);
+    await a.page.screenshot({ path: path.join(SHOTS, 'dashboard-resized.png'), fullPage: true });
     await a.page.reload();
     expect(await order(a)).toEqual(after);
+    expect(await width(a, after[0]!)).toBe(widened);
+    // Reordering keeps sizes.
+    await a.page.click(`button[aria-label="Move ${after[0]} later"]`);
+    await a.page.waitForFunction((first) => document.querySelector('[data-testid="tiles"] > li h3')?.textContent !== first, after[0]);
+    expect(await width(a, after[0]!)).toBe(widened);
+    await a.page.reload();
+    expect(await width(a, after[0]!)).toBe(widened);
     await a.context.close();
     await b.context.close();
   });

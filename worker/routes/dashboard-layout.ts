@@ -5,7 +5,13 @@ import { ApiError } from '../lib/errors.ts';
 import { problems } from '../lib/schemas.ts';
 import { listWidgets } from '../widgets/store.ts';
 
-const TileSchema = z.object({ widget_id: z.string(), w: z.number().int(), h: z.number().int() }).openapi('LayoutTile');
+const TileSchema = z
+  .object({
+    widget_id: z.string(),
+    w: z.number().int().openapi({ description: 'Width in columns of a 12-column grid (1–12); the page shows 4, 6, 8 or 12.' }),
+    h: z.number().int().openapi({ description: 'Height in rows (1–12).' }),
+  })
+  .openapi('LayoutTile');
 export const LayoutSchema = z
   .object({ version: z.number().int(), tiles: z.array(TileSchema), updated_at: z.string().nullable() })
   .openapi('Layout');

@@ -33,6 +33,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
   const [kpis, setKpis] = useState(initial.kpis);
   const [tiles, setTiles] = useState(initial.tiles);
   const [version, setVersion] = useState(initial.layout.version);
+  const [sizes, setSizes] = useState(() => sizesOf(initial.layout.tiles));
   const versionRef = useRef(initial.layout.version);
   versionRef.current = version;
   const [connection, setConnection] = useState<Connection>('connecting');
@@ -232,15 +233,18 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
       }),
     );
     setVersion(state.layout.version);
+    setSizes(sizesOf(state.layout.tiles));
   }
 
   const retryTile = (id: string) => setTiles((ts) => ts.map((t) => (t.widget.id === id ? { ...t, pending: true, problem: null, retryable: false } : t)));
   const retryKpi = (metric: string) => setKpis((ks) => ks.map((k) => (k.metric === metric ? { ...k, pending: true, problem: null } : k)));
 
-  async function saveOrder(next: Tile[]) {
+  /** Order and sizes are one layout, saved together under its version. */
+  async function saveLayout(next: Tile[], nextSizes: Sizes) {
     setTiles(next);
+    setSizes(nextSizes);
     const res = await browserClient().v1.dashboard.layout.$put({
-      json: { version, tiles: next.map((t) => ({ widget_id: t.widget.id, w: 4, h: 2 })) },
+      json: { version, tiles: next.map((t) => ({ widget_id: t.widget.id, ...sizeOf(nextSizes, t.widget.id) })) },
     });
     if (res.status === 200) {
       setVersion((await res.json()).version);
@@ -258,7 +262,15 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     const next = [...tiles];
     const [t] = next.splice(from, 1);
     next.splice(to, 0, t!);
-    void saveOrder(next);
+    void saveLayout(next, sizes);
+  };
+
+  /** One step wider or narrower along TILE_WIDTHS (a third, half, two thirds, full row). */
+  const resize = (id: string, step: 1 | -1) => {
+    const current = sizeOf(sizes, id);
+    const w = TILE_WIDTHS[TILE_WIDTHS.indexOf(snapWidth(current.w)) + step];
+    if (w === undefined) return;
+    void saveLayout(tiles, { ...sizes, [id]: { ...current, w } });
   };
 
   /** The dialog opens at once with placeholder rows; the rows replace them, or the reason they cannot. */
@@ -306,8 +318,9 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
           {tiles.map((t, i) => (
             <li
               key={t.widget.id}
-              class={`tile card${t.pending ? (t.data ? ' refreshing' : ' loading') : ''}`}
+              class={`tile card w-${snapWidth(sizeOf(sizes, t.widget.id).w)}${t.pending ? (t.data ? ' refreshing' : ' loading') : ''}`}
               data-widget={t.widget.id}
+              data-width={snapWidth(sizeOf(sizes, t.widget.id).w)}
               data-state={tileState(t)}
               aria-busy={t.pending ? 'true' : undefined}
               draggable={canEdit}
@@ -322,6 +335,8 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
               <TileContent tile={t} info={metrics[t.widget.metric.name]} onRows={() => void openRecords(t)} onRetry={() => retryTile(t.widget.id)} />
               {canEdit && (
                 <div class="reorder">
+                  <button type="button" onClick={() => resize(t.widget.id, -1)} disabled={snapWidth(sizeOf(sizes, t.widget.id).w) === TILE_WIDTHS[0]} aria-label={`Make ${t.widget.title} narrower`}>−</button>
+                  <button type="button" onClick={() => resize(t.widget.id, 1)} disabled={snapWidth(sizeOf(sizes, t.widget.id).w) === TILE_WIDTHS.at(-1)} aria-label={`Make ${t.widget.title} wider`}>+</button>
                   <button type="button" onClick={() => move(i, i - 1)} disabled={i === 0} aria-label={`Move ${t.widget.title} earlier`}>↑</button>
                   <button type="button" onClick={() => move(i, i + 1)} disabled={i === tiles.length - 1} aria-label={`Move ${t.widget.title} later`}>↓</button>
                 </div>
@@ -362,6 +377,25 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     </div>
   );
 }
+
+/**
+ * Tile widths in columns of a 12-column grid: a third, a half, two thirds, a full row. Stored
+ * layouts may hold any 1–12; they show at the nearest width not below it.
+ */
+const TILE_WIDTHS = [4, 6, 8, 12] as const;
+type TileWidth = (typeof TILE_WIDTHS)[number];
+type Sizes = Record<string, { w: number; h: number }>;
+const DEFAULT_SIZE = { w: 4, h: 2 };
+
+function snapWidth(w: number): TileWidth {
+  return TILE_WIDTHS.find((allowed) => allowed >= w) ?? 12;
+}
+
+function sizesOf(tiles: ReadonlyArray<{ widget_id: string; w: number; h: number }>): Sizes {
+  return Object.fromEntries(tiles.map((t) => [t.widget_id, { w: t.w, h: t.h }]));
+}
+
+const sizeOf = (sizes: Sizes, id: string) => sizes[id] ?? DEFAULT_SIZE;
 
 function tileState(t: Tile): string {
   if (t.pending) return t.data ? 'refreshing' : 'loading';
