@@ -216,7 +216,7 @@ describe('live dashboard', () => {
     const first = claimEvent();
     const sent = Date.now();
     expect((await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(first) })).status).toBe(200);
-    for (const s of [a, b]) await s.page.waitForFunction(() => document.querySelector('[data-testid="event-feed"]')?.textContent?.includes('claim.filed'), null, { timeout: 1_000 });
+    for (const s of [a, b]) await s.page.waitForFunction(() => document.querySelector('[data-testid="event-feed"]')?.textContent?.includes('Claim filed · Device Care · APAC · $80 avoided'), null, { timeout: 1_000 });
     console.log(`event on two dashboards after ${Date.now() - sent} ms`);
     // The KPIs it moved update in place, each still answering its own window's question.
     await a.page.waitForFunction(

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browserClient } from '../lib/browser-client.ts';
+import { describeEvent, eventTime } from '../lib/event-text.ts';
+import type { FeedLine } from '../lib/event-text.ts';
 import { DEGRADED_REFRESH_MS, REFRESH_BUDGET_MS, REFRESH_MS, TILE_ADDED_EVENT, loadKpi, loadRecords, loadState, loadTileData } from '../lib/dashboard-data.ts';
 import type { DashboardState, Kpi, Records, Tile, TileWidget, WidgetData } from '../lib/dashboard-data.ts';
 import { MetricInfoBadge, SOURCE_LABEL, SourceBadge } from './badges.tsx';
@@ -16,9 +18,10 @@ interface Props {
   canEdit: boolean;
 }
 type Connection = 'connecting' | 'live' | 'reconnecting';
-interface FeedItem {
+interface FeedItem extends FeedLine {
   seq: number;
-  text: string;
+  at: string | null;
+  occurredAt: string | null;
 }
 
 type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: string });
@@ -145,8 +148,9 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
           // A KPI still loading has no SQL or delta to pair the update with; its fetch brings both.
           setKpis((ks) => ks.map((k) => (k.metric === d.metric && k.data && k.data.source === d.source ? { ...k, data: liveKpiData(k, k.data, d) } : k)));
         } else if (msg.type === 'event' && msg.data) {
-          const d = msg.data as { event_type?: string; event_id?: string; region?: string };
-          setFeed((f) => [{ seq: msg.seq, text: `${d.event_type ?? 'event'}${d.region ? ` · ${d.region}` : ''}` }, ...f].slice(0, 8));
+          const d = msg.data;
+          const item = { seq: msg.seq, ...describeEvent(d), at: eventTime(d.occurred_at), occurredAt: typeof d.occurred_at === 'string' ? d.occurred_at : null };
+          setFeed((f) => [item, ...f].slice(0, 8));
         } else if (msg.type === 'layout_update' && msg.data?.user_id === userId && msg.data.version !== versionRef.current) {
           void reloadState();
         } else if (msg.type === 'snapshot') {
@@ -349,7 +353,15 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
       <section aria-labelledby="feed-title">
         <h2 id="feed-title">Live events</h2>
         <ul class="feed" aria-live="polite" data-testid="event-feed">
-          {feed.length === 0 ? <li class="empty">Waiting for events…</li> : feed.map((f) => <li key={f.seq}>#{f.seq} {f.text}</li>)}
+          {feed.length === 0 ? (
+            <li class="empty">Waiting for events…</li>
+          ) : (
+            feed.map((f) => (
+              <li key={f.seq} data-seq={f.seq} class={f.tone === 'alert' ? 'alert' : undefined}>
+                {f.at && f.occurredAt && <time dateTime={f.occurredAt}>{f.at}</time>} {f.text}
+              </li>
+            ))
+          )}
         </ul>
       </section>
 
