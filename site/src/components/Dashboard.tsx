@@ -430,7 +430,7 @@ function KpiCard({ kpi: k, info, onRetry }: { kpi: Kpi; info: MetricInfo | undef
     return (
       <li class={`kpi card${k.pending ? ' loading' : ''}`} data-metric={k.metric} data-state={k.pending ? 'loading' : 'failed'} aria-busy={k.pending ? 'true' : undefined}>
         <div class="kpi-head">
-          <h3>{k.display_name}</h3>
+          <h3 title={k.display_name}>{k.display_name}</h3>
         </div>
         {k.pending ? (
           <KpiSkeleton label={`Loading ${k.display_name}…`} />
@@ -449,7 +449,7 @@ function KpiCard({ kpi: k, info, onRetry }: { kpi: Kpi; info: MetricInfo | undef
   return (
     <li class={`kpi card${k.pending ? ' refreshing' : ''}`} data-metric={k.metric} data-state={k.pending ? 'refreshing' : 'ready'} aria-busy={k.pending ? 'true' : undefined}>
       <div class="kpi-head">
-        <h3>{k.display_name}</h3>
+        <h3 title={k.display_name}>{k.display_name}</h3>
         <MetricInfoBadge metric={info} sql={k.data.sql} />
       </div>
       <p class="kpi-value" data-testid="kpi-value">{typeof value === 'number' ? formatNumber(value, k.unit) : '—'}</p>
