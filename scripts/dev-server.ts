@@ -37,6 +37,9 @@ export function run(bin: string, args: string[], options: { quiet?: boolean; env
       PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ''}`,
       ASTRO_TELEMETRY_DISABLED: '1',
       WRANGLER_SEND_METRICS: 'false',
+      // Local runs reach 127.0.0.1 only: miniflare's default `Request.cf` stands in for the one
+      // it would otherwise fetch from workers.cloudflare.com (and log a failure for, offline).
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       ...options.env,
     },
   });
