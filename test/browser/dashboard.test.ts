@@ -269,6 +269,22 @@ describe('live dashboard', () => {
     await a.page.reload();
     expect(await order(a)).toEqual(after);
     expect(await width(a, after[0]!)).toBe(widened);
+    // Two quick clicks are two saves in order, not a conflict with itself.
+    const other = after[1]!;
+    const narrower = a.page.locator(`button[aria-label="Make ${other} narrower"]`);
+    while (await narrower.isEnabled()) {
+      const before = await width(a, other);
+      await narrower.click();
+      await expect.poll(() => width(a, other)).not.toBe(before);
+    }
+    await a.page.waitForTimeout(300);
+    expect(await width(a, other)).toBe('4');
+    await Promise.all([a.page.click(`button[aria-label="Make ${other} wider"]`), a.page.click(`button[aria-label="Make ${other} wider"]`)]);
+    await expect.poll(() => width(a, other)).toBe('8');
+    await a.page.waitForTimeout(500);
+    expect(await a.page.locator('.notice', { hasText: 'layout' }).count()).toBe(0);
+    await a.page.reload();
+    expect(await width(a, other)).toBe('8');
     // Reordering keeps sizes.
     await a.page.click(`button[aria-label="Move ${after[0]} later"]`);
     await a.page.waitForFunction((first) => document.querySelector('[data-testid="tiles"] > li h3')?.textContent !== first, after[0]);

@@ -49,6 +49,8 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
   // as pending must not ask again.
   const inflight = useRef(new Set<string>());
   const recordsRequest = useRef(0);
+  const savingLayout = useRef(false);
+  const unsavedLayout = useRef<{ tiles: Tile[]; sizes: Sizes } | null>(null);
 
   useEffect(() => {
     for (const k of kpis) {
@@ -223,7 +225,9 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     if (!loaded.ok) return;
     const state = loaded.value;
     // The newer answer wins: a cached one must not undo a live update that arrived since.
-    const keep = (before: WidgetData | null | undefined, next: WidgetData | null) => (before && (!next || before.as_of > next.as_of) ? before : next);
+    // Only for the same question: a tile whose definition changed takes the new answer.
+    const keep = (before: WidgetData | null | undefined, next: WidgetData | null) =>
+      before && (!next || (before.sql === next.sql && before.as_of > next.as_of)) ? before : next;
     setKpis((previous) =>
       state.kpis.map((k) => {
         const before = previous.find((p) => p.metric === k.metric)?.data;
@@ -243,21 +247,39 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
   const retryTile = (id: string) => setTiles((ts) => ts.map((t) => (t.widget.id === id ? { ...t, pending: true, problem: null, retryable: false } : t)));
   const retryKpi = (metric: string) => setKpis((ks) => ks.map((k) => (k.metric === metric ? { ...k, pending: true, problem: null } : k)));
 
-  /** Order and sizes are one layout, saved together under its version. */
+  /**
+   * Order and sizes are one layout, saved together under its version. Saves go one at a time:
+   * clicks that land while one is in flight are merged into the next, which carries the version
+   * the first one returned (sending both at once would make this tab's own second write stale).
+   */
   async function saveLayout(next: Tile[], nextSizes: Sizes) {
     setTiles(next);
     setSizes(nextSizes);
-    const res = await browserClient().v1.dashboard.layout.$put({
-      json: { version, tiles: next.map((t) => ({ widget_id: t.widget.id, ...sizeOf(nextSizes, t.widget.id) })) },
-    });
-    if (res.status === 200) {
-      setVersion((await res.json()).version);
-      setNotice(null);
-    } else if (res.status === 409) {
-      setNotice('Your layout changed in another tab; showing the latest.');
-      await reloadState();
-    } else {
+    unsavedLayout.current = { tiles: next, sizes: nextSizes };
+    if (savingLayout.current) return;
+    savingLayout.current = true;
+    try {
+      while (unsavedLayout.current) {
+        const layout = unsavedLayout.current;
+        unsavedLayout.current = null;
+        const res = await browserClient().v1.dashboard.layout.$put({
+          json: { version: versionRef.current, tiles: layout.tiles.map((t) => ({ widget_id: t.widget.id, ...sizeOf(layout.sizes, t.widget.id) })) },
+        });
+        if (res.status === 200) {
+          versionRef.current = (await res.json()).version;
+          setVersion(versionRef.current);
+          setNotice(null);
+        } else {
+          unsavedLayout.current = null;
+          setNotice(res.status === 409 ? 'Your layout changed in another tab; showing the latest.' : 'The layout could not be saved.');
+          if (res.status === 409) await reloadState();
+          return;
+        }
+      }
+    } catch {
       setNotice('The layout could not be saved.');
+    } finally {
+      savingLayout.current = false;
     }
   }
 
