@@ -18,7 +18,7 @@ import {
   SLOW_CLIENT_LAG_MS,
 } from './protocol.ts';
 import type { HubMessage, PublishInput } from './protocol.ts';
-import type { Bindings } from '../worker/env.ts';
+import type { Bindings } from '../worker/config/env.ts';
 
 /** How many messages the hub keeps for reconnecting clients. */
 export const REPLAY_LOG_LIMIT = 1_000;

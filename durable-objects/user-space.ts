@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
-import type { Bindings } from '../worker/env.ts';
+import type { Bindings } from '../worker/config/env.ts';
 
 export const TileSchema = z.strictObject({
   widget_id: z.string().min(1).max(64),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDatabricksClient } from '../worker/databricks/client.ts';
-import { isDatabricksError } from '../worker/databricks/errors.ts';
+import { createDatabricksClient } from '../worker/services/databricks/client.ts';
+import { isDatabricksError } from '../worker/services/databricks/errors.ts';
 import { checkLakehouse } from '../worker/dictionary/live-check.ts';
 import { checkDictionary } from '../worker/dictionary/load.ts';
 import type { DictionaryFiles } from '../worker/dictionary/load.ts';

@@ -2,8 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@neondatabase/serverless';
-import { migrate, parseMigrationFile } from '../worker/db/migrate.ts';
-import type { Migration, MigrationReport } from '../worker/db/migrate.ts';
+import { migrate, parseMigrationFile } from '../worker/services/postgres-migrate.ts';
+import type { Migration, MigrationReport } from '../worker/services/postgres-migrate.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 

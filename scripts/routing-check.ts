@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client } from '@neondatabase/serverless';
-import { listMetrics } from '../worker/catalog/metrics.ts';
-import { checkRouting } from '../worker/routing/load.ts';
+import { listMetrics } from '../worker/metrics/catalog/store.ts';
+import { checkRouting } from '../worker/metrics/routing/load.ts';
 import { startLocalPostgres } from '../test/stack/postgres/index.ts';
 import { migrateDatabase } from './migrations.ts';
 

@@ -1,11 +1,11 @@
 import { cors } from 'hono/cors';
 import { timing } from 'hono/timing';
 import { authorize } from './auth/middleware.ts';
-import { newApp, requestIds } from './lib/app.ts';
-import { apiSecurityHeaders } from './middleware/security-headers.ts';
-import { ApiError } from './lib/errors.ts';
-import { limitBody } from './middleware/body-limit.ts';
-import { init } from './middleware/init.ts';
+import { newApp, requestIds } from './http/app.ts';
+import { apiSecurityHeaders } from './http/security-headers.ts';
+import { ApiError } from './http/errors.ts';
+import { limitBody } from './http/body-limit.ts';
+import { init } from './http/init.ts';
 import { meRoutes } from './routes/auth-me.ts';
 import { signInRoutes } from './routes/auth-sign-in.ts';
 import { signOutRoutes } from './routes/auth-sign-out.ts';

@@ -1,6 +1,6 @@
 import { handle } from '@astrojs/cloudflare/handler';
-import { createFetchHandler } from './worker.ts';
-import type { Bindings } from './env.ts';
+import { createFetchHandler } from './http/fetch.ts';
+import type { Bindings } from './config/env.ts';
 
 export { DashboardHub } from '../durable-objects/dashboard-hub.ts';
 export { UserSpace } from '../durable-objects/user-space.ts';

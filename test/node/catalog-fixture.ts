@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DICTIONARY_DIR, readDictionaryDir } from '../../scripts/dictionary-files.ts';
-import type { Metric } from '../../worker/catalog/metrics.ts';
+import type { Metric } from '../../worker/metrics/catalog/store.ts';
 import { loadDictionary } from '../../worker/dictionary/load.ts';
 import type { DataDictionary } from '../../worker/dictionary/load.ts';
 

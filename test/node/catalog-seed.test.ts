@@ -3,7 +3,7 @@ import { Client } from '@neondatabase/serverless';
 import { parse } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../worker/db/migrate.ts';
+import { migrate } from '../../worker/services/postgres-migrate.ts';
 import { readMigrations } from '../../scripts/migrations.ts';
 import { startLocalPostgres } from '../stack/postgres/index.ts';
 import type { LocalPostgres } from '../stack/postgres/index.ts';

@@ -1,19 +1,19 @@
 import { Client } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../scripts/migrations.ts';
-import { migrate } from '../../worker/db/migrate.ts';
-import { composeSeries, planBuckets } from '../../worker/data/buckets.ts';
-import { applyFilters } from '../../worker/data/compose.ts';
-import type { TypedValue } from '../../worker/data/execute.ts';
-import type { BoundFilter } from '../../worker/data/filters.ts';
-import { composeGrouped, groupPlan, orderGroups, OTHER_LABEL } from '../../worker/data/grouping.ts';
-import type { GroupPlan } from '../../worker/data/grouping.ts';
-import { compileNamedForPostgres } from '../../worker/data/params.ts';
+import { migrate } from '../../worker/services/postgres-migrate.ts';
+import { composeSeries, planBuckets } from '../../worker/metrics/compose/buckets.ts';
+import { applyFilters } from '../../worker/metrics/compose/filters-cte.ts';
+import type { TypedValue } from '../../worker/services/statements.ts';
+import type { BoundFilter } from '../../worker/metrics/compose/filters.ts';
+import { composeGrouped, groupPlan, orderGroups, OTHER_LABEL } from '../../worker/metrics/compose/grouping.ts';
+import type { GroupPlan } from '../../worker/metrics/compose/grouping.ts';
+import { compileNamedForPostgres } from '../../worker/sqlgen/named-params.ts';
 import { startLocalPostgres } from '../stack/postgres/index.ts';
 import type { LocalPostgres } from '../stack/postgres/index.ts';
 import { dictionary, metric, qualify } from './catalog-fixture.ts';
 
-// The casts the data path gives each parameter type (worker/data/execute.ts).
+// The casts the data path gives each parameter type (worker/services/statements.ts).
 const CASTS: Record<string, string> = { TIMESTAMP: 'timestamptz', STRING: 'text', INT: 'integer', DOUBLE: 'double precision' };
 
 let pg: LocalPostgres;

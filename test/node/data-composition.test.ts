@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { composeSeries, MAX_BUCKETS, orderBuckets, planBuckets } from '../../worker/data/buckets.ts';
-import { applyFilters, shadowsTable, sliceRow, statementBody } from '../../worker/data/compose.ts';
-import type { BoundFilter } from '../../worker/data/filters.ts';
-import { composeGrouped, groupableColumns, groupPlan, MAX_GROUPS, orderGroups, OTHER_LABEL } from '../../worker/data/grouping.ts';
-import type { GroupPlan } from '../../worker/data/grouping.ts';
-import { compileNamedForPostgres, joinTokens, namedParameters, renameParameters, tokenizeSql } from '../../worker/data/params.ts';
-import { checkPresentation, presentationFor } from '../../worker/data/presentation.ts';
-import { metricShape, outputColumns } from '../../worker/data/shape.ts';
-import { resolveWindow, WINDOW_PRESETS } from '../../worker/data/window.ts';
+import { composeSeries, MAX_BUCKETS, orderBuckets, planBuckets } from '../../worker/metrics/compose/buckets.ts';
+import { applyFilters, shadowsTable, sliceRow, statementBody } from '../../worker/metrics/compose/filters-cte.ts';
+import type { BoundFilter } from '../../worker/metrics/compose/filters.ts';
+import { composeGrouped, groupableColumns, groupPlan, MAX_GROUPS, orderGroups, OTHER_LABEL } from '../../worker/metrics/compose/grouping.ts';
+import type { GroupPlan } from '../../worker/metrics/compose/grouping.ts';
+import { compileNamedForPostgres, joinTokens, namedParameters, renameParameters, tokenizeSql } from '../../worker/sqlgen/named-params.ts';
+import { checkPresentation, presentationFor } from '../../worker/metrics/compose/presentation.ts';
+import { metricShape, outputColumns } from '../../worker/metrics/compose/shape.ts';
+import { resolveWindow, WINDOW_PRESETS } from '../../worker/metrics/compose/window.ts';
 import { checkSql, MAX_SQL_LENGTH, policyFromTables } from '../../worker/sqlgen/safety.ts';
 import { dictionary, metric, qualify, seededMetrics } from './catalog-fixture.ts';
 

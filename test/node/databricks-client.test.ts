@@ -1,7 +1,7 @@
 // The production Databricks client against the real local stand-in (Statement Execution API 2.0 over
 // DuckDB), with a recording fetch so the tests can see what went over the wire.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabricksClient, waitTimeoutFor } from '../../worker/databricks/client.ts';
+import { createDatabricksClient, waitTimeoutFor } from '../../worker/services/databricks/client.ts';
 import {
   DatabricksAuthError,
   DatabricksCanceledError,
@@ -11,10 +11,10 @@ import {
   DatabricksStatementError,
   DatabricksTimeoutError,
   DatabricksUnavailableError,
-} from '../../worker/databricks/errors.ts';
-import { parseRetryAfter } from '../../worker/databricks/http.ts';
-import { encodeParameter } from '../../worker/databricks/params.ts';
-import type { DatabricksClientOptions } from '../../worker/databricks/types.ts';
+} from '../../worker/services/databricks/errors.ts';
+import { parseRetryAfter } from '../../worker/services/databricks/http.ts';
+import { encodeParameter } from '../../worker/services/databricks/params.ts';
+import type { DatabricksClientOptions } from '../../worker/services/databricks/types.ts';
 import { startDatabricksStandIn } from '../stack/databricks/server.ts';
 import type { DatabricksStandIn } from '../stack/databricks/server.ts';
 

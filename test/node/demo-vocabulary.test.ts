@@ -3,8 +3,8 @@
 import { Client } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../scripts/migrations.ts';
-import { migrate } from '../../worker/db/migrate.ts';
-import type { Migration } from '../../worker/db/migrate.ts';
+import { migrate } from '../../worker/services/postgres-migrate.ts';
+import type { Migration } from '../../worker/services/postgres-migrate.ts';
 import { startLocalPostgres } from '../stack/postgres/index.ts';
 import type { LocalPostgres } from '../stack/postgres/index.ts';
 import { dictionary } from './catalog-fixture.ts';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { parse as csvParse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDictionaryValidate } from '../../scripts/dictionary-validate.ts';
-import { createDatabricksClient } from '../../worker/databricks/client.ts';
+import { createDatabricksClient } from '../../worker/services/databricks/client.ts';
 import { CsvSyntaxError, parseCsv } from '../../worker/dictionary/csv.ts';
 import { checkLakehouse, normalizeTypeText } from '../../worker/dictionary/live-check.ts';
 import { DictionaryParseError, checkDictionary, formatProblem, loadDictionary, parseDictionary, validateDictionary } from '../../worker/dictionary/load.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRouting, parseRouting } from '../../worker/routing/load.ts';
+import { checkRouting, parseRouting } from '../../worker/metrics/routing/load.ts';
 import { checkRoutingFile } from '../../scripts/routing-check.ts';
 
 const file = new URL('../../config/metric_routing.yaml', import.meta.url);

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { newApp, requestIds } from '../../worker/lib/app.ts';
-import { ApiError } from '../../worker/lib/errors.ts';
-import { limitBody } from '../../worker/middleware/body-limit.ts';
-import { init } from '../../worker/middleware/init.ts';
+import { newApp, requestIds } from '../../worker/http/app.ts';
+import { ApiError } from '../../worker/http/errors.ts';
+import { limitBody } from '../../worker/http/body-limit.ts';
+import { init } from '../../worker/http/init.ts';
 import { expectProblem } from './helpers.ts';
 
 // A route shaped like the real ones, to pin down how the factory treats bad input.

@@ -8,8 +8,8 @@ import {
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Config } from '../../worker/env.ts';
-import { loadConfig } from '../../worker/env.ts';
+import type { Config } from '../../worker/config/env.ts';
+import { loadConfig } from '../../worker/config/env.ts';
 import {
   LlmAbortedError,
   LlmAuthError,

@@ -1,13 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
-import { listMetrics } from '../../worker/catalog/metrics.ts';
-import type { Metric } from '../../worker/catalog/metrics.ts';
+import { listMetrics } from '../../worker/metrics/catalog/store.ts';
+import type { Metric } from '../../worker/metrics/catalog/store.ts';
 import { matchMetric, matchVisualization, matchWindow, offlineTurn } from '../../worker/clarifier/matcher.ts';
 import { CLARIFIER_MODEL_ATTEMPTS, toModelMessages } from '../../worker/clarifier/model.ts';
 import type { Conversation } from '../../worker/clarifier/store.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
-import { loadConfig } from '../../worker/env.ts';
+import { loadConfig } from '../../worker/config/env.ts';
 import { createClarifierRoutes } from '../../worker/routes/clarifier.ts';
 import type { ClarifierOptions } from '../../worker/routes/clarifier.ts';
 import { widgetRoutes } from '../../worker/routes/widgets.ts';

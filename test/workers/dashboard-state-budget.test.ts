@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
-import type { WidgetData } from '../../worker/data/widget-data.ts';
+import type { WidgetData } from '../../worker/metrics/tile-data.ts';
 import { KPI_STRIP } from '../../worker/dashboard/kpi-strip.ts';
 import { authHeaders, call, control, expectProblem, json } from './helpers.ts';
 

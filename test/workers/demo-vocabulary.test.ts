@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
-import { OTHER_LABEL } from '../../worker/data/grouping.ts';
-import type { WidgetData } from '../../worker/data/widget-data.ts';
+import { OTHER_LABEL } from '../../worker/metrics/compose/grouping.ts';
+import type { WidgetData } from '../../worker/metrics/tile-data.ts';
 import { authHeaders, call, json } from './helpers.ts';
 
 const DAY = 86_400_000;

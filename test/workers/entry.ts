@@ -1,4 +1,4 @@
-import { createFetchHandler } from '../../worker/worker.ts';
+import { createFetchHandler } from '../../worker/http/fetch.ts';
 
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';

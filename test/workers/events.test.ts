@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
-import { loadConfig } from '../../worker/env.ts';
+import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
 import { authHeaders, call, expectProblem, json } from './helpers.ts';
 

@@ -2,12 +2,12 @@ import { env, exports } from 'cloudflare:workers';
 import { Redis } from '@upstash/redis';
 import { z } from 'zod';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
-import { newApp, requestIds } from '../../worker/lib/app.ts';
-import { limitBody } from '../../worker/middleware/body-limit.ts';
-import { init } from '../../worker/middleware/init.ts';
+import { newApp, requestIds } from '../../worker/http/app.ts';
+import { limitBody } from '../../worker/http/body-limit.ts';
+import { init } from '../../worker/http/init.ts';
 import { issueToken } from '../../worker/auth/session.ts';
 import { findActiveUserByEmail } from '../../worker/auth/users.ts';
-import { loadConfig } from '../../worker/env.ts';
+import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
 
 export const ProblemShape = z.object({

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { issueToken } from '../../worker/auth/session.ts';
 import { USER_TTL_MS, forgetUsers } from '../../worker/auth/user-cache.ts';
 import { upsertUser } from '../../worker/auth/users.ts';
-import { CATALOG_TTL_MS } from '../../worker/catalog/snapshot.ts';
-import { loadConfig } from '../../worker/env.ts';
+import { CATALOG_TTL_MS } from '../../worker/metrics/catalog/snapshot.ts';
+import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
 import { authHeaders, call, expectProblem, json } from './helpers.ts';
 

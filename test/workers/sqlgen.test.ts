@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
-import { loadConfig } from '../../worker/env.ts';
-import { newApp } from '../../worker/lib/app.ts';
+import { loadConfig } from '../../worker/config/env.ts';
+import { newApp } from '../../worker/http/app.ts';
 import type { SqlGenerateOptions } from '../../worker/routes/sql-generate.ts';
 import { createSqlGenerateRoutes } from '../../worker/routes/sql-generate.ts';
 import { sqlValidateRoutes } from '../../worker/routes/sql-validate.ts';
@@ -11,7 +11,7 @@ import { createPostgres } from '../../worker/services/postgres.ts';
 import { GENERATOR_MODEL_ATTEMPTS } from '../../worker/sqlgen/generator.ts';
 import { buildSqlPrompt } from '../../worker/sqlgen/prompt.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
-import { getMetric } from '../../worker/catalog/metrics.ts';
+import { getMetric } from '../../worker/metrics/catalog/store.ts';
 import type { GenerationRecord } from '../../worker/sqlgen/store.ts';
 import { control, expectProblem, json, localIdentities, releaseBedrockLock, routeTestApp, takeBedrockLock, vars } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
-import type { WidgetData } from '../../worker/data/widget-data.ts';
+import type { WidgetData } from '../../worker/metrics/tile-data.ts';
 import { authHeaders, call, expectProblem, json } from './helpers.ts';
 
 const DAY = 86_400_000;

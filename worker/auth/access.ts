@@ -1,5 +1,5 @@
 import { verifyWithJwks } from 'hono/jwt';
-import type { Config } from '../env.ts';
+import type { Config } from '../config/env.ts';
 
 /**
  * Cloudflare Access: when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set, the edge puts a signed

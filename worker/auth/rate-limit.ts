@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
-import type { Config } from '../env.ts';
-import { ApiError } from '../lib/errors.ts';
+import type { Config } from '../config/env.ts';
+import { ApiError } from '../http/errors.ts';
 import type { RedisService } from '../services/redis.ts';
 
 const WINDOW = '15 m';

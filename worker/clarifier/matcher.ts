@@ -1,5 +1,5 @@
-import type { Metric } from '../catalog/metrics.ts';
-import type { Filter } from '../data/filters.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
+import type { Filter } from '../metrics/compose/filters.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
 import { WINDOW_LABELS, defaultTitle, missingFields } from './spec.ts';
 import type { Draft, RequiredField, Visualization, WindowPreset } from './spec.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Metric } from '../catalog/metrics.ts';
-import { WINDOW_PRESETS } from '../data/window.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
+import { WINDOW_PRESETS } from '../metrics/compose/window.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
 import { callTool } from '../llm/bedrock.ts';
 import type { BedrockClient, Message } from '../llm/bedrock.ts';
-import { VISUALIZATIONS } from '../widgets/schema.ts';
+import { VISUALIZATIONS } from '../metrics/widgets/schema.ts';
 import type { Draft } from './spec.ts';
 import type { StoredMessage } from './store.ts';
 

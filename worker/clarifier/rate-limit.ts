@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Duration } from '@upstash/ratelimit';
-import { ApiError } from '../lib/errors.ts';
+import { ApiError } from '../http/errors.ts';
 import type { RedisService } from '../services/redis.ts';
 
 /**

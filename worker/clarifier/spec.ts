@@ -1,12 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import type { Metric } from '../catalog/metrics.ts';
-import { FilterSchema, checkFilters } from '../data/filters.ts';
-import type { Filter } from '../data/filters.ts';
-import { WINDOW_PRESETS } from '../data/window.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
+import { FilterSchema, checkFilters } from '../metrics/compose/filters.ts';
+import type { Filter } from '../metrics/compose/filters.ts';
+import { WINDOW_PRESETS } from '../metrics/compose/window.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
-import type { FieldProblem } from '../lib/errors.ts';
-import { zodProblems } from '../lib/problem.ts';
-import { CreateWidgetSchema, VISUALIZATIONS } from '../widgets/schema.ts';
+import type { FieldProblem } from '../http/errors.ts';
+import { zodProblems } from '../http/problem.ts';
+import { CreateWidgetSchema, VISUALIZATIONS } from '../metrics/widgets/schema.ts';
 
 /**
  * What the clarifier has understood so far, and the one gate a finished spec passes: the same

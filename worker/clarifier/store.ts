@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Postgres } from '../services/postgres.ts';
-import { CreateWidgetSchema } from '../widgets/schema.ts';
+import { CreateWidgetSchema } from '../metrics/widgets/schema.ts';
 import { DraftSchema } from './spec.ts';
 
 type Db = Pick<Postgres, 'query'>;

@@ -1,7 +1,7 @@
-import type { Metric } from '../catalog/metrics.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
-import type { Config } from '../env.ts';
-import type { FieldProblem } from '../lib/errors.ts';
+import type { Config } from '../config/env.ts';
+import type { FieldProblem } from '../http/errors.ts';
 import type { BedrockClient } from '../llm/bedrock.ts';
 import { offlineTurn } from './matcher.ts';
 import { modelTurn } from './model.ts';

@@ -1,4 +1,4 @@
-import type { TimeWindow } from '../data/window.ts';
+import type { TimeWindow } from '../metrics/compose/window.ts';
 
 /**
  * The headline strip every dashboard opens with, in display order, each over its own window.

@@ -3,8 +3,8 @@
 // dictionary is reported as a warning. Types come from the result manifest of `SELECT * ... LIMIT 0`,
 // which real warehouses and the local stand-in report identically (information_schema and DESCRIBE
 // differ between the two).
-import { DatabricksStatementError } from '../databricks/errors.ts';
-import type { DatabricksClient, ResultColumn } from '../databricks/types.ts';
+import { DatabricksStatementError } from '../services/databricks/errors.ts';
+import type { DatabricksClient, ResultColumn } from '../services/databricks/types.ts';
 import type { DataDictionary, DictionaryTable, Problem } from './schema.ts';
 
 export interface LiveCheckOptions {

@@ -4,7 +4,7 @@
 // mode, it does not pretend: every call fails with LlmUnavailableError saying why.
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
-import type { Config } from '../env.ts';
+import type { Config } from '../config/env.ts';
 import { startDeadline } from './deadline.ts';
 import type { CallDeadline } from './deadline.ts';
 import { LlmUnavailableError, NOT_CONFIGURED, classifyError } from './errors.ts';

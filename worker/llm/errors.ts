@@ -1,8 +1,8 @@
 // The typed failures of the Bedrock client. Callers branch on `kind` (stable strings), never on the
 // message. Messages name the Bedrock error type and its own short message, never a credential, a
 // signature or the raw request; `toJSON` keeps logs to those safe fields.
-import { ApiError } from '../lib/errors.ts';
-import type { ErrorCode } from '../lib/errors.ts';
+import { ApiError } from '../http/errors.ts';
+import type { ErrorCode } from '../http/errors.ts';
 
 export type LlmErrorKind = 'unavailable' | 'timeout' | 'throttled' | 'auth' | 'request' | 'output' | 'aborted';
 

@@ -6,9 +6,9 @@ import { limitSignIn } from '../auth/rate-limit.ts';
 import { UserSchema } from '../auth/roles.ts';
 import { SESSION_COOKIE, issueToken } from '../auth/session.ts';
 import { findActiveUserByEmail } from '../auth/users.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
 
 export const SignInRequestSchema = z
   .strictObject({

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie } from 'hono/cookie';
 import { revokeSession } from '../auth/revocation.ts';
 import { SESSION_COOKIE } from '../auth/session.ts';
-import { newApp } from '../lib/app.ts';
+import { newApp } from '../http/app.ts';
 
 const route = createRoute({
   method: 'post',

@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { UserSchema } from '../auth/roles.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/token-store.ts';
 import { findActiveUserByEmail, findActiveUserById } from '../auth/users.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
 
 export const ApiTokenSchema = z
   .object({

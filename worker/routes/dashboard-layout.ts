@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { LayoutTilesSchema } from '../../durable-objects/user-space.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
-import { listWidgets } from '../widgets/store.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
+import { listWidgets } from '../metrics/widgets/store.ts';
 
 const TileSchema = z
   .object({

@@ -1,16 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Metric } from '../catalog/metrics.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
 import { startBudget } from '../dashboard/budget.ts';
 import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
-import { dataContext } from '../data/context.ts';
-import { WidgetDataSchema, widgetData } from '../data/widget-data.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
-import { WidgetSchema } from '../widgets/schema.ts';
-import type { Widget } from '../widgets/schema.ts';
-import { listWidgets } from '../widgets/store.ts';
-import { metricBlock } from '../widgets/store.ts';
+import { dataContext } from '../metrics/context.ts';
+import { WidgetDataSchema, widgetData } from '../metrics/tile-data.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
+import { WidgetSchema } from '../metrics/widgets/schema.ts';
+import type { Widget } from '../metrics/widgets/schema.ts';
+import { listWidgets } from '../metrics/widgets/store.ts';
+import { metricBlock } from '../metrics/widgets/store.ts';
 import { LayoutSchema } from './dashboard-layout.ts';
 
 /** Past this a caller is better served by the full answer: it is the default route timeout. */

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { issueToken } from '../auth/session.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
 
 const QuerySchema = z.strictObject({
   dashboard: z

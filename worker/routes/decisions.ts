@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { clearLocalCache } from '../data/cache.ts';
-import { rankActions } from '../decisions/rank.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
+import { clearLocalCache } from '../metrics/cache.ts';
+import { rankActions } from '../dashboard/decisions/rank.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
 
 const SessionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
 

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { html, raw } from 'hono/html';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../config/env.ts';
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { dataContext } from '../data/context.ts';
-import { applyEvents } from '../events/apply.ts';
-import { publishEvents } from '../events/publish.ts';
-import { IngestRequestSchema, IngestResultSchema } from '../events/schema.ts';
-import type { IngestEvent } from '../events/schema.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { dataContext } from '../metrics/context.ts';
+import { applyEvents } from '../dashboard/events/apply.ts';
+import { publishEvents } from '../dashboard/events/publish.ts';
+import { IngestRequestSchema, IngestResultSchema } from '../dashboard/events/schema.ts';
+import type { IngestEvent } from '../dashboard/events/schema.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
 
 const route = createRoute({
   method: 'post',

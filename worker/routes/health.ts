@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { problems } from '../lib/schemas.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { problems } from '../http/schemas.ts';
 import type { Services } from '../services/index.ts';
 import type { DependencyProbe } from '../services/mode.ts';
 

@@ -14,20 +14,20 @@ import {
   requireActiveMetric,
   retireMetric,
   updateMetric,
-} from '../catalog/metrics.ts';
-import { validateDefinition } from '../catalog/validate.ts';
+} from '../metrics/catalog/store.ts';
+import { validateDefinition } from '../metrics/catalog/validate.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import { dataContext, safetyPolicy } from '../data/context.ts';
-import { LiveSourceError } from '../data/execute.ts';
-import { groupableColumns } from '../data/grouping.ts';
-import { ask } from '../data/widget-data.ts';
-import { resolveWindow } from '../data/window.ts';
-import type { Config } from '../env.ts';
+import { dataContext, safetyPolicy } from '../metrics/context.ts';
+import { LiveSourceError } from '../services/statements.ts';
+import { groupableColumns } from '../metrics/compose/grouping.ts';
+import { ask } from '../metrics/tile-data.ts';
+import { resolveWindow } from '../metrics/compose/window.ts';
+import type { Config } from '../config/env.ts';
 import type { Postgres } from '../services/postgres.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
-import { routeFor } from '../routing/gate.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
+import { routeFor } from '../metrics/routing/gate.ts';
 
 const ListedMetricSchema = MetricSchema.extend({
   groupable: z.array(z.string()).openapi({

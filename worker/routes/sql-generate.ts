@@ -1,16 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { MetricNameSchema, requireActiveMetric } from '../catalog/metrics.ts';
+import { MetricNameSchema, requireActiveMetric } from '../metrics/catalog/store.ts';
 import { GENERATE_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
 import type { BuilderLimit } from '../clarifier/rate-limit.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import { safetyPolicy } from '../data/context.ts';
-import { LiveSourceError, runDatabricks } from '../data/execute.ts';
-import type { QueryAnswer } from '../data/execute.ts';
-import { resolveWindow } from '../data/window.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { PROBLEM_CONTENT_TYPE, problemBody } from '../lib/problem.ts';
-import { ProblemSchema, problems } from '../lib/schemas.ts';
+import { safetyPolicy } from '../metrics/context.ts';
+import { LiveSourceError, runDatabricks } from '../services/statements.ts';
+import type { QueryAnswer } from '../services/statements.ts';
+import { resolveWindow } from '../metrics/compose/window.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../http/problem.ts';
+import { ProblemSchema, problems } from '../http/schemas.ts';
 import { generateSql, generatorClient } from '../sqlgen/generator.ts';
 import { GenerationRecordSchema, listGenerations } from '../sqlgen/store.ts';
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { safetyPolicy } from '../data/context.ts';
-import { newApp } from '../lib/app.ts';
-import { problems } from '../lib/schemas.ts';
+import { safetyPolicy } from '../metrics/context.ts';
+import { newApp } from '../http/app.ts';
+import { problems } from '../http/schemas.ts';
 import { MAX_SQL_LENGTH, checkSql } from '../sqlgen/safety.ts';
 
 const SAFETY_CODES = ['multiple_statements', 'not_select', 'table_not_allowed', 'forbidden_construct', 'forbidden_function', 'unparseable', 'empty'] as const;

@@ -1,16 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { applyFilters } from '../data/compose.ts';
-import { activeMetric, dataContext } from '../data/context.ts';
-import { LiveSourceError, runDatabricks, runPostgres } from '../data/execute.ts';
-import type { TypedValue } from '../data/execute.ts';
-import { bindFilters } from '../data/filters.ts';
-import { WidgetDataSchema, widgetData } from '../data/widget-data.ts';
-import { resolveWindow } from '../data/window.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
-import { routeFor } from '../routing/gate.ts';
-import { cachedWidget } from '../widgets/store.ts';
+import { applyFilters } from '../metrics/compose/filters-cte.ts';
+import { activeMetric, dataContext } from '../metrics/context.ts';
+import { LiveSourceError, runDatabricks, runPostgres } from '../services/statements.ts';
+import type { TypedValue } from '../services/statements.ts';
+import { bindFilters } from '../metrics/compose/filters.ts';
+import { WidgetDataSchema, widgetData } from '../metrics/tile-data.ts';
+import { resolveWindow } from '../metrics/compose/window.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
+import { routeFor } from '../metrics/routing/gate.ts';
+import { cachedWidget } from '../metrics/widgets/store.ts';
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 

@@ -1,19 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv } from '../app-env.ts';
-import { requireActiveMetric } from '../catalog/metrics.ts';
+import type { AppEnv } from '../config/env.ts';
+import { requireActiveMetric } from '../metrics/catalog/store.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import type { Metric } from '../catalog/metrics.ts';
-import { checkFilters } from '../data/filters.ts';
-import type { Filter } from '../data/filters.ts';
-import { checkPresentation } from '../data/presentation.ts';
-import { resolveWindow } from '../data/window.ts';
-import type { TimeWindow } from '../data/window.ts';
-import { newApp } from '../lib/app.ts';
-import { ApiError } from '../lib/errors.ts';
-import { jsonBody, jsonContent, problems } from '../lib/schemas.ts';
-import { CreateWidgetSchema, UpdateWidgetSchema, WidgetSchema } from '../widgets/schema.ts';
-import { createWidget, deleteWidget, getWidget, listWidgets, updateWidget } from '../widgets/store.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
+import { checkFilters } from '../metrics/compose/filters.ts';
+import type { Filter } from '../metrics/compose/filters.ts';
+import { checkPresentation } from '../metrics/compose/presentation.ts';
+import { resolveWindow } from '../metrics/compose/window.ts';
+import type { TimeWindow } from '../metrics/compose/window.ts';
+import { newApp } from '../http/app.ts';
+import { ApiError } from '../http/errors.ts';
+import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
+import { CreateWidgetSchema, UpdateWidgetSchema, WidgetSchema } from '../metrics/widgets/schema.ts';
+import { createWidget, deleteWidget, getWidget, listWidgets, updateWidget } from '../metrics/widgets/store.ts';
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 

@@ -1,9 +1,9 @@
-import type { Config } from '../env.ts';
-import { Timings } from '../lib/timing.ts';
-import { createBedrock } from './bedrock.ts';
-import type { BedrockService } from './bedrock.ts';
-import { createDatabricks } from './databricks.ts';
-import type { DatabricksService } from './databricks.ts';
+import type { Config } from '../config/env.ts';
+import { Timings } from '../http/timing.ts';
+import { createBedrock } from '../llm/service.ts';
+import type { BedrockService } from '../llm/service.ts';
+import { createDatabricks } from './databricks/service.ts';
+import type { DatabricksService } from './databricks/service.ts';
 import { createPostgres } from './postgres.ts';
 import type { Postgres } from './postgres.ts';
 import { createRedis } from './redis.ts';

@@ -1,8 +1,8 @@
 import { Pool, neon, neonConfig } from '@neondatabase/serverless';
 import type { NeonQueryFunction } from '@neondatabase/serverless';
-import type { Config } from '../env.ts';
-import { ApiError } from '../lib/errors.ts';
-import type { Timings } from '../lib/timing.ts';
+import type { Config } from '../config/env.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Timings } from '../http/timing.ts';
 import { describe, disabled, probe, withTimeout } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 

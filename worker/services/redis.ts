@@ -1,6 +1,6 @@
 import { Redis } from '@upstash/redis';
-import type { Config } from '../env.ts';
-import type { Timings } from '../lib/timing.ts';
+import type { Config } from '../config/env.ts';
+import type { Timings } from '../http/timing.ts';
 import { disabled, probe } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 

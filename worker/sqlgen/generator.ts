@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Metric } from '../catalog/metrics.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
-import type { Config } from '../env.ts';
-import { ApiError } from '../lib/errors.ts';
+import type { Config } from '../config/env.ts';
+import { ApiError } from '../http/errors.ts';
 import { LlmOutputError, callTool, createBedrockClient, isLlmError, toApiError } from '../llm/bedrock.ts';
 import type { BedrockClient, LlmError } from '../llm/bedrock.ts';
 import type { Postgres } from '../services/postgres.ts';

@@ -1,4 +1,4 @@
-import type { Metric } from '../catalog/metrics.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
 import type { DictionaryTable } from '../dictionary/schema.ts';
 

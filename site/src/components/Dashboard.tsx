@@ -7,7 +7,7 @@ import type { DashboardState, Kpi, Records, Tile, TileWidget, WidgetData } from 
 import { MetricInfoBadge, SOURCE_LABEL, SourceBadge } from './badges.tsx';
 import type { MetricInfo } from './badges.tsx';
 import { BarChart, DataTable, LineChart, PieChart, formatNumber } from './charts.tsx';
-import { periodDelta } from '../../../worker/data/delta.ts';
+import { periodDelta } from '../../../worker/metrics/compose/delta.ts';
 
 export type { DashboardState } from '../lib/dashboard-data.ts';
 

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { hc } from 'hono/client';
 import type { ApiApp } from '../../../worker/api.ts';
 import { getApi } from '../../../worker/api.ts';
-import type { Bindings } from '../../../worker/env.ts';
+import type { Bindings } from '../../../worker/config/env.ts';
 
 /**
  * The site's typed client. Its types come from the API's own route schemas, so a contract

@@ -1,0 +1,50 @@
+import { createDatabricksClient } from './client.ts';
+import type { DatabricksClient } from './client.ts';
+import type { Config } from '../../config/env.ts';
+import { disabled, probe } from '../mode.ts';
+import type { DependencyMode, DependencyProbe } from '../mode.ts';
+
+export interface DatabricksService {
+  readonly mode: DependencyMode;
+  readonly provider: string;
+  /** The Statement Execution API client, or null when Databricks is not configured. */
+  readonly client: DatabricksClient | null;
+  health(timeoutMs: number): Promise<DependencyProbe>;
+}
+
+function modeFor(config: Config): { mode: DependencyMode; provider: string } {
+  if (!config.DATABRICKS_HOST || !config.DATABRICKS_TOKEN || !config.DATABRICKS_WAREHOUSE_ID) {
+    return { mode: 'disabled', provider: 'none' };
+  }
+  if (config.LOCAL_DATABRICKS === 'duckdb') {
+    return { mode: 'local', provider: 'local SQL Statement Execution API stand-in over DuckDB' };
+  }
+  return { mode: 'live', provider: 'Databricks SQL warehouse' };
+}
+
+export function createDatabricks(config: Config): DatabricksService {
+  const { mode, provider } = modeFor(config);
+  const client =
+    mode === 'disabled'
+      ? null
+      : createDatabricksClient({
+          host: config.DATABRICKS_HOST!,
+          token: config.DATABRICKS_TOKEN!,
+          warehouseId: config.DATABRICKS_WAREHOUSE_ID!,
+          catalog: config.DATABRICKS_CATALOG,
+          schema: config.DATABRICKS_SCHEMA,
+        });
+  return {
+    mode,
+    provider,
+    client,
+    async health(timeoutMs) {
+      if (!client) return disabled(provider, 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
+      return probe(mode, provider, timeoutMs, async () => {
+        // A trivial statement proves reachability, auth and the warehouse without scanning data.
+        await client.execute('SELECT 1 AS ok', {}, { timeoutMs });
+        return `warehouse ${config.DATABRICKS_WAREHOUSE_ID}`;
+      });
+    },
+  };
+}
