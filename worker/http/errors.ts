@@ -93,3 +93,57 @@ export class ApiError extends Error {
     return codeToStatus(this.code);
   }
 }
+
+/** What a dependency did wrong, as callers branch on it. */
+export type DependencyName = 'postgres' | 'redis' | 'databricks' | 'bedrock';
+export type DependencyKind =
+  /** It could not be reached or answered 5xx. */
+  | 'unavailable'
+  /** It did not answer within the caller's deadline. */
+  | 'timeout'
+  /** It asked us to slow down (429 / throttling). */
+  | 'throttled'
+  /** It refused our credentials. */
+  | 'auth'
+  /** It refused the request itself (bad SQL, a 4xx other than auth or throttling). */
+  | 'rejected'
+  /** It answered something we cannot read. */
+  | 'protocol'
+  /** The caller gave up (its signal aborted) before the dependency answered. */
+  | 'aborted'
+  /** It is not configured on this server. */
+  | 'not_configured';
+
+/**
+ * The one error a dependency adapter throws. `message` is for logs and may carry the dependency's
+ * own (already scrubbed) text; what a client sees is decided in one place, `problemFor` in
+ * problem.ts, from `dependency` and `kind` alone.
+ */
+export class DependencyError extends Error {
+  readonly dependency: DependencyName;
+  readonly kind: DependencyKind;
+  /** Seconds the dependency asked us to wait, when it said. */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    dependency: DependencyName,
+    kind: DependencyKind,
+    message: string,
+    options: { retryAfter?: number | undefined; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'DependencyError';
+    this.dependency = dependency;
+    this.kind = kind;
+    this.retryAfter = options.retryAfter;
+  }
+
+  /** Logs serialise errors; this keeps that output to the safe fields. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, dependency: this.dependency, kind: this.kind, message: this.message, retry_after: this.retryAfter };
+  }
+}
+
+export function isDependencyError(value: unknown, dependency?: DependencyName): value is DependencyError {
+  return value instanceof DependencyError && (dependency === undefined || value.dependency === dependency);
+}
