@@ -1,6 +1,7 @@
 import type { Postgres } from '../services/postgres.ts';
 import type { User } from './roles.ts';
 import { findActiveUserById } from './users.ts';
+import { Lru } from '../lib/lru.ts';
 
 /**
  * Active users by id, remembered in the isolate for a few seconds: every authenticated request
@@ -12,17 +13,14 @@ import { findActiveUserById } from './users.ts';
  */
 export const USER_TTL_MS = 10_000;
 const MAX_ENTRIES = 2_000;
-const users = new Map<string, { user: User; expires: number }>();
+const users = new Lru<string, User>(MAX_ENTRIES);
 
 export async function activeUserById(db: Pick<Postgres, 'query'>, id: string): Promise<User | null> {
-  const now = Date.now();
   const hit = users.get(id);
-  if (hit && hit.expires > now) return hit.user;
-  users.delete(id);
+  if (hit) return hit;
   const user = await findActiveUserById(db, id);
   if (user) {
-    if (users.size >= MAX_ENTRIES) users.delete(users.keys().next().value!);
-    users.set(id, { user, expires: now + USER_TTL_MS });
+    users.set(id, user, USER_TTL_MS);
   }
   return user;
 }

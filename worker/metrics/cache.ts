@@ -1,12 +1,13 @@
 import type { RedisService } from '../services/redis.ts';
 import { describe } from '../services/mode.ts';
+import { Lru } from '../lib/lru.ts';
 
 /**
  * Two levels: a small in-isolate map answers repeats without a network hop; Upstash Redis
  * shares answers across isolates and locations. Both expire with the route's cache_seconds.
  */
 const L1_MAX_ENTRIES = 500;
-const l1 = new Map<string, { expires: number; value: string }>();
+const l1 = new Lru<string, string>(L1_MAX_ENTRIES);
 
 export type CacheState = 'hit' | 'miss' | 'bypass';
 
@@ -24,8 +25,7 @@ export async function cacheKey(parts: unknown): Promise<string> {
 
 export async function readCache<T>(redis: RedisService, key: string): Promise<CacheRead<T>> {
   const local = l1.get(key);
-  if (local && local.expires > Date.now()) return { value: JSON.parse(local.value) as T, state: 'hit' };
-  if (local) l1.delete(key);
+  if (local !== undefined) return { value: JSON.parse(local) as T, state: 'hit' };
   if (!redis.client) return { value: null, state: 'bypass', problem: 'Redis is not configured' };
   try {
     const raw = await redis.client.get<string>(key);
@@ -40,8 +40,7 @@ export async function readCache<T>(redis: RedisService, key: string): Promise<Ca
 export async function writeCache(redis: RedisService, key: string, value: unknown, seconds: number): Promise<string | undefined> {
   if (seconds <= 0) return undefined;
   const text = JSON.stringify(value);
-  if (l1.size >= L1_MAX_ENTRIES) l1.delete(l1.keys().next().value!);
-  l1.set(key, { expires: Date.now() + seconds * 1000, value: text });
+  l1.set(key, text, seconds * 1000);
   if (!redis.client) return 'Redis is not configured';
   try {
     await redis.client.set(key, text, { ex: seconds });

@@ -12,7 +12,8 @@ import type { CacheState } from './cache.ts';
 import { composeSeries, orderBuckets, planBuckets } from './compose/buckets.ts';
 import type { BucketPlan } from './compose/buckets.ts';
 import { applyFilters, DATABRICKS_MAX_PARAMETERS } from './compose/filters-cte.ts';
-import { LiveSourceError, runDatabricks, runPostgres } from '../services/statements.ts';
+import { runStatement } from '../services/statements.ts';
+import { isDependencyError } from '../http/errors.ts';
 import type { QueryAnswer, TypedValue } from '../services/statements.ts';
 import { bindFilters } from './compose/filters.ts';
 import type { Filter } from './compose/filters.ts';
@@ -138,10 +139,7 @@ export async function ask(
   const cached = await readCache<SourcedAnswer>(ctx.services.redis, key);
   if (cached.value) return { answer: cached.value, cache: 'hit' };
 
-  const result =
-    source === 'postgres'
-      ? await runPostgres(ctx.services.postgres, sql, params, route.timeout_ms)
-      : await runDatabricks(ctx.services.databricks.client, ctx.policy, sql, params, route.timeout_ms);
+  const result = await runStatement(ctx.services, { source, sql, params, timeoutMs: route.timeout_ms, policy: ctx.policy });
   const rows =
     presentation.kind === 'grouped' ? orderGroups(result.rows, presentation.plan) : presentation.kind === 'series' ? orderBuckets(result.rows) : result.rows;
   const answer: SourcedAnswer = {
@@ -192,11 +190,11 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
   try {
     served = await ask(ctx, metric, route.source, window, widget.filters, route, presentation);
   } catch (err) {
-    if (!(err instanceof LiveSourceError)) throw err;
-    console.warn(JSON.stringify({ level: 'warn', msg: 'live source failed', metric: metric.name, source: route.source, reason: err.reason }));
+    if (!isDependencyError(err, 'databricks')) throw err;
+    console.warn(JSON.stringify({ level: 'warn', msg: 'live source failed', metric: metric.name, source: route.source, reason: err.message }));
     if (route.fallback === 'postgres' && metric.queries.postgres) {
       served = await ask(ctx, metric, 'postgres', window, widget.filters, route, presentation);
-      degraded = { reason: err.reason, fallback: 'postgres' };
+      degraded = { reason: err.message, fallback: 'postgres' };
     } else if (route.fallback === 'template') {
       const last = await readCache<SourcedAnswer>(ctx.services.redis, lastGoodKey(metric, widget.filters, presentation));
       return {
@@ -210,7 +208,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
         rows: last.value?.rows ?? [],
         ...(last.value?.series ? { series: last.value.series } : {}),
         live_data_unavailable: true,
-        reason: err.reason,
+        reason: err.message,
         fallback: 'template',
       };
     } else {
@@ -224,7 +222,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
         columns: [],
         rows: [],
         live_data_unavailable: true,
-        reason: err.reason,
+        reason: err.message,
       };
     }
   }
@@ -251,7 +249,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
     try {
       previous = scalar((await ask(ctx, metric, answer.source, previousWindow(window), widget.filters, route)).answer);
     } catch (err) {
-      if (!(err instanceof LiveSourceError)) throw err;
+      if (!isDependencyError(err, 'databricks')) throw err;
     }
     out.delta = periodDelta(current, previous, metric.direction);
   }

@@ -1,16 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Metric } from '../metrics/catalog/store.ts';
 import { startBudget } from '../dashboard/budget.ts';
 import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
-import { dataContext } from '../metrics/context.ts';
-import { WidgetDataSchema, widgetData } from '../metrics/tile-data.ts';
+import { WidgetDataSchema, openMetrics } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { problems } from '../http/schemas.ts';
 import { WidgetSchema } from '../metrics/widgets/schema.ts';
-import type { Widget } from '../metrics/widgets/schema.ts';
 import { listWidgets } from '../metrics/widgets/store.ts';
-import { metricBlock } from '../metrics/widgets/store.ts';
 import { LayoutSchema } from './dashboard-layout.ts';
 
 /** Past this a caller is better served by the full answer: it is the default route timeout. */
@@ -82,22 +78,16 @@ const route = createRoute({
   responses: { 200: { description: 'State', content: { 'application/json': { schema: StateSchema } } }, ...problems(401, 404, 422, 503) },
 });
 
-function kpiWidget(metric: Metric, window: Widget['time_window']): Widget {
-  const now = new Date().toISOString();
-  return { id: `kpi:${metric.name}`, title: metric.display_name, metric: metricBlock(metric), visualization: 'kpi', time_window: window, filters: [], created_at: now, updated_at: now };
-}
-
 export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
   const query = c.req.valid('query');
-  const { ctx, routing, catalog } = await dataContext(c);
+  const metrics = await openMetrics(c);
   const identity = c.get('identity')!;
-  const byName = new Map(catalog.map((m) => [m.name, m]));
-  const strip = KPI_STRIP.filter((k) => byName.has(k.metric) && (query.kpi === undefined || k.metric === query.kpi));
+  const strip = KPI_STRIP.filter((k) => metrics.metric(k.metric) !== undefined && (query.kpi === undefined || k.metric === query.kpi));
   if (query.kpi !== undefined && strip.length === 0) throw new ApiError('not_found', `No KPI ${query.kpi} on the dashboard strip.`);
   const [layout, widgets] = await Promise.all([
     c.env.USER_SPACE.get(c.env.USER_SPACE.idFromName(identity.userId)).getLayout(),
     // A single KPI answers no tiles, so it does not read them.
-    query.kpi === undefined ? listWidgets(ctx.services.postgres, identity.userId) : Promise.resolve([]),
+    query.kpi === undefined ? listWidgets(c.get('services').postgres, identity.userId) : Promise.resolve([]),
   ]);
 
   const budget = startBudget(query.budget_ms === undefined ? undefined : Number(query.budget_ms), (work) => {
@@ -110,8 +100,8 @@ export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
 
   const kpis = Promise.all(
     strip.map(async (k) => {
-      const metric = byName.get(k.metric)!;
-      const data = await budget.race(widgetData(ctx, kpiWidget(metric, k.window), metric, routing.routes.get(metric.name)!));
+      const metric = metrics.metric(k.metric)!;
+      const data = await budget.race(metrics.kpi(metric, k.window));
       const head = { metric: metric.name, display_name: metric.display_name, unit: metric.unit, direction: metric.direction };
       return data.ready ? { ...head, data: data.value, pending: false } : { ...head, data: null, pending: true };
     }),
@@ -122,11 +112,9 @@ export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
   const ordered = [...placed.map((id) => widgets.find((w) => w.id === id)).filter((w) => w !== undefined), ...widgets.filter((w) => !placed.includes(w.id))];
   const tiles = Promise.all(
     ordered.map(async (widget) => {
-      const metric = byName.get(widget.metric.name);
-      const route = routing.routes.get(widget.metric.name);
-      if (!metric || !route) return { widget, data: null, problem: `Metric ${widget.metric.name} is retired or unrouted.`, pending: false };
+      if (!metrics.metric(widget.metric.name) || !metrics.route(widget.metric.name)) return { widget, data: null, problem: `Metric ${widget.metric.name} is retired or unrouted.`, pending: false };
       const answer = await budget.race(
-        widgetData(ctx, widget, metric, route).then(
+        metrics.tile(widget).then(
           (data) => ({ data, problem: null }),
           (err: unknown) => ({ data: null, problem: err instanceof Error ? err.message : String(err) }),
         ),

@@ -17,17 +17,14 @@ import {
 } from '../metrics/catalog/store.ts';
 import { validateDefinition } from '../metrics/catalog/validate.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import { dataContext, safetyPolicy } from '../metrics/context.ts';
-import { LiveSourceError } from '../services/statements.ts';
 import { groupableColumns } from '../metrics/compose/grouping.ts';
-import { ask } from '../metrics/tile-data.ts';
-import { resolveWindow } from '../metrics/compose/window.ts';
 import type { Config } from '../config/env.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { newApp } from '../http/app.ts';
+import { CompareSchema, openMetrics } from '../metrics/index.ts';
+import { safetyPolicy } from '../metrics/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
-import { routeFor } from '../metrics/routing/gate.ts';
 
 const ListedMetricSchema = MetricSchema.extend({
   groupable: z.array(z.string()).openapi({
@@ -94,16 +91,6 @@ const retireRoute = createRoute({
   responses: { 200: jsonContent(MetricSchema, 'Retired'), ...problems(401, 403, 404, 422, 503) },
 });
 
-export const CompareSchema = z
-  .object({
-    metric: z.string(),
-    window: z.object({ start: z.string(), end: z.string() }),
-    postgres: z.object({ value: z.number().nullable(), duration_ms: z.number(), sql: z.string() }),
-    databricks: z.object({ value: z.number().nullable(), duration_ms: z.number(), sql: z.string(), error: z.string().optional() }),
-    drift: z.number().nullable().openapi({ description: '(databricks − postgres) / |postgres|' }),
-  })
-  .openapi('MetricCompare');
-
 const compareRoute = createRoute({
   method: 'get',
   path: '/v1/metrics/{name}/compare',
@@ -158,37 +145,6 @@ export const metricRoutes = newApp()
     return c.json(metric, 200);
   })
   .openapi(compareRoute, async (c) => {
-    const { name } = c.req.valid('param');
-    const { ctx, routing } = await dataContext(c);
-    const metric = await requireActiveMetric(ctx.services.postgres, name);
-    if (!metric.queries.postgres || !metric.queries.databricks) {
-      throw new ApiError('conflict', `Metric ${name} does not have both a Postgres and a Databricks query.`);
-    }
-    const route = routeFor(routing, name);
-    const window = resolveWindow({ preset: c.req.valid('query').window }, ctx.now);
-    const pg = (await ask(ctx, metric, 'postgres', window, [], route)).answer;
-    let dbx: { value: number | null; duration_ms: number; sql: string; error?: string };
-    try {
-      const answer = (await ask(ctx, metric, 'databricks', window, [], route)).answer;
-      dbx = { value: numberOf(answer.rows[0]?.value), duration_ms: answer.durationMs, sql: answer.sql };
-    } catch (err) {
-      if (!(err instanceof LiveSourceError)) throw err;
-      dbx = { value: null, duration_ms: 0, sql: metric.queries.databricks, error: err.reason };
-    }
-    const pgValue = numberOf(pg.rows[0]?.value);
-    const drift = pgValue !== null && dbx.value !== null && pgValue !== 0 ? (dbx.value - pgValue) / Math.abs(pgValue) : null;
-    return c.json(
-      {
-        metric: name,
-        window: { start: window.start.toISOString(), end: window.end.toISOString() },
-        postgres: { value: pgValue, duration_ms: pg.durationMs, sql: pg.sql },
-        databricks: dbx,
-        drift,
-      },
-      200,
-    );
+    const metrics = await openMetrics(c);
+    return c.json(await metrics.compare(c.req.valid('param').name, { preset: c.req.valid('query').window }), 200);
   });
-
-function numberOf(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}

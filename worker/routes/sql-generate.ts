@@ -4,7 +4,8 @@ import { GENERATE_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
 import type { BuilderLimit } from '../clarifier/rate-limit.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { safetyPolicy } from '../metrics/context.ts';
-import { LiveSourceError, runDatabricks } from '../services/statements.ts';
+import { runStatement } from '../services/statements.ts';
+import { isDependencyError } from '../http/errors.ts';
 import type { QueryAnswer } from '../services/statements.ts';
 import { resolveWindow } from '../metrics/compose/window.ts';
 import { newApp } from '../http/app.ts';
@@ -128,13 +129,11 @@ export function createSqlGenerateRoutes(options: SqlGenerateOptions = {}) {
       if (!body.dry_run) {
         const window = resolveWindow(RUN_WINDOW, new Date());
         try {
-          const answer = await runDatabricks(services.databricks.client, policy, verdict.sql, {
-            start: { value: window.start, type: 'TIMESTAMP' },
-            end: { value: window.end, type: 'TIMESTAMP' },
-          }, RUN_TIMEOUT_MS);
+          const params = { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } };
+          const answer = await runStatement(services, { source: 'databricks', sql: verdict.sql, params, timeoutMs: RUN_TIMEOUT_MS, policy });
           ran = { window: { start: window.start.toISOString(), end: window.end.toISOString() }, answer };
         } catch (err) {
-          if (err instanceof LiveSourceError) throw new ApiError('databricks_unavailable', `The generated SQL could not run: ${err.reason}`);
+          if (isDependencyError(err, 'databricks')) throw new ApiError('databricks_unavailable', `The generated SQL could not run: ${err.message}`);
           throw err;
         }
       }

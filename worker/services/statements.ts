@@ -1,7 +1,8 @@
-import type { DatabricksClient } from './databricks/client.ts';
-import { isDatabricksError } from './databricks/client.ts';
 import type { DatabricksParam } from './databricks/types.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError, DependencyError, isDependencyError } from '../http/errors.ts';
+import type { DependencyKind } from '../http/errors.ts';
+import { Lru } from '../lib/lru.ts';
+import type { Services } from './index.ts';
 import type { Postgres } from './postgres.ts';
 import type { SafetyPolicy } from '../sqlgen/allowlist.ts';
 import { checkSql } from '../sqlgen/safety.ts';
@@ -35,26 +36,46 @@ const PG_CASTS: Record<string, string> = {
 // Postgres sends numerics as text (they may exceed a double); metric values are read as numbers.
 const NUMERIC_OIDS = new Set([20, 21, 23, 700, 701, 1700]);
 
+export type Source = 'postgres' | 'databricks';
+
+export interface Statement {
+  source: Source;
+  /** SQL with named parameters (`:start`, `:f0` …), bound as data on either source. */
+  sql: string;
+  params: Record<string, TypedValue>;
+  /** The statement's deadline; the source cancels it then. */
+  timeoutMs: number;
+  /** Databricks only: the tables the statement may read (the safety layer's allowlist). */
+  policy?: SafetyPolicy;
+}
+
 /**
- * Postgres metric queries run in a read-only transaction with a statement timeout: a catalog
- * query can neither write nor outlive its route's deadline.
+ * The one way any domain runs a statement on a source. Postgres statements run read-only with a
+ * statement timeout; Databricks statements pass the safety layer first (it also adds or clamps
+ * the LIMIT), and what ran is what the caller shows. A Databricks failure is a DependencyError
+ * the caller can degrade on; Postgres failures are answers (503/504) since nothing stands behind it.
  */
-export async function runPostgres(
-  postgres: Pick<Postgres, 'batch'>,
-  sql: string,
-  params: Record<string, TypedValue>,
-  timeoutMs: number,
+export async function runStatement(
+  services: { postgres: Pick<Postgres, 'batch'>; databricks?: Pick<Services['databricks'], 'client'> },
+  statement: Statement,
 ): Promise<QueryAnswer> {
+  if (statement.source === 'postgres') return runPostgres(services.postgres, statement);
+  if (!statement.policy) throw new ApiError('internal_error', 'A Databricks statement needs a safety policy.');
+  return runDatabricks(services.databricks?.client ?? null, statement.policy, statement);
+}
+
+async function runPostgres(postgres: Pick<Postgres, 'batch'>, { sql, params, timeoutMs }: Statement): Promise<QueryAnswer> {
   const values = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.value]));
   const compiled = compileNamedForPostgres(sql, values, (name) => PG_CASTS[params[name]?.type ?? '']);
   const started = Date.now();
+  const deadline = Math.max(100, Math.floor(timeoutMs));
   try {
     // One round trip: a read-only transaction that sets its own deadline, then the statement.
     const results = await postgres.batch(
-      [{ text: `SET LOCAL statement_timeout = ${Math.max(100, Math.floor(timeoutMs))}` }, { text: compiled.text, params: compiled.values }],
+      [{ text: `SET LOCAL statement_timeout = ${deadline}` }, { text: compiled.text, params: compiled.values }],
       // The server cancels a slow statement at the deadline (504); a connection that hangs is given
       // up a moment later (503), so the request never outlives its route.
-      { readOnly: true, timeoutMs: Math.max(100, Math.floor(timeoutMs)) + 1_000 },
+      { readOnly: true, timeoutMs: deadline + 1_000 },
     );
     const result = results[1]!;
     const numeric = new Set(result.fields.filter((f) => NUMERIC_OIDS.has(f.dataTypeID)).map((f) => f.name));
@@ -65,7 +86,7 @@ export async function runPostgres(
     });
     return { rows, columns: result.fields.map((f) => f.name), sql, durationMs: Date.now() - started };
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof ApiError || isDependencyError(err)) throw err;
     const code = (err as { code?: string }).code;
     const message = err instanceof Error ? err.message : String(err);
     if (code === '57014') throw new ApiError('dependency_timeout', `The Postgres query exceeded its ${timeoutMs} ms deadline.`);
@@ -79,41 +100,35 @@ export async function runPostgres(
  * change), and a long one — a 30-bucket series — costs the parser 100 ms of CPU. The verdict for
  * a given text and policy never changes, so it is kept per isolate.
  */
-const VERDICTS_MAX = 256;
-const verdicts = new Map<string, { policy: SafetyPolicy; verdict: ReturnType<typeof checkSql> }>();
+const verdicts = new Lru<string, { policy: SafetyPolicy; verdict: ReturnType<typeof checkSql> }>(256);
 
 function checkedSql(sql: string, policy: SafetyPolicy): ReturnType<typeof checkSql> {
   const known = verdicts.get(sql);
   if (known && known.policy === policy) return known.verdict;
   const verdict = checkSql(sql, policy);
-  if (verdicts.size >= VERDICTS_MAX) verdicts.delete(verdicts.keys().next().value!);
   verdicts.set(sql, { policy, verdict });
   return verdict;
 }
 
-export class LiveSourceError extends Error {
-  readonly reason: string;
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(reason, options);
-    this.name = 'LiveSourceError';
-    this.reason = reason;
-  }
-}
+// The Databricks client's own failure kinds, for errors that are not yet DependencyErrors.
+const DATABRICKS_KINDS: Record<string, DependencyKind> = {
+  statement: 'rejected',
+  canceled: 'aborted',
+  timeout: 'timeout',
+  unavailable: 'unavailable',
+  auth: 'auth',
+  http: 'unavailable',
+  protocol: 'protocol',
+};
 
-/**
- * Databricks statements pass the safety layer first (it also adds or clamps the LIMIT); what
- * ran is what the tile shows. Source failures become LiveSourceError so the caller can degrade.
- */
-export async function runDatabricks(
-  client: DatabricksClient | null,
+async function runDatabricks(
+  client: Services['databricks']['client'],
   policy: SafetyPolicy,
-  sql: string,
-  params: Record<string, TypedValue>,
-  timeoutMs: number,
+  { sql, params, timeoutMs }: Statement,
 ): Promise<QueryAnswer> {
   const verdict = checkedSql(sql, policy);
-  if (!verdict.ok) throw new ApiError('internal_error', `The catalog query was refused by the safety layer (${verdict.code}): ${verdict.detail}`);
-  if (!client) throw new LiveSourceError('Databricks is not configured on this server.');
+  if (!verdict.ok) throw new ApiError('internal_error', `The query was refused by the safety layer (${verdict.code}): ${verdict.detail}`);
+  if (!client) throw new DependencyError('databricks', 'not_configured', 'Databricks is not configured on this server.');
   const bound: Record<string, DatabricksParam> = {};
   for (const [name, p] of Object.entries(params)) bound[name] = { value: p.value instanceof Date ? p.value.toISOString() : p.value, type: p.type as never };
   const started = Date.now();
@@ -121,7 +136,14 @@ export async function runDatabricks(
     const result = await client.execute(verdict.sql, bound, { timeoutMs });
     return { rows: result.rows, columns: result.columns.map((c) => c.name), sql: verdict.sql, durationMs: Date.now() - started };
   } catch (err) {
-    if (isDatabricksError(err)) throw new LiveSourceError(`Databricks ${err.kind}: ${err.message}`, { cause: err });
-    throw new LiveSourceError(`Databricks failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const raw = (err as { kind?: unknown }).kind;
+    const kind = (typeof raw === 'string' && DATABRICKS_KINDS[raw]) || 'unavailable';
+    const message = err instanceof Error ? err.message : String(err);
+    // The tile shows this sentence under "Why", so it names the source and what went wrong.
+    const retryAfter = isDependencyError(err) ? err.retryAfter : undefined;
+    throw new DependencyError('databricks', isDependencyError(err) ? err.kind : kind, `Databricks ${typeof raw === 'string' ? raw : 'failed'}: ${message}`, {
+      cause: err,
+      retryAfter,
+    });
   }
 }

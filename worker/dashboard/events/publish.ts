@@ -1,6 +1,6 @@
 import type { Metric } from '../../metrics/catalog/store.ts';
 import { KPI_STRIP } from '../kpi-strip.ts';
-import { runPostgres } from '../../services/statements.ts';
+import { runStatement } from '../../services/statements.ts';
 import { resolveWindow } from '../../metrics/compose/window.ts';
 import type { Bindings } from '../../config/env.ts';
 import type { Routing } from '../../metrics/routing/load.ts';
@@ -62,7 +62,10 @@ export async function publishEvents(
   });
   const answers = await Promise.allSettled(
     kpis.map(({ sql, timeoutMs, window }) =>
-      runPostgres(postgres, sql, { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } }, timeoutMs),
+      runStatement(
+        { postgres },
+        { source: 'postgres', sql, params: { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } }, timeoutMs },
+      ),
     ),
   );
   const updates = answers.flatMap((answer, i) => {

@@ -4,6 +4,7 @@ import type { Metric } from '../catalog/store.ts';
 import { applyEdits, intervalEdits } from '../../sqlgen/interval.ts';
 import { lex } from '../../sqlgen/lexer.ts';
 import { namedParameters } from '../../sqlgen/named-params.ts';
+import { Lru } from '../../lib/lru.ts';
 
 /**
  * What a metric's queries return, read from the SQL rather than from a run:
@@ -22,7 +23,7 @@ let parser: Parser | undefined;
 const getParser = (): Parser => (parser ??= new sqlParser.Parser());
 
 const MEMO_MAX = 200;
-const memo = new Map<string, string[] | null>();
+const memo = new Lru<string, string[] | null>(MEMO_MAX);
 
 /**
  * The names of a query's output columns, lower-cased: each item's alias, or the column's own
@@ -34,7 +35,6 @@ export function outputColumns(sql: string): string[] | null {
   const cached = memo.get(sql);
   if (cached !== undefined) return cached;
   const found = readOutputColumns(sql);
-  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
   memo.set(sql, found);
   return found;
 }

@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { RoutingFileSchema } from './schema.ts';
 import type { MetricRoute } from './schema.ts';
+import { Lru } from '../../lib/lru.ts';
 
 export interface Routing {
   routes: ReadonlyMap<string, MetricRoute>;
@@ -15,13 +16,12 @@ type Parsed = { ok: true; routing: Routing } | { ok: false; problems: string[] }
 
 // Every tile request checks routing; the text changes only with a deploy (or a test's own app),
 // so each text is parsed and validated once per isolate.
-const parsedTexts = new Map<string, Parsed>();
+const parsedTexts = new Lru<string, Parsed>(16);
 
 export function parseRouting(text: string): Parsed {
   let parsed = parsedTexts.get(text);
   if (!parsed) {
     parsed = parseRoutingText(text);
-    if (parsedTexts.size >= 16) parsedTexts.delete(parsedTexts.keys().next().value!);
     parsedTexts.set(text, parsed);
   }
   return parsed;

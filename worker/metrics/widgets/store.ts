@@ -4,6 +4,7 @@ import type { TimeWindow } from '../compose/window.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { WidgetSchema } from './schema.ts';
 import type { Widget } from './schema.ts';
+import { Lru } from '../../lib/lru.ts';
 
 type Db = Pick<Postgres, 'query'>;
 
@@ -50,17 +51,16 @@ export async function getWidget(db: Db, ownerId: string, id: string): Promise<Wi
  * a stale copy.
  */
 export const WIDGET_TTL_MS = 5_000;
-const remembered = new Map<string, { widget: Widget; expires: number }>();
+const remembered = new Lru<string, Widget>(2_000);
 const rememberKey = (ownerId: string, id: string) => `${ownerId}:${id}`;
 
 function remember(ownerId: string, widget: Widget): void {
-  if (remembered.size >= 2_000) remembered.delete(remembered.keys().next().value!);
-  remembered.set(rememberKey(ownerId, widget.id), { widget, expires: Date.now() + WIDGET_TTL_MS });
+  remembered.set(rememberKey(ownerId, widget.id), widget, WIDGET_TTL_MS);
 }
 
 export async function cachedWidget(db: Db, ownerId: string, id: string): Promise<Widget | null> {
   const hit = remembered.get(rememberKey(ownerId, id));
-  if (hit && hit.expires > Date.now()) return hit.widget;
+  if (hit) return hit;
   const widget = await getWidget(db, ownerId, id);
   if (widget) remember(ownerId, widget);
   else remembered.delete(rememberKey(ownerId, id));
