@@ -27,6 +27,8 @@ export { RecordsSchema } from './records.ts';
 export { CompareSchema } from './compare.ts';
 export type { Metric } from './catalog/store.ts';
 export type { Routing } from './routing/load.ts';
+/** The demo reset replaces the data behind every cached answer. */
+export { clearLocalCache } from './cache.ts';
 
 export interface MetricsSession {
   /** The active catalog this request sees. */

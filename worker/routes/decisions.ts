@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { clearLocalCache } from '../metrics/cache.ts';
 import { rankActions } from '../dashboard/decisions/rank.ts';
+import { findIssueSession, recordOutcome, resetDemoData } from '../dashboard/decisions/store.ts';
 import { newApp } from '../http/app.ts';
+import { clearLocalCache } from '../metrics/index.ts';
 import { ApiError } from '../http/errors.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
 
@@ -62,47 +63,17 @@ export const decisionRoutes = newApp()
   .openapi(nbaRoute, async (c) => {
     const db = c.get('services').postgres;
     const { session_id } = c.req.valid('json');
-    const sessions = await db.query<{ issue_type: string; channel: string }>('SELECT issue_type, channel FROM issue_sessions WHERE session_id = $1', [session_id]);
-    const session = sessions[0];
+    const session = await findIssueSession(db, session_id);
     if (!session) throw new ApiError('not_found', `No issue session ${session_id}.`);
     return c.json({ session_id, issue_type: session.issue_type, actions: await rankActions(db, session) }, 200);
   })
   .openapi(feedbackRoute, async (c) => {
-    const f = c.req.valid('json');
-    const duplicate = await c.get('services').postgres.transaction(async (tx) => {
-      const known = await tx.query<{ ok: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM issue_sessions WHERE session_id = $1) AND EXISTS (SELECT 1 FROM recommendations WHERE recommendation_id = $2) AS ok`,
-        [f.session_id, f.recommendation_id],
-      );
-      if (!known[0]?.ok) throw new ApiError('not_found', 'Unknown session or recommendation.');
-      const inserted = await tx.query<{ id: string }>(
-        `INSERT INTO decision_feedback (session_id, recommendation_id, accepted, outcome, recorded_by) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (session_id, recommendation_id) DO NOTHING RETURNING id`,
-        [f.session_id, f.recommendation_id, f.accepted, f.outcome, c.get('identity')!.userId],
-      );
-      // A repeated report changes nothing: the counts move once per session and action.
-      if (inserted.length === 0) return true;
-      if (f.accepted) {
-        await tx.query(
-          'UPDATE recommendations SET accepted_count = accepted_count + 1, success_count = success_count + $2 WHERE recommendation_id = $1',
-          [f.recommendation_id, f.outcome === 'resolved' ? 1 : 0],
-        );
-      }
-      return false;
-    });
-    return c.json({ recorded: true as const, duplicate }, 200);
+    const recorded = await recordOutcome(c.get('services').postgres, c.req.valid('json'), c.get('identity')!.userId);
+    if (!recorded) throw new ApiError('not_found', 'Unknown session or recommendation.');
+    return c.json({ recorded: true as const, duplicate: recorded.duplicate }, 200);
   })
   .openapi(resetRoute, async (c) => {
-    const db = c.get('services').postgres;
-    const counts = await db.transaction(async (tx) => {
-      await tx.query('DELETE FROM decision_feedback');
-      await tx.query('DELETE FROM events');
-      await tx.query('SELECT seed_demo_data(now())');
-      const rows = await tx.query<{ claims: number; issue_sessions: number; alerts: number }>(
-        'SELECT (SELECT count(*)::int FROM claims) AS claims, (SELECT count(*)::int FROM issue_sessions) AS issue_sessions, (SELECT count(*)::int FROM alerts) AS alerts',
-      );
-      return rows[0]!;
-    });
+    const counts = await resetDemoData(c.get('services').postgres);
     clearLocalCache();
     return c.json({ reset: true as const, ...counts }, 200);
   });

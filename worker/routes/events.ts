@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { dataContext } from '../metrics/context.ts';
-import { applyEvents } from '../dashboard/events/apply.ts';
+import { recordEvents } from '../dashboard/events/store.ts';
+import { openMetrics } from '../metrics/index.ts';
 import { publishEvents } from '../dashboard/events/publish.ts';
 import { IngestRequestSchema, IngestResultSchema } from '../dashboard/events/schema.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
@@ -30,37 +30,12 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   const events: IngestEvent[] = 'events' in body ? body.events : [body];
   const ids = events.map((e) => e.event_id);
   if (new Set(ids).size !== ids.length) throw new ApiError('validation_failed', 'A batch may carry each event_id once.');
-  const { ctx, routing, catalog } = await dataContext(c);
-  const postgres = ctx.services.postgres;
-  const userId = c.get('identity')!.userId;
-
-  // Apply what is new in one transaction; what was seen before is only looked up. The event
-  // rows go in with one statement and the effects with one per run of a type, so a batch costs a
-  // handful of round trips whatever its size.
-  const seen = await postgres.transaction(async (tx) => {
-    const inserted = await tx.query<{ event_id: string }>(
-      `INSERT INTO events (event_id, type, occurred_at, payload, received_by)
-       SELECT e.event_id, e.type, e.occurred_at, e.payload, $5
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
-        ORDER BY e.n
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), userId],
-    );
-    const fresh = new Set(inserted.map((r) => r.event_id));
-    const known = new Map<string, number | null>();
-    if (fresh.size < events.length) {
-      const rows = await tx.query<{ event_id: string; published_seq: string | number | null }>(
-        'SELECT event_id, published_seq FROM events WHERE event_id = ANY($1::text[])',
-        [ids.filter((id) => !fresh.has(id))],
-      );
-      for (const r of rows) known.set(r.event_id, r.published_seq === null ? null : Number(r.published_seq));
-    }
-    await applyEvents(tx, events.filter((e) => fresh.has(e.event_id)));
-    return known;
-  });
+  const metrics = await openMetrics(c);
+  const postgres = c.get('services').postgres;
+  const seen = await recordEvents(postgres, events, c.get('identity')!.userId);
 
   const toPublish = events.filter((e) => !seen.has(e.event_id) || seen.get(e.event_id) === null);
-  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, catalog, routing);
+  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, metrics.catalog, metrics.routing);
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
   return c.json(
     {
