@@ -27,6 +27,14 @@ export { RecordsSchema } from './records.ts';
 export { CompareSchema } from './compare.ts';
 export type { Metric } from './catalog/store.ts';
 export type { Routing } from './routing/load.ts';
+// What routes need to check a definition before they store it.
+export { safetyPolicy } from './context.ts';
+export { groupableColumns } from './compose/grouping.ts';
+export { checkFilters } from './compose/filters.ts';
+export type { Filter } from './compose/filters.ts';
+export { checkPresentation } from './compose/presentation.ts';
+export { resolveWindow } from './compose/window.ts';
+export type { TimeWindow } from './compose/window.ts';
 /** The demo reset replaces the data behind every cached answer. */
 export { clearLocalCache } from './cache.ts';
 

@@ -17,12 +17,10 @@ import {
 } from '../metrics/catalog/store.ts';
 import { validateDefinition } from '../metrics/catalog/validate.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import { groupableColumns } from '../metrics/compose/grouping.ts';
 import type { Config } from '../config/env.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { newApp } from '../http/app.ts';
-import { CompareSchema, openMetrics } from '../metrics/index.ts';
-import { safetyPolicy } from '../metrics/context.ts';
+import { CompareSchema, groupableColumns, openMetrics, safetyPolicy } from '../metrics/index.ts';
 import { ApiError } from '../http/errors.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
 

@@ -3,11 +3,11 @@ import { MetricNameSchema, requireActiveMetric } from '../metrics/catalog/store.
 import { GENERATE_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
 import type { BuilderLimit } from '../clarifier/rate-limit.ts';
 import { bundledDictionary } from '../config/bundled.ts';
-import { safetyPolicy } from '../metrics/context.ts';
+import { safetyPolicy } from '../metrics/index.ts';
 import { runStatement } from '../services/statements.ts';
 import { isDependencyError } from '../http/errors.ts';
 import type { QueryAnswer } from '../services/statements.ts';
-import { resolveWindow } from '../metrics/compose/window.ts';
+import { resolveWindow } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../http/problem.ts';

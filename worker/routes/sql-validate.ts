@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { safetyPolicy } from '../metrics/context.ts';
+import { safetyPolicy } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { problems } from '../http/schemas.ts';
 import { MAX_SQL_LENGTH, checkSql } from '../sqlgen/safety.ts';

@@ -1,14 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { checkFilters, checkPresentation, resolveWindow } from '../metrics/index.ts';
+import type { Filter, TimeWindow } from '../metrics/index.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../config/env.ts';
 import { requireActiveMetric } from '../metrics/catalog/store.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import type { Metric } from '../metrics/catalog/store.ts';
-import { checkFilters } from '../metrics/compose/filters.ts';
-import type { Filter } from '../metrics/compose/filters.ts';
-import { checkPresentation } from '../metrics/compose/presentation.ts';
-import { resolveWindow } from '../metrics/compose/window.ts';
-import type { TimeWindow } from '../metrics/compose/window.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
