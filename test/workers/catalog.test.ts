@@ -1,8 +1,16 @@
+import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import routingYaml from '../../config/metric_routing.yaml?raw';
+import { createApi } from '../../worker/api.ts';
 import { authHeaders, call, expectProblem, json } from './helpers.ts';
 
-const post = async (path: string, body: unknown, method = 'POST') =>
-  call(path, { method, headers: { ...(await authHeaders('admin')), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = async (path: string, body: unknown, method = 'POST', api?: ReturnType<typeof createApi>) => {
+  const init = { method, headers: { ...(await authHeaders('admin')), 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  return api ? api.fetch(new Request(new URL(path, 'http://cc.test'), init), env, createExecutionContext()) : call(path, init);
+};
+
+/** A metric is added once the deployed routing names it: the worker as built with its route staged. */
+const stagedFor = (name: string) => createApi({ routingText: `${routingYaml.trimEnd()}\n  ${name}: { source: postgres }\n` });
 
 const definition = (name: string) => ({
   name,
@@ -28,11 +36,14 @@ describe('catalog API', () => {
 
   it('creates, changes with history, and retires a metric', async () => {
     const name = `denied_claims_${Date.now().toString(36)}`;
-    const created = await json<{ version: number }>(await post('/v1/metrics', definition(name)), 201);
+    const api = stagedFor(name);
+    const created = await json<{ version: number }>(await post('/v1/metrics', definition(name), 'POST', api), 201);
     expect(created.version).toBe(1);
-    await expectProblem(await post('/v1/metrics', definition(name)), 409, 'conflict');
+    await expectProblem(await post('/v1/metrics', definition(name), 'POST', api), 409, 'conflict');
 
-    const changed = await json<{ version: number; display_name: string }>(await post(`/v1/metrics/${name}`, { display_name: 'Denied claims (window)' }, 'PATCH'));
+    const changed = await json<{ version: number; display_name: string }>(
+      await post(`/v1/metrics/${name}`, { display_name: 'Denied claims (window)' }, 'PATCH', api),
+    );
     expect(changed).toMatchObject({ version: 2, display_name: 'Denied claims (window)' });
     const history = await json<{ versions: Array<{ version: number; definition: { display_name: string } }> }>(
       await call(`/v1/metrics/${name}/history`, { headers: await authHeaders('viewer') }),
@@ -46,7 +57,7 @@ describe('catalog API', () => {
     expect(retired.retired_at).toBeTruthy();
     const list = await json<{ metrics: Array<{ name: string }> }>(await call('/v1/metrics', { headers: await authHeaders('viewer') }));
     expect(list.metrics.map((m) => m.name)).not.toContain(name);
-    await expectProblem(await post(`/v1/metrics/${name}`, { owner: 'x' }, 'PATCH'), 409, 'conflict');
+    await expectProblem(await post(`/v1/metrics/${name}`, { owner: 'x' }, 'PATCH', api), 409, 'conflict');
   });
 
   it('refuses definitions that cannot run, naming each problem', async () => {

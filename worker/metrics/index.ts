@@ -29,6 +29,7 @@ export type { Metric } from './catalog/store.ts';
 export type { Routing } from './routing/load.ts';
 // What routes need to check a definition before they store it.
 export { safetyPolicy } from './context.ts';
+export { admissionProblems } from './routing/gate.ts';
 export { groupableColumns } from './compose/grouping.ts';
 export { checkFilters } from './compose/filters.ts';
 export type { Filter } from './compose/filters.ts';

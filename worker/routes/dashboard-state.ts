@@ -43,7 +43,8 @@ const KpiSchema = z
     display_name: z.string(),
     unit: z.string(),
     direction: z.string(),
-    data: WidgetDataSchema.nullable().openapi({ description: 'Null only while `pending`' }),
+    data: WidgetDataSchema.nullable().openapi({ description: 'Null while `pending`, or when `problem` says why' }),
+    problem: z.string().nullable().openapi({ description: 'Why this KPI has no data (its metric cannot be served), in words' }),
     pending: z.boolean().openapi({ description: 'Not ready within `budget_ms`; fetch it with `?kpi=<metric>`' }),
   })
   .openapi('DashboardKpi');
@@ -101,9 +102,11 @@ export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
   const kpis = Promise.all(
     strip.map(async (k) => {
       const metric = metrics.metric(k.metric)!;
-      const data = await budget.race(metrics.kpi(metric, k.window));
       const head = { metric: metric.name, display_name: metric.display_name, unit: metric.unit, direction: metric.direction };
-      return data.ready ? { ...head, data: data.value, pending: false } : { ...head, data: null, pending: true };
+      // A metric the routing cannot serve fails alone, named; the rest of the strip still answers.
+      if (!metrics.route(metric.name)) return { ...head, data: null, problem: `Metric ${metric.name} is not routed to a source it can run on.`, pending: false };
+      const data = await budget.race(metrics.kpi(metric, k.window));
+      return data.ready ? { ...head, data: data.value, problem: null, pending: false } : { ...head, data: null, problem: null, pending: true };
     }),
   );
 

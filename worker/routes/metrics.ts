@@ -20,7 +20,7 @@ import { bundledDictionary } from '../config/bundled.ts';
 import type { Config } from '../config/env.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { newApp } from '../http/app.ts';
-import { CompareSchema, groupableColumns, openMetrics, safetyPolicy } from '../metrics/index.ts';
+import { CompareSchema, admissionProblems, groupableColumns, openMetrics, safetyPolicy } from '../metrics/index.ts';
 import { ApiError } from '../http/errors.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
 
@@ -98,10 +98,18 @@ const compareRoute = createRoute({
   responses: { 200: jsonContent(CompareSchema, 'Both values'), ...problems(401, 403, 404, 409, 422, 503) },
 });
 
-async function mustRun(config: Config, postgres: Postgres, def: MetricDefinition): Promise<void> {
+/**
+ * A definition is stored only when it can run and the routing this worker was deployed with can
+ * serve it; otherwise the write is refused and nothing already stored changes.
+ */
+async function mustRun(config: Config, postgres: Postgres, routingText: string, name: string, def: MetricDefinition): Promise<void> {
   const policy = safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA);
   const found = await validateDefinition(def, bundledDictionary(), policy, postgres);
   if (found.length > 0) throw new ApiError('validation_failed', 'The metric definition cannot run as written.', { errors: found });
+  const unroutable = admissionProblems(routingText, { name, queries: def.queries });
+  if (unroutable.length > 0) {
+    throw new ApiError('validation_failed', `Metric ${name} cannot be served by the deployed routing; add its route first.`, { errors: unroutable });
+  }
 }
 
 export const metricRoutes = newApp()
@@ -125,7 +133,7 @@ export const metricRoutes = newApp()
   })
   .openapi(createMetricRoute, async (c) => {
     const { name, ...def } = c.req.valid('json');
-    await mustRun(c.get('config'), c.get('services').postgres, def);
+    await mustRun(c.get('config'), c.get('services').postgres, c.get('routingText'), name, def);
     const metric = await createMetric(c.get('services').postgres, name, def, c.get('identity')!.userId);
     return c.json(metric, 201);
   })
@@ -134,7 +142,7 @@ export const metricRoutes = newApp()
     const db = c.get('services').postgres;
     const current = await requireActiveMetric(db, name);
     const next = { ...definitionOf(current), ...c.req.valid('json') };
-    await mustRun(c.get('config'), db, next);
+    await mustRun(c.get('config'), db, c.get('routingText'), name, next);
     return c.json(await updateMetric(db, name, next, c.get('identity')!.userId), 200);
   })
   .openapi(retireRoute, async (c) => {

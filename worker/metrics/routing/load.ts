@@ -5,6 +5,8 @@ import { Lru } from '../../lib/lru.ts';
 
 export interface Routing {
   routes: ReadonlyMap<string, MetricRoute>;
+  /** Catalog metrics this routing cannot serve, with why; their tiles fail alone, named. */
+  broken?: ReadonlyMap<string, string[]>;
 }
 
 export type RoutingCheck =
@@ -54,34 +56,30 @@ function parseRoutingText(text: string): Parsed {
   return { ok: true, routing: { routes } };
 }
 
+type CatalogEntry = { name: string; queries: { postgres?: string; databricks?: string } };
+
+/** What stops one metric's route from serving it; empty when it can. */
+export function routeProblems(metric: CatalogEntry, route: MetricRoute | undefined): string[] {
+  if (!route) return [`metric ${metric.name} is in the catalog but has no route in metric_routing.yaml`];
+  const problems: string[] = [];
+  if (!metric.queries[route.source]) problems.push(`metric ${metric.name} is routed to ${route.source} but has no ${route.source} query`);
+  if (route.fallback === 'postgres' && !metric.queries.postgres) {
+    problems.push(`metric ${metric.name} falls back to postgres but has no postgres query`);
+  }
+  return problems;
+}
+
 /**
  * The boot gate: every catalog metric needs a route whose source it has a query for; a route
  * for a metric the catalog does not have only warns (it may be staged ahead of a seed).
  */
-export function checkRouting(
-  text: string,
-  catalog: ReadonlyArray<{ name: string; queries: { postgres?: string; databricks?: string } }>,
-): RoutingCheck {
+export function checkRouting(text: string, catalog: readonly CatalogEntry[]): RoutingCheck {
   const parsed = parseRouting(text);
   if (!parsed.ok) return { ok: false, problems: parsed.problems, warnings: [] };
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  const problems = catalog.flatMap((metric) => routeProblems(metric, parsed.routing.routes.get(metric.name)));
   const names = new Set(catalog.map((m) => m.name));
-  for (const metric of catalog) {
-    const route = parsed.routing.routes.get(metric.name);
-    if (!route) {
-      problems.push(`metric ${metric.name} is in the catalog but has no route in metric_routing.yaml`);
-      continue;
-    }
-    if (!metric.queries[route.source]) {
-      problems.push(`metric ${metric.name} is routed to ${route.source} but has no ${route.source} query`);
-    }
-    if (route.fallback === 'postgres' && !metric.queries.postgres) {
-      problems.push(`metric ${metric.name} falls back to postgres but has no postgres query`);
-    }
-  }
-  for (const name of parsed.routing.routes.keys()) {
-    if (!names.has(name)) warnings.push(`metric_routing.yaml routes ${name}, which the catalog does not have`);
-  }
+  const warnings = [...parsed.routing.routes.keys()]
+    .filter((name) => !names.has(name))
+    .map((name) => `metric_routing.yaml routes ${name}, which the catalog does not have`);
   return problems.length > 0 ? { ok: false, problems, warnings } : { ok: true, routing: parsed.routing, warnings };
 }
