@@ -4,6 +4,7 @@ import { authorize } from './auth/middleware.ts';
 import { newApp, requestIds } from './http/app.ts';
 import { apiSecurityHeaders } from './http/security-headers.ts';
 import { ApiError } from './http/errors.ts';
+import { refuseUnsafeText } from './http/text-input.ts';
 import { limitBody } from './http/body-limit.ts';
 import { init } from './http/init.ts';
 import { meRoutes } from './routes/auth-me.ts';
@@ -63,6 +64,7 @@ export function createApi(options: ApiOptions = {}) {
   );
   app.use('*', limitBody);
   app.use('*', authorize);
+  app.use('*', refuseUnsafeText);
 
   const routes = app
     .route('/', healthRoutes)
