@@ -50,7 +50,10 @@ export const authorize = createMiddleware<AppEnv>(async (c, next) => {
   if (!roleAtLeast(identity.role, rule)) {
     throw new ApiError('forbidden', `This needs the ${rule} role; you are signed in as ${identity.role}.`);
   }
-  if (resolved.fromCookie && UNSAFE.has(c.req.method) && !sameOrigin(c)) {
+  // A WebSocket upgrade is a GET, but the browser attaches the cookie to one opened from any
+  // site, and the socket then reads the stream: it is checked like a write.
+  const upgrade = c.req.header('upgrade')?.toLowerCase() === 'websocket';
+  if (resolved.fromCookie && (UNSAFE.has(c.req.method) || upgrade) && !sameOrigin(c)) {
     throw new ApiError('forbidden', 'Cross-site request refused: the Origin does not match this site.');
   }
   c.set('identity', identity);
