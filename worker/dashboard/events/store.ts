@@ -1,3 +1,4 @@
+import { ApiError } from '../../http/errors.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { applyEvents } from './apply.ts';
 import type { IngestEvent } from './schema.ts';
@@ -26,13 +27,43 @@ export async function recordEvents(
     const fresh = new Set(inserted.map((r) => r.event_id));
     const known = new Map<string, number | null>();
     if (fresh.size < events.length) {
-      const rows = await tx.query<{ event_id: string; published_seq: string | number | null }>(
-        'SELECT event_id, published_seq FROM events WHERE event_id = ANY($1::text[])',
+      const rows = await tx.query<{ event_id: string; type: string; occurred_at: Date | string; payload: unknown; published_seq: string | number | null }>(
+        'SELECT event_id, type, occurred_at, payload, published_seq FROM events WHERE event_id = ANY($1::text[])',
         [ids.filter((id) => !fresh.has(id))],
       );
+      // A retry must be the same event: an id reused for another body is the client's bug, and
+      // answering "duplicate" would hide that the second body was never applied.
+      const byId = new Map(events.map((e) => [e.event_id, e]));
+      const conflicts = rows.filter((r) => !sameEvent(byId.get(r.event_id)!, r));
+      if (conflicts.length > 0) {
+        throw new ApiError('conflict', `Event ${conflicts[0]!.event_id} was already received with a different body; nothing in this batch was applied.`, {
+          errors: conflicts.map((r) => ({ pointer: `body/events/${events.indexOf(byId.get(r.event_id)!)}/event_id`, message: `${r.event_id} is taken by another event` })),
+        });
+      }
       for (const r of rows) known.set(r.event_id, r.published_seq === null ? null : Number(r.published_seq));
     }
     await applyEvents(tx, events.filter((e) => fresh.has(e.event_id)));
     return known;
   });
+}
+
+/** Key order does not matter in JSON (jsonb does not keep it); values and types do. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sameEvent(incoming: IngestEvent, stored: { type: string; occurred_at: Date | string; payload: unknown }): boolean {
+  const payload = typeof stored.payload === 'string' ? JSON.parse(stored.payload) : stored.payload;
+  return (
+    incoming.type === stored.type &&
+    new Date(incoming.occurred_at).getTime() === new Date(stored.occurred_at).getTime() &&
+    canonical(incoming.data) === canonical(payload)
+  );
 }
