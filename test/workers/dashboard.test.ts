@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
-import { newWidget } from './widgets.test.ts';
+import { authHeaders, call, expectProblem, json, newWidget } from './helpers.ts';
 
 const put = async (body: unknown, role: 'editor' | 'viewer' | 'admin' = 'editor') =>
   call('/v1/dashboard/layout', { method: 'PUT', headers: { ...(await authHeaders(role)), 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -23,6 +22,11 @@ describe('dashboard layout and state', () => {
   });
 
   it('answers the KPI strip and the tiles in layout order in one call', async () => {
+    // Place two tiles first, so the order check below has something to compare.
+    const first = await json<{ id: string }>(await newWidget('editor', { title: 'S1', metric: 'claim_volume', visualization: 'kpi' }), 201);
+    const second = await json<{ id: string }>(await newWidget('editor', { title: 'S2', metric: 'csat_avg', visualization: 'line' }), 201);
+    const current = await json<{ version: number }>(await call('/v1/dashboard/layout', { headers: await authHeaders('editor') }));
+    await json(await put({ version: current.version, tiles: [{ widget_id: second.id, w: 6, h: 2 }, { widget_id: first.id, w: 3, h: 1 }] }));
     const state = await json<{
       kpis: Array<{ metric: string; data: { source: string; as_of: string; delta?: unknown } }>;
       tiles: Array<{ widget: { id: string }; data: { source: string } | null }>;
@@ -36,6 +40,7 @@ describe('dashboard layout and state', () => {
       expect(k.data.delta).toBeDefined();
     }
     const placed = state.layout.tiles.map((t) => t.widget_id);
+    expect(placed).toEqual([second.id, first.id]);
     expect(state.tiles.slice(0, placed.length).map((t) => t.widget.id)).toEqual(placed);
   });
 });

@@ -135,3 +135,13 @@ export function routeTestApp(mount: (app: ReturnType<typeof newApp>) => void, id
   const bindings = { ...env, ...extraEnv };
   return (path: string, requestInit?: RequestInit) => app.request(path, requestInit, bindings);
 }
+
+/** Creates a widget as `role`; shared by the widget, dashboard and widget-data tests. */
+export async function newWidget(role: Role, body: Record<string, unknown>) {
+  const res = await call('/v1/widgets', {
+    method: 'POST',
+    headers: { ...(await authHeaders(role)), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return res;
+}

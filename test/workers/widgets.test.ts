@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Role } from '../../worker/auth/roles.ts';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
-
-export async function newWidget(role: Role, body: Record<string, unknown>) {
-  const res = await call('/v1/widgets', {
-    method: 'POST',
-    headers: { ...(await authHeaders(role)), 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return res;
-}
+import { authHeaders, call, expectProblem, json, newWidget } from './helpers.ts';
 
 describe('widgets', () => {
   it('are created for catalog metrics with the metric block embedded, and listed per user', async () => {
