@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod/mini: the site parses every frame with these same schemas, and the full zod build would
+// more than double the dashboard's first-view JavaScript.
+import * as z from 'zod/mini';
 
 /** Message types the hub fans out (DESIGN.md, WebSocket contract). */
 export const HUB_MESSAGE_TYPES = [
@@ -16,8 +18,11 @@ export const HUB_MESSAGE_TYPES = [
 export type HubMessageType = (typeof HUB_MESSAGE_TYPES)[number];
 
 /** What a publisher hands the hub; seq and ts are the hub's to assign. */
+/** Published by the hub itself, never by a publisher. */
+export const PUBLISHABLE_TYPES = HUB_MESSAGE_TYPES.filter((t): t is Exclude<HubMessageType, 'snapshot'> => t !== 'snapshot');
+
 export const PublishSchema = z.strictObject({
-  type: z.enum(HUB_MESSAGE_TYPES).exclude(['snapshot']),
+  type: z.enum(PUBLISHABLE_TYPES),
   data: z.record(z.string(), z.unknown()),
 });
 export type PublishInput = z.infer<typeof PublishSchema>;
@@ -44,6 +49,46 @@ export interface HubMessage {
   [key: string]: unknown;
 }
 
+const Seq = z.int().check(z.minimum(0));
+const Ts = z.string();
+
+/** First frame on every connection: where the hub stands and the intervals it asks the client to keep. */
+export const HelloFrameSchema = z.object({
+  type: z.literal('hello'),
+  seq: Seq,
+  ts: Ts,
+  heartbeat_ms: z.optional(z.int().check(z.positive())),
+  ack_ms: z.optional(z.int().check(z.positive())),
+});
+
+/** One published message; `data` is whatever its publisher validated (PublishSchema). */
+export const PublishedFrameSchema = z.object({
+  type: z.enum(PUBLISHABLE_TYPES),
+  seq: Seq,
+  ts: Ts,
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const BatchFrameSchema = z.object({ type: z.literal('batch'), seq: Seq, ts: Ts, messages: z.array(PublishedFrameSchema) });
+export const SnapshotFrameSchema = z.object({ type: z.literal('snapshot'), seq: Seq, ts: Ts, reason: z.optional(z.string()) });
+/** The runtime's own answer to PING_FRAME carries no seq; the hub's answer to other pings does. */
+export const PongFrameSchema = z.object({ type: z.literal('pong'), seq: z.optional(Seq), ts: z.optional(Ts) });
+export const ErrorFrameSchema = z.object({ type: z.literal('error'), seq: Seq, ts: Ts, code: z.optional(z.string()) });
+
+/** Every frame the hub sends. Unknown keys are allowed so the hub can add fields without breaking clients. */
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  HelloFrameSchema,
+  PublishedFrameSchema,
+  BatchFrameSchema,
+  SnapshotFrameSchema,
+  PongFrameSchema,
+  ErrorFrameSchema,
+]);
+export type ServerFrame = z.infer<typeof ServerFrameSchema>;
+export type PublishedFrame = z.infer<typeof PublishedFrameSchema>;
+export type HelloFrame = z.infer<typeof HelloFrameSchema>;
+export type SnapshotFrame = z.infer<typeof SnapshotFrameSchema>;
+
 /**
  * What a client may send over its socket.
  * - `ping`: liveness (see HEARTBEAT_INTERVAL_MS). Send exactly PING_FRAME: the runtime answers
@@ -53,8 +98,8 @@ export interface HubMessage {
  */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
-  z.strictObject({ type: z.literal('ack'), seq: z.number().int().min(0) }),
-  z.strictObject({ type: z.literal('resume'), since: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('ack'), seq: z.int().check(z.minimum(0)) }),
+  z.strictObject({ type: z.literal('resume'), since: z.int().check(z.minimum(0)) }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
