@@ -204,11 +204,13 @@ function toResult(result: { rows: unknown[]; fields: Array<{ name: string; dataT
 /**
  * Errors the database raised about the statement stay as they are; trouble reaching it or
  * getting a connection (classes 08 connection, 53 resources such as too many clients, 57
- * operator intervention) is a 503 the client can retry.
+ * operator intervention) is a 503 the client can retry. A statement cancelled at its own
+ * deadline (57014) is the caller's timeout, not an outage: 504.
  */
 function toApiError(err: unknown): unknown {
   if (err instanceof ApiError) return err;
   const code = (err as { code?: unknown }).code;
+  if (code === '57014') return new ApiError('dependency_timeout', 'The Postgres statement exceeded its deadline and was cancelled.', { cause: err });
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code)) {
     return err;
   }
