@@ -122,6 +122,12 @@ function walk(value: unknown, scope: Scope | null, ctx: Context, depth: number):
       if (node.table == null && name !== null && NILADIC_FORBIDDEN.has(name.toLowerCase())) {
         reject('forbidden_function', `${name} is not allowed: it reveals the identity the query runs as`, name);
       }
+      // Delta's hidden `_metadata` column (file_path, file_name, file_size …) shows where the
+      // table's files live in storage, whichever part of the reference names it.
+      const parts = [node.db, node.schema, node.table, name].filter((p): p is string => typeof p === 'string');
+      if (parts.some((p) => p.replaceAll('`', '').toLowerCase() === '_metadata')) {
+        reject('forbidden_construct', 'the hidden _metadata column is not allowed: it reveals storage paths', '_metadata');
+      }
       // Names only, unless the parser hung expressions on it.
       if (node.options != null) walk(node.options, scope, ctx, depth + 1);
       return;
