@@ -32,7 +32,3 @@ export function forwardCookies(from: { headers: Headers }, to: Headers): void {
   for (const cookie of from.headers.getSetCookie()) to.append('set-cookie', cookie);
 }
 
-/** Only same-site paths are valid redirect targets after sign-in. */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
