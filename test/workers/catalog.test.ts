@@ -2,7 +2,7 @@ import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
+import { authHeaders, call, deniedClaimsMetric, expectProblem, json } from './helpers.ts';
 
 const post = async (path: string, body: unknown, method = 'POST', api?: ReturnType<typeof createApi>) => {
   const init = { method, headers: { ...(await authHeaders('admin')), 'content-type': 'application/json' }, body: JSON.stringify(body) };
@@ -12,19 +12,7 @@ const post = async (path: string, body: unknown, method = 'POST', api?: ReturnTy
 /** A metric is added once the deployed routing names it: the worker as built with its route staged. */
 const stagedFor = (name: string) => createApi({ routingText: `${routingYaml.trimEnd()}\n  ${name}: { source: postgres }\n` });
 
-const definition = (name: string) => ({
-  name,
-  display_name: 'Denied claims',
-  description: 'Claims denied in the window',
-  unit: 'count',
-  direction: 'lower_is_better',
-  owner: 'claims-operations',
-  lineage: { tables: ['claims'], columns: ['claims.status', 'claims.opened_at'] },
-  queries: {
-    postgres: "SELECT COUNT(*) AS value FROM claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end",
-    databricks: "SELECT COUNT(*) AS value FROM workspace.support_l3.claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end",
-  },
-});
+const definition = (name: string) => deniedClaimsMetric(name);
 
 describe('catalog API', () => {
   it('gets one metric and 404s an unknown one', async () => {

@@ -145,3 +145,20 @@ export async function newWidget(role: Role, body: Record<string, unknown>) {
   });
   return res;
 }
+
+/** A catalog metric definition that can run on both sources: denied claims in the window. */
+export function deniedClaimsMetric(name: string, queries: { postgres?: string; databricks?: string } = {
+  postgres: "SELECT COUNT(*) AS value FROM claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end",
+  databricks: "SELECT COUNT(*) AS value FROM workspace.support_l3.claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end",
+}) {
+  return {
+    name,
+    display_name: 'Denied claims',
+    description: 'Claims denied in the window',
+    unit: 'count',
+    direction: 'lower_is_better',
+    owner: 'claims-operations',
+    lineage: { tables: ['claims'], columns: ['claims.status', 'claims.opened_at'] },
+    queries,
+  };
+}

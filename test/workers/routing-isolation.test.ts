@@ -2,21 +2,13 @@ import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
+import { authHeaders, call, deniedClaimsMetric, expectProblem, json } from './helpers.ts';
 
 // One metric the deployed routing does not know must never take the other routes down.
 const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
-const definition = (name: string) => ({
-  name,
-  display_name: 'Denied claims',
-  description: 'Claims denied in the window',
-  unit: 'count',
-  direction: 'lower_is_better',
-  owner: 'claims-operations',
-  lineage: { tables: ['claims'], columns: ['claims.status', 'claims.opened_at'] },
-  queries: { postgres: "SELECT COUNT(*) AS value FROM claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end" },
-});
+const definition = (name: string) =>
+  deniedClaimsMetric(name, { postgres: "SELECT COUNT(*) AS value FROM claims WHERE status = 'denied' AND opened_at >= :start AND opened_at < :end" });
 
 /** The worker as it would be after a deploy that staged a route for `name`. */
 const staged = (name: string) => createApi({ routingText: `${routingYaml.trimEnd()}\n  ${name}: { source: postgres, cache_seconds: 60 }\n` });
