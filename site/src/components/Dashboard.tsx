@@ -51,6 +51,9 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
   const recordsRequest = useRef(0);
   const savingLayout = useRef(false);
   const unsavedLayout = useRef<{ tiles: Tile[]; sizes: Sizes } | null>(null);
+  // Two clicks can land before the first one re-renders; each step must start from the sizes
+  // the previous click made, not from the one this render closed over.
+  const latestSizes = useRef<Sizes | null>(null);
 
   useEffect(() => {
     for (const k of kpis) {
@@ -242,6 +245,8 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
     );
     setVersion(state.layout.version);
     setSizes(sizesOf(state.layout.tiles));
+    // The server's layout is the latest now; the next click starts from what renders next.
+    latestSizes.current = null;
   }
 
   const retryTile = (id: string) => setTiles((ts) => ts.map((t) => (t.widget.id === id ? { ...t, pending: true, problem: null, retryable: false } : t)));
@@ -253,6 +258,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
    * the first one returned (sending both at once would make this tab's own second write stale).
    */
   async function saveLayout(next: Tile[], nextSizes: Sizes) {
+    latestSizes.current = nextSizes;
     setTiles(next);
     setSizes(nextSizes);
     unsavedLayout.current = { tiles: next, sizes: nextSizes };
@@ -293,10 +299,11 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
 
   /** One step wider or narrower along TILE_WIDTHS (a third, half, two thirds, full row). */
   const resize = (id: string, step: 1 | -1) => {
-    const current = sizeOf(sizes, id);
+    const latest = latestSizes.current ?? sizes;
+    const current = sizeOf(latest, id);
     const w = TILE_WIDTHS[TILE_WIDTHS.indexOf(snapWidth(current.w)) + step];
     if (w === undefined) return;
-    void saveLayout(tiles, { ...sizes, [id]: { ...current, w } });
+    void saveLayout(tiles, { ...latest, [id]: { ...current, w } });
   };
 
   /** The dialog opens at once with placeholder rows; the rows replace them, or the reason they cannot. */
