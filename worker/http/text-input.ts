@@ -40,15 +40,13 @@ export const refuseUnsafeText = createMiddleware<AppEnv>(async (c, next) => {
     values.forEach((v) => walk(v, `query/${name}`, problems));
   }
   if (/\bjson\b/i.test(c.req.header('content-type') ?? '')) {
-    let body: unknown;
-    let parsed = false;
-    try {
-      body = JSON.parse(await c.req.text());
-      parsed = true;
-    } catch {
+    // c.req.json() keeps its parse, so the route's validator reads this one instead of parsing again.
+    const body = await c.req.json().then(
+      (value: unknown) => ({ value }),
       // malformed_json comes from the validator, with the route's own wording.
-    }
-    if (parsed) walk(body, 'body', problems);
+      () => null,
+    );
+    if (body) walk(body.value, 'body', problems);
   }
   if (problems.length > 0) throw new ApiError('validation_failed', MESSAGE, { errors: problems });
   await next();

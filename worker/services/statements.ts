@@ -89,7 +89,6 @@ async function runPostgres(postgres: Pick<Postgres, 'batch'>, { sql, params, tim
     if (err instanceof ApiError || isDependencyError(err)) throw err;
     const code = (err as { code?: string }).code;
     const message = err instanceof Error ? err.message : String(err);
-    if (code === '57014') throw new ApiError('dependency_timeout', `The Postgres query exceeded its ${timeoutMs} ms deadline.`);
     if (code === '42703') throw new ApiError('validation_failed', `A filter names a column the app database does not have: ${message}`);
     throw new ApiError('internal_error', `The Postgres query failed: ${message.slice(0, 200)}`, { cause: err });
   }
@@ -110,7 +109,7 @@ function checkedSql(sql: string, policy: SafetyPolicy): ReturnType<typeof checkS
   return verdict;
 }
 
-// The Databricks client's own failure kinds, for errors that are not yet DependencyErrors.
+// The Databricks client's failure kinds, as the one dependency error names them.
 const DATABRICKS_KINDS: Record<string, DependencyKind> = {
   statement: 'rejected',
   canceled: 'aborted',
@@ -140,10 +139,6 @@ async function runDatabricks(
     const kind = (typeof raw === 'string' && DATABRICKS_KINDS[raw]) || 'unavailable';
     const message = err instanceof Error ? err.message : String(err);
     // The tile shows this sentence under "Why", so it names the source and what went wrong.
-    const retryAfter = isDependencyError(err) ? err.retryAfter : undefined;
-    throw new DependencyError('databricks', isDependencyError(err) ? err.kind : kind, `Databricks ${typeof raw === 'string' ? raw : 'failed'}: ${message}`, {
-      cause: err,
-      retryAfter,
-    });
+    throw new DependencyError('databricks', kind, `Databricks ${typeof raw === 'string' ? raw : 'failed'}: ${message}`, { cause: err });
   }
 }
