@@ -19,6 +19,9 @@ import {
 } from './protocol.ts';
 import type { HubMessage, PublishInput } from './protocol.ts';
 import type { Bindings } from '../worker/config/env.ts';
+import { rootLogger } from '../worker/lib/log.ts';
+
+const log = rootLogger.child({ component: 'dashboard-hub' });
 
 /** How many messages the hub keeps for reconnecting clients. */
 export const REPLAY_LOG_LIMIT = 1_000;
@@ -241,7 +244,7 @@ export class DashboardHub extends DurableObject<Bindings> {
         state.liveFrom = this.lastSeq;
       }
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'hub message handler failed', error: String(err) }));
+      log.error('hub message handler failed', { error: err });
     }
   }
 
@@ -255,7 +258,7 @@ export class DashboardHub extends DurableObject<Bindings> {
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'hub socket error', error: String(error) }));
+    log.warn('hub socket error', { error });
     try {
       ws.close(1011, 'socket error');
     } catch {
@@ -293,7 +296,7 @@ export class DashboardHub extends DurableObject<Bindings> {
       try {
         this.flush();
       } catch (err) {
-        console.error(JSON.stringify({ level: 'error', msg: 'hub fan-out failed', error: String(err) }));
+        log.error('hub fan-out failed', { error: err });
       }
     }, this.lastFlushSize > 1 ? BURST_FLUSH_DELAY_MS : 0);
     return { firstSeq, seq: this.lastSeq, delivered: sockets };

@@ -121,7 +121,7 @@ async function fromSession(c: Context<AppEnv>, claims: SessionClaims | null, fro
   if (!claims) return { identity: null, problem: 'The session is invalid or expired; sign in again.' };
   // The revocation check and the user lookup are independent: one wait, not two.
   const [revoked, resolved] = await Promise.all([
-    isSessionRevoked(c.get('services').redis, claims.jti),
+    isSessionRevoked(c.get('services').redis, claims.jti, c.get('log')),
     userFromClaims(c, claims, 'session', fromCookie),
   ]);
   if (revoked) return { identity: null, problem: 'The session was signed out; sign in again.' };

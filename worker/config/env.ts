@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import type { UserSpace } from '../../durable-objects/user-space.ts';
 import type { Identity } from '../auth/roles.ts';
+import type { Logger } from '../lib/log.ts';
 import type { Services } from '../services/index.ts';
 
 /** Raw bindings as wrangler hands them to the worker: vars, secrets and Durable Objects. */
@@ -88,6 +89,8 @@ export interface AppEnv {
   Bindings: Bindings;
   Variables: {
     requestId: string;
+    /** The request's logger: every line carries request_id, method and route. */
+    log: Logger;
     config: Config;
     services: Services;
     /** Set by the authorize middleware; null on public routes without a caller. */

@@ -1,3 +1,5 @@
+import type { Logger } from '../lib/log.ts';
+
 /**
  * A time budget shared by several pieces of work that started together: each is either ready
  * by the deadline or reported as pending. Pending work is not abandoned: it is handed to
@@ -16,7 +18,7 @@ export interface Budget {
 const LATE = Symbol('late');
 
 /** Without a budget every piece of work is awaited in full, as if the deadline never came. */
-export function startBudget(ms: number | undefined, keepAlive: (work: Promise<unknown>) => void): Budget {
+export function startBudget(ms: number | undefined, keepAlive: (work: Promise<unknown>) => void, log: Logger): Budget {
   if (ms === undefined) {
     return { race: async (work) => ({ ready: true, value: await work }), release: () => undefined };
   }
@@ -32,7 +34,7 @@ export function startBudget(ms: number | undefined, keepAlive: (work: Promise<un
       keepAlive(
         work.then(
           () => undefined,
-          (err: unknown) => console.warn(JSON.stringify({ level: 'warn', msg: 'background dashboard work failed', error: err instanceof Error ? err.message : String(err) })),
+          (err: unknown) => log.warn('background dashboard work failed', { error: err }),
         ),
       );
       return { ready: false };

@@ -15,7 +15,7 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError('config_invalid', `The worker environment is invalid: ${loaded.problems.join('; ')}`);
   }
   c.set('config', loaded.config);
-  const services = createServices(loaded.config);
+  const services = createServices(loaded.config, undefined, c.get('log'));
   c.set('services', services);
   try {
     await next();

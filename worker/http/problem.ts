@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
 import { ApiError, codeToStatus, titleFor } from './errors.ts';
+import { rootLogger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { ErrorCode, FieldProblem } from './errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -116,6 +118,6 @@ export function handleError(err: unknown, c: Context): Response {
 }
 
 function logFailure(c: Context, err: unknown): void {
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), path: c.req.path, message }));
+  const log = (c.get('log') as Logger | undefined) ?? rootLogger.child({ request_id: c.get('requestId'), route: c.req.path });
+  log.error('request failed', { error: err, cause: err instanceof Error ? err.cause : undefined });
 }

@@ -191,7 +191,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
     served = await ask(ctx, metric, route.source, window, widget.filters, route, presentation);
   } catch (err) {
     if (!isDependencyError(err, 'databricks')) throw err;
-    console.warn(JSON.stringify({ level: 'warn', msg: 'live source failed', metric: metric.name, source: route.source, reason: err.message }));
+    ctx.services.log.warn('live source failed', { metric: metric.name, source: route.source, error: err });
     if (route.fallback === 'postgres' && metric.queries.postgres) {
       served = await ask(ctx, metric, 'postgres', window, widget.filters, route, presentation);
       degraded = { reason: err.message, fallback: 'postgres' };

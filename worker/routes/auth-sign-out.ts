@@ -21,7 +21,7 @@ export const signOutRoutes = newApp().openapi(route, async (c) => {
   const identity = c.get('identity');
   let revoked = false;
   if (identity && identity.via === 'session' && identity.expiresAt) {
-    revoked = await revokeSession(c.get('services').redis, identity.credentialId, identity.expiresAt);
+    revoked = await revokeSession(c.get('services').redis, identity.credentialId, identity.expiresAt, c.get('log'));
   }
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' });
   return c.json({ signed_out: true as const, revoked }, 200);

@@ -102,15 +102,12 @@ export function createClarifierRoutes(options: ClarifierOptions = {}) {
         // The stream is already 200, so failures travel as `error` events; server-side ones are logged
         // the way the error handler logs a 5xx.
         const fail = async (problem: ApiError, cause?: unknown) => {
-          if (problem.status >= 500) {
-            const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : `${problem.name}: ${problem.message}`;
-            console.error(JSON.stringify({ level: 'error', request_id: requestId, path: c.req.path, message: reason }));
-          }
+          if (problem.status >= 500) c.get('log').error('clarifier turn failed', { error: cause ?? problem });
           await send('error', problemBody(problem.code, problem.message, requestId, problem.errors));
         };
         // The request's services close when the handler returns, before the stream is done; the
         // stream writes its turn through a pool of its own and closes it at the end.
-        const db = createPostgres(config);
+        const db = createPostgres(config, undefined, c.get('log'));
         let status = started.status;
         try {
           let outcome: TurnOutcome;

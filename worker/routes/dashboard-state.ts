@@ -97,7 +97,7 @@ export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
     } catch {
       // No execution context (a route tested on its own): the work still runs to its end.
     }
-  });
+  }, c.get('log'));
 
   const kpis = Promise.all(
     strip.map(async (k) => {

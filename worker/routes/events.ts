@@ -35,7 +35,7 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   const seen = await recordEvents(postgres, events, c.get('identity')!.userId);
 
   const toPublish = events.filter((e) => !seen.has(e.event_id) || seen.get(e.event_id) === null);
-  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, metrics.catalog, metrics.routing);
+  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, metrics.catalog, metrics.routing, c.get('log'));
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
   return c.json(
     {

@@ -1,5 +1,7 @@
 import type { Config } from '../config/env.ts';
 import { Timings } from '../http/timing.ts';
+import { rootLogger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { createBedrock } from '../llm/service.ts';
 import type { BedrockService } from '../llm/service.ts';
 import { createDatabricks } from './databricks/service.ts';
@@ -15,6 +17,8 @@ export interface Services {
   redis: RedisService;
   databricks: DatabricksService;
   bedrock: BedrockService;
+  /** The request's logger (the isolate's root logger outside a request). */
+  log: Logger;
   /** Time spent in each dependency during this request. */
   timings: Timings;
   /** Work that must finish but need not hold the response (cache writes); awaited before close. */
@@ -22,12 +26,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, timings = new Timings()): Services {
-  const postgres = createPostgres(config, timings);
+export function createServices(config: Config, timings = new Timings(), log: Logger = rootLogger): Services {
+  const postgres = createPostgres(config, timings, log);
   const deferred: Promise<unknown>[] = [];
   return {
     postgres,
     redis: createRedis(config, timings),
+    log,
     timings,
     databricks: createDatabricks(config),
     bedrock: createBedrock(config),

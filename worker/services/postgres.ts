@@ -3,6 +3,8 @@ import type { NeonQueryFunction } from '@neondatabase/serverless';
 import type { Config } from '../config/env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Timings } from '../http/timing.ts';
+import { rootLogger } from '../lib/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { describe, disabled, probe, withTimeout } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 
@@ -70,7 +72,7 @@ function modeFor(config: Config): { mode: DependencyMode; provider: string } {
  * that opened them. The pool is created on first use and ended through waitUntil. HTTP queries
  * need no cleanup.
  */
-export function createPostgres(config: Config, timings?: Timings): Postgres {
+export function createPostgres(config: Config, timings?: Timings, log: Logger = rootLogger): Postgres {
   const { mode, provider } = modeFor(config);
   let pool: Pool | undefined;
   let http: NeonQueryFunction<false, true> | undefined;
@@ -97,7 +99,7 @@ export function createPostgres(config: Config, timings?: Timings): Postgres {
     pool.on('error', (err: Error) => {
       // Sockets torn down with the request after end() report "connection lost": expected, not news.
       if (closing) return;
-      console.warn(JSON.stringify({ level: 'warn', msg: 'postgres pool error', error: describe(err) }));
+      log.warn('postgres pool error', { error: err });
     });
     return pool;
   };

@@ -3,6 +3,7 @@ import { KPI_STRIP } from '../kpi-strip.ts';
 import { runStatement } from '../../services/statements.ts';
 import { resolveWindow } from '../../metrics/compose/window.ts';
 import type { Bindings } from '../../config/env.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import type { IngestEvent } from './schema.ts';
@@ -25,6 +26,7 @@ export async function publishEvents(
   events: readonly IngestEvent[],
   catalog: readonly Metric[],
   routing: Routing,
+  log: Logger,
 ): Promise<Published[]> {
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
   // One batch per request: consecutive seqs, one frame per socket, one UPDATE for all rows.
@@ -35,9 +37,9 @@ export async function publishEvents(
         events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
       );
       if (result.ok) firstSeq = result.firstSeq;
-      else console.warn(JSON.stringify({ level: 'warn', msg: 'hub refused the events', issues: result.reason }));
+      else log.warn('hub refused the events', { reason: result.reason });
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'hub publish failed; the events stay unpublished', error: String(err) }));
+      log.warn('hub publish failed; the events stay unpublished', { error: err });
     }
   }
   const out: Published[] = events.map((e, i) => ({ event_id: e.event_id, seq: firstSeq === null ? null : firstSeq + i }));
@@ -70,7 +72,7 @@ export async function publishEvents(
   );
   const updates = answers.flatMap((answer, i) => {
     if (answer.status === 'rejected') {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi update skipped', metric: kpis[i]!.metric.name, error: String(answer.reason) }));
+      log.warn('kpi update skipped', { metric: kpis[i]!.metric.name, error: answer.reason });
       return [];
     }
     const { metric, window } = kpis[i]!;
@@ -90,9 +92,9 @@ export async function publishEvents(
   if (updates.length > 0) {
     try {
       const result = await hub.publishBatch(updates);
-      if (!result.ok) console.warn(JSON.stringify({ level: 'warn', msg: 'hub refused the kpi updates', issues: result.reason }));
+      if (!result.ok) log.warn('hub refused the kpi updates', { reason: result.reason });
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'kpi updates not published', error: String(err) }));
+      log.warn('kpi updates not published', { error: err });
     }
   }
   return out;

@@ -1,5 +1,8 @@
 import type { Metric } from '../catalog/store.ts';
 import { ApiError } from '../../http/errors.ts';
+import { rootLogger } from '../../lib/log.ts';
+
+const log = rootLogger.child({ component: 'routing' });
 import { parseRouting, routeProblems } from './load.ts';
 import type { Routing } from './load.ts';
 import type { MetricRoute } from './schema.ts';
@@ -18,7 +21,7 @@ const warned = new Set<string>();
 function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  console.warn(JSON.stringify({ level: 'warn', msg: message }));
+  log.warn(message);
 }
 
 export function requireRouting(text: string, catalog: readonly Metric[]): Routing {
