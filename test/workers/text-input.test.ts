@@ -30,3 +30,22 @@ describe('text that Postgres cannot store', () => {
     expect(emoji.status).toBe(200);
   });
 });
+
+describe('hostile JSON shapes', () => {
+  it('refuses a body nested thousands of levels deep with 422, on every JSON route', async () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    for (const [path, role] of [
+      ['/v1/auth/sign-in', undefined],
+      ['/v1/events', 'editor'],
+      ['/v1/sql/validate', 'editor'],
+    ] as const) {
+      const problem = await expectProblem(await post(path, deep, role), 422, 'validation_failed');
+      expect(problem.detail).toMatch(/deeper than 32 levels/);
+    }
+  });
+
+  it('still reads a body nested as deep as a real request is', async () => {
+    const ok = await post('/v1/sql/validate', JSON.stringify({ sql: 'SELECT 1 AS value FROM workspace.support_l3.claims' }), 'editor');
+    expect(ok.status).toBe(200);
+  });
+});

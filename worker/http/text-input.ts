@@ -8,16 +8,28 @@ import type { FieldProblem } from './errors.ts';
 const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MESSAGE = 'Text may not contain NUL characters or unpaired surrogates.';
 
-function walk(value: unknown, pointer: string, out: FieldProblem[]): void {
-  if (out.length >= 20) return;
-  if (typeof value === 'string') {
-    if (UNSAFE.test(value)) out.push({ pointer, message: MESSAGE });
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => walk(item, `${pointer}/${i}`, out));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (UNSAFE.test(key)) out.push({ pointer: `${pointer}/${key}`, message: `A field name: ${MESSAGE}` });
-      walk(item, `${pointer}/${key}`, out);
+/** JSON nested deeper than any operation's schema is refused before anything recurses into it. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Iterative, so a hostile body nested 20,000 levels deep costs a loop, not the stack. */
+function walk(root: unknown, rootPointer: string, out: FieldProblem[]): void {
+  const stack: Array<{ value: unknown; pointer: string; depth: number }> = [{ value: root, pointer: rootPointer, depth: 0 }];
+  while (stack.length > 0 && out.length < 20) {
+    const { value, pointer, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (UNSAFE.test(value)) out.push({ pointer, message: MESSAGE });
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      out.push({ pointer, message: `Nested deeper than ${MAX_JSON_DEPTH} levels.` });
+      return;
+    }
+    const entries = Array.isArray(value) ? value.map((item, i) => [String(i), item] as const) : Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i]!;
+      if (!Array.isArray(value) && UNSAFE.test(key)) out.push({ pointer: `${pointer}/${key}`, message: `A field name: ${MESSAGE}` });
+      stack.push({ value: item, pointer: `${pointer}/${key}`, depth: depth + 1 });
     }
   }
 }
@@ -48,6 +60,6 @@ export const refuseUnsafeText = createMiddleware<AppEnv>(async (c, next) => {
     );
     if (body) walk(body.value, 'body', problems);
   }
-  if (problems.length > 0) throw new ApiError('validation_failed', MESSAGE, { errors: problems });
+  if (problems.length > 0) throw new ApiError('validation_failed', problems[0]!.message, { errors: problems });
   await next();
 });
