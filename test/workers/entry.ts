@@ -1,4 +1,6 @@
 import { createFetchHandler } from '../../worker/http/fetch.ts';
+import type { Bindings } from '../../worker/config/env.ts';
+import { drainWaitingEvents } from '../../worker/dashboard/events/scheduled.ts';
 
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';
@@ -9,4 +11,5 @@ export { UserSpace } from '../../durable-objects/user-space.ts';
  */
 export default {
   fetch: createFetchHandler(async () => new Response('site', { status: 200, headers: { 'x-served-by': 'site' } })),
+  scheduled: (_controller: ScheduledController, env: Bindings, ctx: ExecutionContext) => ctx.waitUntil(drainWaitingEvents(env)),
 };

@@ -1,9 +1,9 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
 import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
+import { authHeaders, call, expectProblem, json, listen } from './helpers.ts';
 
 const config = () => {
   const loaded = loadConfig(env);
@@ -29,31 +29,6 @@ const claimFiled = (claimId = uid('K')) => ({
   occurred_at: new Date().toISOString(),
   data: { claim_id: claimId, customer_id: 'C00001', product: 'Total Protection', claim_type: 'damage', region: 'EMEA', claim_cost: 240.5, cost_avoided: 120 },
 });
-
-async function listen(board: string) {
-  const res = await exports.default.fetch(
-    new Request(`http://cc.test/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
-  );
-  const ws = res.webSocket!;
-  ws.accept();
-  type Message = { type: string; seq: number; data?: Record<string, unknown>; messages?: Message[] };
-  const messages: Message[] = [];
-  // As clients must: a `batch` frame carries its messages in seq order.
-  ws.addEventListener('message', (e) => {
-    const frame = JSON.parse(String(e.data)) as Message;
-    messages.push(...(frame.type === 'batch' ? (frame.messages ?? []) : [frame]));
-  });
-  return {
-    messages,
-    async until(pred: () => boolean, ms = 3_000) {
-      const end = Date.now() + ms;
-      while (!pred()) {
-        if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(messages)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
 
 describe('event ingest', () => {
   it('stores an event once, publishes it and the KPIs it moved to the hub', async () => {

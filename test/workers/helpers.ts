@@ -162,3 +162,29 @@ export function deniedClaimsMetric(name: string, queries: { postgres?: string; d
     queries,
   };
 }
+
+/** A viewer's socket on a dashboard's hub, collecting every published message in seq order. */
+export async function listen(board: string) {
+  const res = await exports.default.fetch(
+    new Request(`http://cc.test/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
+  );
+  const ws = res.webSocket!;
+  ws.accept();
+  type Message = { type: string; seq: number; data?: Record<string, unknown>; messages?: Message[] };
+  const messages: Message[] = [];
+  // As clients must: a `batch` frame carries its messages in seq order.
+  ws.addEventListener('message', (e) => {
+    const frame = JSON.parse(String(e.data)) as Message;
+    messages.push(...(frame.type === 'batch' ? (frame.messages ?? []) : [frame]));
+  });
+  return {
+    messages,
+    async until(pred: () => boolean, ms = 3_000) {
+      const end = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(messages)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}

@@ -14,7 +14,7 @@ const route = createRoute({
   tags: ['events'],
   summary: 'Ingest one event or a batch; each event_id is applied exactly once',
   description:
-    'The batch is applied in one transaction (all or nothing). After the commit each event and the KPIs it moved are published to the dashboard hub. A retry with the same event_id answers `duplicate` with the original seq, and publishes the event if an earlier attempt could not.',
+    'The batch is applied in one transaction (all or nothing). After the commit each event and the KPIs it moved are published to the dashboard hub. Events are published from what was stored, each exactly once: this request publishes its own and any older ones a failed publish left behind, and a scheduled drain takes any still waiting. A retry with the same event_id answers `duplicate` with the original seq (null while the first delivery is still being published).',
   request: {
     query: z.strictObject({ dashboard: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default') }),
     body: { required: true, content: { 'application/json': { schema: IngestRequestSchema } } },
@@ -32,10 +32,9 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   if (new Set(ids).size !== ids.length) throw new ApiError('validation_failed', 'A batch may carry each event_id once.');
   const metrics = await openMetrics(c);
   const postgres = c.get('services').postgres;
-  const seen = await recordEvents(postgres, events, c.get('identity')!.userId);
-
-  const toPublish = events.filter((e) => !seen.has(e.event_id) || seen.get(e.event_id) === null);
-  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, metrics.catalog, metrics.routing, c.get('log'));
+  const { dashboard } = c.req.valid('query');
+  const seen = await recordEvents(postgres, events, c.get('identity')!.userId, dashboard);
+  const published = await publishEvents(c.env, postgres, dashboard, metrics.catalog, metrics.routing, c.get('log'));
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
   return c.json(
     {

@@ -6,8 +6,8 @@ import type { Bindings } from '../../config/env.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
-import type { IngestEvent } from './schema.ts';
 import { METRICS_MOVED } from './schema.ts';
+import { drainOutbox } from './outbox.ts';
 
 export interface Published {
   event_id: string;
@@ -15,40 +15,23 @@ export interface Published {
 }
 
 /**
- * After the commit: each event goes to the hub (its seq is recorded on the row), then the
- * Postgres-routed KPIs the events moved are recomputed once and pushed as kpi_update. A hub
- * failure leaves published_seq empty, and a retry of the same event publishes it then.
+ * After the commit: the dashboard's outbox is drained (this request's events and any older ones a
+ * failed publish left behind), then the Postgres-routed KPIs the sent events moved are recomputed
+ * once and pushed as kpi_update. Answers the seq of every event this drain sent.
  */
 export async function publishEvents(
   env: Bindings,
   postgres: Pick<Postgres, 'query' | 'batch'>,
   dashboard: string,
-  events: readonly IngestEvent[],
   catalog: readonly Metric[],
   routing: Routing,
   log: Logger,
 ): Promise<Published[]> {
+  const drained = await drainOutbox(env, postgres, dashboard, log);
+  const events = drained.published.map((p) => p.event);
+  const out: Published[] = drained.published.map((p) => ({ event_id: p.event.event_id, seq: p.seq }));
+  if (events.length === 0) return out;
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
-  // One batch per request: consecutive seqs, one frame per socket, one UPDATE for all rows.
-  let firstSeq: number | null = null;
-  if (events.length > 0) {
-    try {
-      const result = await hub.publishBatch(
-        events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
-      );
-      if (result.ok) firstSeq = result.firstSeq;
-      else log.warn('hub refused the events', { reason: result.reason });
-    } catch (err) {
-      log.warn('hub publish failed; the events stay unpublished', { error: err });
-    }
-  }
-  const out: Published[] = events.map((e, i) => ({ event_id: e.event_id, seq: firstSeq === null ? null : firstSeq + i }));
-  if (firstSeq !== null) {
-    await postgres.query(
-      'UPDATE events SET published_seq = p.seq FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id',
-      [out.map((p) => p.event_id), out.map((p) => p.seq)],
-    );
-  }
 
   // The strip's KPIs the events moved are recomputed side by side, each over the strip's own
   // window (one HTTP round trip each), and reach the hub as one batch, right behind the events.

@@ -13,16 +13,17 @@ export async function recordEvents(
   postgres: Pick<Postgres, 'transaction'>,
   events: readonly IngestEvent[],
   receivedBy: string,
+  dashboard: string,
 ): Promise<Map<string, number | null>> {
   const ids = events.map((e) => e.event_id);
   return postgres.transaction(async (tx) => {
     const inserted = await tx.query<{ event_id: string }>(
-      `INSERT INTO events (event_id, type, occurred_at, payload, received_by)
-       SELECT e.event_id, e.type, e.occurred_at, e.payload, $5
+      `INSERT INTO events (event_id, type, occurred_at, payload, received_by, dashboard)
+       SELECT e.event_id, e.type, e.occurred_at, e.payload, $5, $6
          FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
         ORDER BY e.n
        ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy],
+      [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy, dashboard],
     );
     const fresh = new Set(inserted.map((r) => r.event_id));
     const known = new Map<string, number | null>();

@@ -1,0 +1,98 @@
+import type { Bindings } from '../../config/env.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Postgres } from '../../services/postgres.ts';
+import type { IngestEvent } from './schema.ts';
+
+/**
+ * The events table is the hub's outbox: an event is committed first and published from what was
+ * stored. A drain claims the oldest unpublished events of one dashboard (FOR UPDATE SKIP LOCKED,
+ * so concurrent drains take disjoint rows), sends them to the hub as one batch, and records the
+ * seq each got. A claim expires after CLAIM_SECONDS, so events whose publisher died are taken by
+ * the next drain: the next ingest on that dashboard, or the scheduled drain.
+ */
+export const CLAIM_SECONDS = 30;
+/** One hub batch at most (the hub's MAX_BATCH_MESSAGES). */
+export const DRAIN_LIMIT = 500;
+
+export interface Drained {
+  /** The events sent, with the seq the hub gave each; empty when nothing was pending or the hub failed. */
+  published: Array<{ event: IngestEvent; seq: number }>;
+  /** True when the hub could not take them; the claim expires and a later drain retries. */
+  failed: boolean;
+}
+
+type Row = {
+  event_id: string;
+  type: IngestEvent['type'];
+  occurred_at: Date | string;
+  payload: unknown;
+  received_at: Date | string;
+};
+
+export async function drainOutbox(
+  env: Bindings,
+  postgres: Pick<Postgres, 'query'>,
+  dashboard: string,
+  log: Logger,
+): Promise<Drained> {
+  const rows = await postgres.query<Row>(
+    `UPDATE events SET publish_claimed_until = now() + make_interval(secs => $3)
+      WHERE event_id IN (
+        SELECT event_id FROM events
+         WHERE published_seq IS NULL AND dashboard = $1 AND (publish_claimed_until IS NULL OR publish_claimed_until < now())
+         ORDER BY received_at, event_id
+         LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+      RETURNING event_id, type, occurred_at, payload, received_at`,
+    [dashboard, DRAIN_LIMIT, CLAIM_SECONDS],
+  );
+  if (rows.length === 0) return { published: [], failed: false };
+  // RETURNING does not keep the subquery's order.
+  const events = rows
+    .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.event_id < b.event_id ? -1 : 1))
+    .map(toEvent);
+
+  const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
+  let firstSeq: number;
+  try {
+    const result = await hub.publishBatch(
+      events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
+    );
+    if (!result.ok) {
+      log.warn('hub refused the events; they stay in the outbox', { dashboard, reason: result.reason });
+      return { published: [], failed: true };
+    }
+    firstSeq = result.firstSeq;
+  } catch (err) {
+    log.warn('hub publish failed; the events stay in the outbox', { dashboard, error: err });
+    return { published: [], failed: true };
+  }
+  const published = events.map((event, i) => ({ event, seq: firstSeq + i }));
+  await postgres.query(
+    `UPDATE events SET published_seq = p.seq, publish_claimed_until = NULL
+       FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id`,
+    [published.map((p) => p.event.event_id), published.map((p) => p.seq)],
+  );
+  return { published, failed: false };
+}
+
+/** Dashboards with events waiting longer than `olderThanSeconds` (the scheduled drain's work list). */
+export async function pendingDashboards(postgres: Pick<Postgres, 'query'>, olderThanSeconds: number): Promise<string[]> {
+  const rows = await postgres.query<{ dashboard: string }>(
+    `SELECT DISTINCT dashboard FROM events
+      WHERE published_seq IS NULL AND received_at < now() - make_interval(secs => $1)
+        AND (publish_claimed_until IS NULL OR publish_claimed_until < now())`,
+    [olderThanSeconds],
+  );
+  return rows.map((r) => r.dashboard);
+}
+
+function toEvent(row: Row): IngestEvent {
+  const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+  return {
+    event_id: row.event_id,
+    type: row.type,
+    occurred_at: new Date(row.occurred_at).toISOString(),
+    data: payload,
+  } as IngestEvent;
+}
