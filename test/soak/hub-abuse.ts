@@ -20,6 +20,9 @@ export interface HubAbuseReport {
   p95Ms: number;
   maxMs: number;
   withinOneSecond: number;
+  /** POST /v1/events answers that failed or took over 5 s while the abusers were at it. */
+  ingestFailures: string[];
+  ingestP95Ms: number;
   abusers: Array<{ name: string; closedWith: number | null; reason: string }>;
 }
 
@@ -85,9 +88,12 @@ export async function hubAbuse(
 
   const runId = Date.now().toString(36);
   const starts = new Map<string, number>();
+  const ingestFailures: string[] = [];
+  const ingestMs: number[] = [];
   for (let i = 0; i < options.events; i++) {
     const eventId = `soak-${runId}-${i}`;
     starts.set(eventId, performance.now());
+    // Bounded: an ingest that waits on a hub busy with abusers is itself a finding, not a hang.
     const res = await fetch(`${url}/v1/events?dashboard=${dashboard}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -97,8 +103,10 @@ export async function hubAbuse(
         occurred_at: new Date().toISOString(),
         data: { alert_id: eventId, severity: 'info', title: 'soak alert' },
       }),
-    });
-    if (!res.ok) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+      signal: AbortSignal.timeout(5_000),
+    }).catch((err: unknown) => err as Error);
+    if (res instanceof Error || !res.ok) ingestFailures.push(res instanceof Error ? res.message : `HTTP ${res.status}`);
+    else ingestMs.push(performance.now() - starts.get(eventId)!);
     await new Promise((r) => setTimeout(r, options.spacingMs));
   }
   // Give the last event its second to arrive, then stop.
@@ -133,6 +141,8 @@ export async function hubAbuse(
     p95Ms: pct(0.95),
     maxMs: delays.at(-1) ?? NaN,
     withinOneSecond: delays.filter((d) => d <= 1_000).length,
+    ingestFailures,
+    ingestP95Ms: ingestMs.sort((a, b) => a - b)[Math.floor(0.95 * (ingestMs.length - 1))] ?? NaN,
     abusers,
   };
 }

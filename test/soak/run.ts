@@ -46,6 +46,8 @@ try {
   const hub = await hubAbuse(server.url, editor, { events: EVENTS, spacingMs: SPACING_MS });
   console.log(`\nAbusive sockets beside a viewer, ${hub.events} events one at a time every ${SPACING_MS} ms:`);
   console.log(`  viewer received ${hub.received}, lost ${hub.lost}, out of order ${hub.outOfOrder}; POST start → receipt p50 ${hub.p50Ms.toFixed(0)} / p95 ${hub.p95Ms.toFixed(0)} / max ${hub.maxMs.toFixed(0)} ms; ${hub.withinOneSecond}/${hub.events} within 1 s`);
+  console.log(`  ingest while they misbehave: p95 ${hub.ingestP95Ms.toFixed(0)} ms, ${hub.ingestFailures.length} failed${hub.ingestFailures.length ? ` (${[...new Set(hub.ingestFailures)].join(', ')})` : ''}`);
+  if (hub.ingestFailures.length > 0) broken.push('ingest failed while abusive sockets were connected');
   for (const a of hub.abusers) console.log(`  ${a.name}: ${closeName(a.closedWith)} (${a.reason})`);
   if (hub.lost > 0 || hub.outOfOrder > 0) broken.push('the well-behaved viewer lost events or saw them out of order');
   if (hub.withinOneSecond < hub.events) broken.push('an event took longer than a second to reach the well-behaved viewer');
