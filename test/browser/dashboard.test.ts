@@ -3,10 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startDevServer } from '../../scripts/dev-server.ts';
-import { TILE_ADDED_EVENT } from '../../site/src/lib/dashboard-data.ts';
 import type { DevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
@@ -150,7 +149,10 @@ describe('dashboard page', () => {
     console.log(`dashboard first contentful paint: ${paint === null ? 'n/a' : `${paint.toFixed(0)} ms`}`);
     expect(paint).not.toBeNull();
     expect(s.scriptBytes()).toBeGreaterThan(0);
-    expect(s.scriptBytes()).toBeLessThan(60 * 1024);
+    // About a quarter of it is zod/mini (25 KiB, 8.5 KiB gzipped): every hub frame is checked
+    // against durable-objects/protocol.ts before any island sees it.
+    expect(s.scriptBytes()).toBeLessThan(96 * 1024);
+    expect(s.scriptGzipBytes()).toBeLessThan(33 * 1024);
     expect(s.errors).toEqual([]);
     await s.context.close();
   });
@@ -238,6 +240,60 @@ describe('live dashboard', () => {
     expect(a.errors.concat(b.errors)).toEqual([]);
     await a.context.close();
     await b.context.close();
+  });
+
+  it('reconnects when the hub drops the socket and resumes from the last event it applied, ignoring frames that fail their schema', async () => {
+    const editor = await tokenFor('editor');
+    const s = await session();
+    // Every socket the page opens passes through here, so the test can drop one the way the hub
+    // does (a slow consumer is closed with 4001) and hold the next one's connection to the hub.
+    const sockets: WebSocketRoute[] = [];
+    let release!: () => void;
+    const reconnectHeld = new Promise<void>((resolve) => (release = resolve));
+    /** The highest seq the hub has sent this page. */
+    let hubSeq = 0;
+    await s.page.routeWebSocket('**/v1/dashboard/stream**', async (ws) => {
+      sockets.push(ws);
+      if (sockets.length === 2) await reconnectHeld;
+      const hub = ws.connectToServer();
+      hub.onMessage((frame) => {
+        const seq = (JSON.parse(String(frame)) as { seq?: unknown }).seq;
+        if (typeof seq === 'number') hubSeq = Math.max(hubSeq, seq);
+        ws.send(frame);
+      });
+    });
+    await signIn(s, 'viewer');
+    await s.page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    const feedSeqs = () => s.page.$$eval('[data-testid="event-feed"] li[data-seq]', (lis) => lis.map((li) => Number(li.getAttribute('data-seq'))));
+
+    const cost = () => s.page.locator('[data-metric="cost_avoided_mtd"] [data-testid="kpi-value"]').textContent();
+    const costBefore = await cost();
+    await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(claimEvent()) });
+    await expect.poll(feedSeqs, { timeout: 3_000 }).toHaveLength(1);
+    const [applied] = await feedSeqs();
+    // The event's KPI updates follow it with seqs of their own: once the strip shows them, the
+    // page has applied everything the hub sent, and resumes after the last one.
+    await expect.poll(cost, { timeout: 3_000 }).not.toBe(costBefore);
+    const lastApplied = hubSeq;
+    expect(lastApplied).toBeGreaterThan(applied!);
+    // A frame that is not the hub's protocol never reaches the islands, and breaks nothing.
+    sockets[0]!.send(JSON.stringify({ type: 'event', seq: 'not a number', ts: new Date().toISOString(), data: { event_type: 'claim.filed' } }));
+    sockets[0]!.send('not json');
+
+    await sockets[0]!.close({ code: 4001, reason: 'slow consumer' });
+    await s.page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]', { timeout: 5_000 });
+    await expect.poll(() => sockets.length, { timeout: 10_000 }).toBe(2);
+    expect(new URL(sockets[1]!.url()).searchParams.get('since')).toBe(String(lastApplied));
+    // Published while the page had no connection to the hub: it arrives from the replay log.
+    await api('/v1/events', editor, { method: 'POST', body: JSON.stringify(claimEvent()) });
+    release();
+    await s.page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    await expect.poll(feedSeqs, { timeout: 5_000 }).toHaveLength(2);
+    const [missed, first] = await feedSeqs();
+    expect(first).toBe(applied);
+    expect(missed).toBeGreaterThan(lastApplied);
+    expect(s.errors).toEqual([]);
+    await s.context.close();
   });
 
   it('keeps a reordered layout across a reload and mirrors it to another tab', async () => {
@@ -476,22 +532,35 @@ describe('loading states', () => {
     }
   });
 
-  it('shows a tile announced by the add-tile dialog at once, as a skeleton until its data arrives', async () => {
+  it('shows a tile added in the add-tile dialog at once, as a skeleton until its data arrives', async () => {
     const s = await session();
     await signIn(s, 'admin');
     await s.page.waitForSelector('[data-testid="connection"][data-state="live"]');
-    const id = await addTile(`Just added ${Date.now().toString(36)}`, 'claims_by_product', 'bar');
-    await stackControl('/databricks/faults', { latencyMs: 1_500 });
-    try {
-      expect(await tile(s, id).count()).toBe(0);
-      await s.page.evaluate(([name, widget]) => window.dispatchEvent(new CustomEvent(name as string, { detail: widget })), [TILE_ADDED_EVENT, created.get(id)] as const);
-      await s.page.waitForSelector(`[data-testid="tiles"] > li[data-widget="${id}"][data-state="loading"][aria-busy="true"] [role="progressbar"]`, { timeout: 2_000 });
-      await s.page.waitForSelector(`[data-testid="tiles"] > li[data-widget="${id}"][data-state="ready"]`, { timeout: 30_000 });
-      expect(await tile(s, id).locator('svg[role="img"]').count()).toBe(1);
-      expect(s.errors).toEqual([]);
-    } finally {
-      await stackControl('/databricks/clear');
-      await s.context.close();
-    }
+    await s.page.click('[data-testid="add-widget"]');
+    await s.page.fill('#clarifier-input', 'claims by product over the last 7 days as a bar chart');
+    await s.page.click('.ask button[type="submit"]');
+    await s.page.waitForSelector('[data-testid="spec-preview"]', { timeout: 10_000 });
+    const title = (await s.page.locator('#preview-title').textContent())!;
+    const before = await s.page.locator('[data-testid="tiles"] > li').count();
+    // The new tile's data waits here until its skeleton has been seen.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await s.page.route('**/v1/widgets/*/data', async (route) => {
+      await held;
+      await route.fallback();
+    });
+    await s.page.click('[data-testid="accept-spec"]');
+    // Added through the page's store: the dashboard island shows what the dialog island created.
+    const added = s.page.locator('[data-testid="tiles"] > li').nth(before);
+    await added.locator('[role="progressbar"]').waitFor({ timeout: 2_000 });
+    await expect(added.getAttribute('data-state')).resolves.toBe('loading');
+    await expect(added.getAttribute('aria-busy')).resolves.toBe('true');
+    await expect(added.locator('h3').textContent()).resolves.toBe(title);
+    expect(await added.locator('[role="progressbar"]').count()).toBe(1);
+    release();
+    await expect.poll(() => added.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
+    expect(await added.locator('svg[role="img"]').count()).toBe(1);
+    expect(s.errors).toEqual([]);
+    await s.context.close();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createStore } from '../../site/src/lib/store.ts';
 import { createStream } from '../../site/src/lib/stream.ts';
 
 /** A socket and clock the test drives by hand. */
@@ -26,6 +27,8 @@ function fake() {
   return { stream, sockets, timers, run };
 }
 
+const frame = (seq: number, type = 'event', data: Record<string, unknown> = {}) => JSON.stringify({ type, seq, ts, data });
+const sent = (socket: { sent: string[] }) => socket.sent.map((m) => JSON.parse(m) as { type: string });
 const ts = '2026-01-01T00:00:00Z';
 
 describe('stream client', () => {
@@ -52,5 +55,96 @@ describe('stream client', () => {
     run(500);
     expect(sockets[1]!.url).toMatch(/\?since=5$/);
     stream.stop();
+  });
+
+  it('asks once for what a gap skipped, and applies the replay in order', () => {
+    const { stream, sockets } = fake();
+    const seen: number[] = [];
+    stream.subscribe('event', (m) => seen.push(m.seq));
+    stream.start();
+    sockets[0]!.onopen();
+    stream.receive(JSON.stringify({ type: 'hello', seq: 10, ts }));
+    stream.receive(frame(11));
+    stream.receive(frame(13));
+    stream.receive(frame(14));
+    expect(seen).toEqual([11]);
+    expect(sent(sockets[0]!).filter((m) => m.type === 'resume')).toEqual([{ type: 'resume', since: 11 }]);
+    // The replay brings 12..14 one frame each; the live 14 it overlapped counts once.
+    for (const seq of [12, 13, 14, 14]) stream.receive(frame(seq));
+    expect(seen).toEqual([11, 12, 13, 14]);
+    expect(stream.seq.value).toBe(14);
+    stream.stop();
+  });
+
+  it('takes a snapshot as the new starting point', () => {
+    const { stream, sockets } = fake();
+    const snapshots: number[] = [];
+    const seen: number[] = [];
+    stream.subscribe('snapshot', (m) => snapshots.push(m.seq));
+    stream.subscribe('event', (m) => seen.push(m.seq));
+    stream.start();
+    sockets[0]!.onopen();
+    stream.receive(JSON.stringify({ type: 'hello', seq: 2, ts }));
+    stream.receive(JSON.stringify({ type: 'snapshot', seq: 40, ts, reason: 'gap_too_old' }));
+    stream.receive(frame(41));
+    expect(snapshots).toEqual([40]);
+    expect(seen).toEqual([41]);
+    stream.stop();
+  });
+
+  it('reconnects after the socket drops, with growing waits, and resumes from the last applied seq each time', () => {
+    const { stream, sockets, timers, run } = fake();
+    stream.start();
+    sockets[0]!.onopen();
+    stream.receive(JSON.stringify({ type: 'hello', seq: 7, ts }));
+    sockets[0]!.close();
+    const waits: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const wait = timers.at(-1)!.ms;
+      waits.push(wait);
+      run(wait);
+      expect(sockets[attempt]!.url).toMatch(/\?since=7$/);
+      sockets[attempt]!.close();
+    }
+    expect(waits).toEqual([500, 1_000, 2_000]);
+    run(timers.at(-1)!.ms);
+    sockets[4]!.onopen();
+    expect(stream.status.value).toBe('live');
+    stream.stop();
+  });
+});
+
+describe('page store', () => {
+  it('shares the connection state, the latest seq and frames by type; the first subscriber opens the stream', () => {
+    const { stream, sockets } = fake();
+    let watched = 0;
+    const store = createStore(stream, { watch: () => void watched++ });
+    expect(sockets).toHaveLength(0);
+    const kpis: unknown[] = [];
+    const events: number[] = [];
+    const off = store.subscribe('kpi_update', (m) => kpis.push(m.data));
+    store.subscribe('event', (m) => events.push(m.seq));
+    expect(sockets).toHaveLength(1);
+    expect(watched).toBe(1);
+    expect(store.connection.value).toBe('connecting');
+    sockets[0]!.onopen();
+    expect(store.connection.value).toBe('live');
+    stream.receive(JSON.stringify({ type: 'hello', seq: 0, ts }));
+    stream.receive(frame(1, 'kpi_update', { metric: 'claim_volume' }));
+    stream.receive(frame(2));
+    off();
+    stream.receive(frame(3, 'kpi_update', { metric: 'nps_impact' }));
+    expect(kpis).toEqual([{ metric: 'claim_volume' }]);
+    expect(events).toEqual([2]);
+    expect(store.latestSeq.value).toBe(3);
+    stream.stop();
+  });
+
+  it('hands a tile added by one island to every island that reads the store', () => {
+    const { stream } = fake();
+    const store = createStore(stream);
+    const widget = { id: 'w1', title: 'Claims', visualization: 'bar', metric: { name: 'claim_volume', unit: 'count' } };
+    store.addTile(widget);
+    expect(store.tilesAdded.value).toEqual([widget]);
   });
 });

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { listMetrics } from '../metrics/catalog/store.ts';
+import type { ClarifierEventData, ClarifierEventName } from '../clarifier/events.ts';
 import { CLARIFIER_MODEL_ATTEMPTS, CLARIFIER_TIMEOUT_MS } from '../clarifier/model.ts';
 import { CLARIFY_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
 import type { BuilderLimit } from '../clarifier/rate-limit.ts';
@@ -98,7 +99,7 @@ export function createClarifierRoutes(options: ClarifierOptions = {}) {
       c.header('x-conversation-id', started.id);
 
       return streamSSE(c, async (stream) => {
-        const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
+        const send = <E extends ClarifierEventName>(event: E, data: ClarifierEventData<E>) => stream.writeSSE({ event, data: JSON.stringify(data) });
         // The stream is already 200, so failures travel as `error` events; server-side ones are logged
         // the way the error handler logs a 5xx.
         const fail = async (problem: ApiError, cause?: unknown) => {

@@ -1,14 +1,9 @@
 import { useRef, useState } from 'preact/hooks';
-import { announceTileAdded } from '../lib/dashboard-data.ts';
 import type { TileWidget } from '../lib/dashboard-data.ts';
+import { store } from '../lib/store.ts';
+import type { ClarifierEvent } from '../../../worker/clarifier/events.ts';
 
-interface Spec {
-  title: string;
-  metric: string;
-  visualization: string;
-  time_window: unknown;
-  filters: unknown[];
-}
+type Proposal = Extract<ClarifierEvent, { event: 'spec' }>['data'];
 
 /** Charts that show `label, value` rows; a KPI is one number and a line is a time series. */
 const GROUPABLE_CHARTS = new Set(['bar', 'pie', 'table']);
@@ -27,30 +22,6 @@ interface Line {
   text: string;
 }
 
-/** Splits an SSE byte stream into {event, data} records as they arrive. */
-async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-      }
-      yield { event, data: data.join('\n') };
-    }
-  }
-}
-
 const CONVERSATION_KEY = 'cc.clarifier.conversation';
 
 /**
@@ -63,7 +34,7 @@ export default function AddWidget() {
   const [lines, setLines] = useState<Line[]>([]);
   const [input, setInput] = useState('');
   const [busy, setBusy] = useState(false);
-  const [spec, setSpec] = useState<{ spec: Spec; source: string; display_name: string } | null>(null);
+  const [spec, setSpec] = useState<Proposal | null>(null);
   const [sql, setSql] = useState<string | null>(null);
   const [groupable, setGroupable] = useState<string[]>([]);
   const [groupBy, setGroupBy] = useState('');
@@ -98,25 +69,38 @@ export default function AddWidget() {
         setLines((l) => [...l, { role: 'error', text: problem.detail ?? `The clarifier answered ${res.status}.` }]);
         return;
       }
-      for await (const { event, data } of readEvents(res.body)) {
-        const payload = JSON.parse(data) as Record<string, unknown>;
-        if (event === 'message' || event === 'question') setLines((l) => [...l, { role: 'assistant', text: String(payload.text ?? '') }]);
-        else if (event === 'error') setLines((l) => [...l, { role: 'error', text: String(payload.detail ?? 'Something went wrong.') }]);
-        else if (event === 'spec') {
-          const metric = payload.metric as { display_name: string; name: string };
-          const next = payload.spec as Spec;
-          setSpec({ spec: next, source: String(payload.source), display_name: metric.display_name });
-          setGroupBy('');
-          setGroupable(GROUPABLE_CHARTS.has(next.visualization) ? await groupableColumns(metric.name).catch(() => []) : []);
-          const gen = await fetch('/v1/widgets/sql/generate', {
-            method: 'POST',
-            credentials: 'same-origin',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ metric: metric.name, dry_run: true }),
-          });
-          setSql(gen.ok ? String(((await gen.json()) as { sql?: string }).sql ?? '') : null);
-        } else if (event === 'done' && typeof payload.conversation_id === 'string') {
-          sessionStorage.setItem(CONVERSATION_KEY, payload.conversation_id);
+      // Read only once a turn is sent, so the parser is not part of the page's first download.
+      const { clarifierEvents } = await import('../lib/clarifier-events.ts');
+      for await (const e of clarifierEvents(res.body)) {
+        switch (e.event) {
+          case 'message':
+            setLines((l) => [...l, { role: 'assistant', text: e.data.text }]);
+            break;
+          case 'question':
+            setLines((l) => [...l, { role: 'assistant', text: e.data.text }]);
+            break;
+          case 'error':
+            setLines((l) => [...l, { role: 'error', text: e.data.detail }]);
+            break;
+          case 'unreadable':
+            setLines((l) => [...l, { role: 'error', text: 'The clarifier sent something this page cannot read; try again.' }]);
+            break;
+          case 'spec': {
+            const { metric, spec: next } = e.data;
+            setSpec(e.data);
+            setGroupBy('');
+            setGroupable(GROUPABLE_CHARTS.has(next.visualization) ? await groupableColumns(metric.name).catch(() => []) : []);
+            const gen = await fetch('/v1/widgets/sql/generate', {
+              method: 'POST',
+              credentials: 'same-origin',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ metric: metric.name, dry_run: true }),
+            });
+            setSql(gen.ok ? String(((await gen.json()) as { sql?: string }).sql ?? '') : null);
+            break;
+          }
+          case 'done':
+            sessionStorage.setItem(CONVERSATION_KEY, e.data.conversation_id);
         }
       }
     } finally {
@@ -138,7 +122,7 @@ export default function AddWidget() {
       return;
     }
     // The dashboard takes the new tile as it is, shows its skeleton and fetches its data: no reload.
-    announceTileAdded((await res.json()) as TileWidget);
+    store().addTile((await res.json()) as TileWidget);
     restart();
     dialog.current?.close();
   }
@@ -167,7 +151,7 @@ export default function AddWidget() {
           <section class="preview card" aria-labelledby="preview-title" data-testid="spec-preview">
             <h3 id="preview-title">{spec.spec.title}</h3>
             <p>
-              {spec.display_name} · {spec.spec.visualization} · {JSON.stringify(spec.spec.time_window)}
+              {spec.metric.display_name} · {spec.spec.visualization} · {JSON.stringify(spec.spec.time_window)}
               {spec.source === 'template' && <span class="badge source-template"> offline template</span>}
             </p>
             {groupable.length > 0 && (

@@ -56,13 +56,6 @@ export const REFRESH_BUDGET_MS = 250;
 export const REFRESH_MS = 60_000;
 export const DEGRADED_REFRESH_MS = 10_000;
 
-/** Announced on window by whoever creates a tile, so the dashboard shows it without a reload. */
-export const TILE_ADDED_EVENT = 'cc:tile-added';
-
-export function announceTileAdded(widget: TileWidget): void {
-  window.dispatchEvent(new CustomEvent<TileWidget>(TILE_ADDED_EVENT, { detail: widget }));
-}
-
 /**
  * Past the slowest route's deadlines (a KPI asks its source twice, up to 10 s each) the answer is
  * not coming; the tile says so rather than keep its skeleton.

@@ -1,0 +1,77 @@
+import { useRef, useState } from 'preact/hooks';
+import { browserClient } from '../../lib/browser-client.ts';
+import type { DashboardState, Tile } from '../../lib/dashboard-data.ts';
+import { moved, resized, sizeOf, sizesOf } from '../../lib/tile-layout.ts';
+import type { Sizes } from '../../lib/tile-layout.ts';
+
+type Layout = DashboardState['layout'];
+
+/**
+ * Order and sizes are one layout, saved together under its version. Saves go one at a time:
+ * clicks that land while one is in flight are merged into the next, which carries the version the
+ * first one returned (sending both at once would make this tab's own second write stale). A
+ * conflict with another tab shows the latest layout.
+ */
+export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[]) => void, reload: () => Promise<void>) {
+  const version = useRef(initial.version);
+  const [sizes, setSizes] = useState(() => sizesOf(initial.tiles));
+  const [notice, setNotice] = useState<string | null>(null);
+  const saving = useRef(false);
+  const unsaved = useRef<{ tiles: Tile[]; sizes: Sizes } | null>(null);
+  // Two clicks can land before the first one re-renders; each step must start from the sizes
+  // the previous click made, not from the one this render closed over.
+  const latestSizes = useRef<Sizes | null>(null);
+
+  async function save(next: Tile[], nextSizes: Sizes) {
+    latestSizes.current = nextSizes;
+    reorder(next);
+    setSizes(nextSizes);
+    unsaved.current = { tiles: next, sizes: nextSizes };
+    if (saving.current) return;
+    saving.current = true;
+    try {
+      while (unsaved.current) {
+        const layout = unsaved.current;
+        unsaved.current = null;
+        const res = await browserClient().v1.dashboard.layout.$put({
+          json: { version: version.current, tiles: layout.tiles.map((t) => ({ widget_id: t.widget.id, ...sizeOf(layout.sizes, t.widget.id) })) },
+        });
+        if (res.status === 200) {
+          version.current = (await res.json()).version;
+          setNotice(null);
+        } else {
+          unsaved.current = null;
+          setNotice(res.status === 409 ? 'Your layout changed in another tab; showing the latest.' : 'The layout could not be saved.');
+          if (res.status === 409) await reload();
+          return;
+        }
+      }
+    } catch {
+      setNotice('The layout could not be saved.');
+    } finally {
+      saving.current = false;
+    }
+  }
+
+  return {
+    sizes,
+    notice,
+    /** The version this tab last saved or loaded. */
+    version: () => version.current,
+    move(from: number, to: number) {
+      const next = moved(tiles, from, to);
+      if (next) void save(next, sizes);
+    },
+    /** One step wider or narrower along TILE_WIDTHS (a third, half, two thirds, full row). */
+    resize(id: string, step: 1 | -1) {
+      const next = resized(latestSizes.current ?? sizes, id, step);
+      if (next) void save(tiles, next);
+    },
+    /** The server's layout after a reload: it is the latest now, and the next click starts from what renders next. */
+    reloaded(layout: Layout) {
+      version.current = layout.version;
+      setSizes(sizesOf(layout.tiles));
+      latestSizes.current = null;
+    },
+  };
+}
