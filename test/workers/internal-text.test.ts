@@ -33,6 +33,11 @@ describe('internal text never reaches a client', () => {
     }
   });
 
+  it("readyz says Postgres cannot be reached, not the driver's error", async () => {
+    const res = await createApi().request('/readyz', {}, { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' });
+    expect((await expectProblem(res, 503, 'postgres_unavailable')).detail).toBe('Not ready: Postgres cannot be reached.');
+  });
+
   it('an invalid environment is config_invalid without naming the settings', async () => {
     const res = await createApi().request('/v1/metrics', {}, { ...env, DATABASE_URL: 'not a url', SESSION_TTL_SECONDS: 'soon' });
     const problem = await expectProblem(res, 500, 'config_invalid');
