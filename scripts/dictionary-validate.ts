@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDatabricksClient } from '../worker/services/databricks/client.ts';
-import { isDatabricksError } from '../worker/services/databricks/errors.ts';
+import { isDependencyError } from '../worker/http/errors.ts';
 import { checkLakehouse } from '../worker/dictionary/live-check.ts';
 import { checkDictionary } from '../worker/dictionary/load.ts';
 import type { DictionaryFiles } from '../worker/dictionary/load.ts';
@@ -108,7 +108,7 @@ export async function runDictionaryValidate(argv: string[], env: NodeJS.ProcessE
     return errors > 0 ? 1 : 0;
   } catch (error) {
     // Client errors never carry the token; anything else is summarised to its message alone.
-    out.error(`live check failed: ${isDatabricksError(error) ? `${error.kind}: ${error.message}` : (error as Error).message}`);
+    out.error(`live check failed: ${isDependencyError(error, 'databricks') ? `${error.kind}: ${error.message}` : (error as Error).message}`);
     return 1;
   } finally {
     await target.close();

@@ -2,17 +2,7 @@
 // DuckDB), with a recording fetch so the tests can see what went over the wire.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabricksClient, waitTimeoutFor } from '../../worker/services/databricks/client.ts';
-import {
-  DatabricksAuthError,
-  DatabricksCanceledError,
-  DatabricksError,
-  DatabricksHttpError,
-  DatabricksProtocolError,
-  DatabricksStatementError,
-  DatabricksTimeoutError,
-  DatabricksUnavailableError,
-} from '../../worker/services/databricks/errors.ts';
-import { parseRetryAfter } from '../../worker/services/databricks/http.ts';
+import { DependencyError, parseRetryAfter } from '../../worker/http/errors.ts';
 import { encodeParameter } from '../../worker/services/databricks/params.ts';
 import type { DatabricksClientOptions } from '../../worker/services/databricks/types.ts';
 import { startDatabricksStandIn } from '../stack/databricks/server.ts';
@@ -60,13 +50,14 @@ function client(overrides: Partial<DatabricksClientOptions> = {}) {
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<DatabricksError> {
+async function failure(promise: Promise<unknown>): Promise<DependencyError> {
   try {
     await promise;
   } catch (error) {
     errors.push(error);
-    expect(error).toBeInstanceOf(DatabricksError);
-    return error as DatabricksError;
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({ dependency: 'databricks' });
+    return error as DependencyError;
   }
   throw new Error('expected the call to fail');
 }
@@ -258,11 +249,11 @@ describe('waiting, polling and deadlines', () => {
     const started = Date.now();
     const error = await failure(client().execute('SELECT 1', {}, { timeoutMs: 1_200 }));
     const elapsed = Date.now() - started;
-    expect(error).toBeInstanceOf(DatabricksTimeoutError);
-    expect(error.kind).toBe('timeout');
+    expect(error).toMatchObject({ kind: 'timeout', details: { timeoutMs: 1_200 } });
+    expect(error.message).toMatch(/it was canceled$/);
     expect(elapsed).toBeGreaterThanOrEqual(1_100);
     expect(elapsed).toBeLessThan(2_500);
-    const id = error.statementId ?? '';
+    const id = error.details.statementId ?? '';
     expect(id).not.toBe('');
     expect(recorded.some((r) => r.method === 'POST' && r.path === `/api/2.0/sql/statements/${id}/cancel`)).toBe(true);
     expect(await standInState(id)).toBe('CANCELED');
@@ -274,15 +265,14 @@ describe('waiting, polling and deadlines', () => {
     setTimeout(() => controller.abort(), 300);
     // Under 6 s left, the submit returns at once (wait_timeout 0s) and the abort lands while polling.
     const error = await failure(client().execute('SELECT 1', {}, { timeoutMs: 5_000, signal: controller.signal }));
-    expect(error).toBeInstanceOf(DatabricksCanceledError);
-    expect(error.kind).toBe('canceled');
-    expect(await standInState(error.statementId ?? '')).toBe('CANCELED');
+    expect(error.kind).toBe('aborted');
+    expect(await standInState(error.details.statementId ?? '')).toBe('CANCELED');
 
     const aborted = new AbortController();
     aborted.abort();
     recorded = [];
     const before = await failure(client().execute('SELECT 1', {}, { timeoutMs: 5_000, signal: aborted.signal }));
-    expect(before).toBeInstanceOf(DatabricksCanceledError);
+    expect(before.kind).toBe('aborted');
     expect(recorded).toHaveLength(0);
   });
 
@@ -292,20 +282,20 @@ describe('waiting, polling and deadlines', () => {
     expect(health.latencyMs).toBeGreaterThanOrEqual(0);
     expect(submits()[0]?.body?.statement).toBe('SELECT 1 AS sampled FROM `workspace`.`support_l3`.`claims` LIMIT 10');
     const missing = await failure(client().health('refunds', { timeoutMs: 5_000 }));
-    expect(missing).toBeInstanceOf(DatabricksStatementError);
+    expect(missing).toMatchObject({ kind: 'rejected', details: { sqlState: '42P01' } });
   });
 });
 
 describe('errors', () => {
-  it('maps a FAILED statement to a statement error with error_code and SQLSTATE', async () => {
+  it('maps a FAILED statement to rejected with error_code and SQLSTATE', async () => {
     const error = await failure(client().execute('SELECT * FROM workspace.support_l3.refunds', {}, { timeoutMs: 10_000 }));
-    expect(error).toBeInstanceOf(DatabricksStatementError);
-    expect(error).toMatchObject({ kind: 'statement', errorCode: 'BAD_REQUEST', sqlState: '42P01' });
+    expect(error).toMatchObject({ kind: 'rejected', details: { errorType: 'BAD_REQUEST', sqlState: '42P01' } });
+    expect(error.details.statementId).toBeTruthy();
     expect(error.message).toMatch(/^\[TABLE_OR_VIEW_NOT_FOUND\]/);
 
     standIn.faults.set({ failNext: { error_code: 'INTERNAL_ERROR', message: 'warehouse lost its executors', sql_state: 'XX000' } });
     const injected = await failure(client().execute('SELECT 1', {}, { timeoutMs: 10_000 }));
-    expect(injected).toMatchObject({ errorCode: 'INTERNAL_ERROR', sqlState: 'XX000', message: 'warehouse lost its executors' });
+    expect(injected).toMatchObject({ details: { errorType: 'INTERNAL_ERROR', sqlState: 'XX000' }, message: 'warehouse lost its executors' });
   });
 
   it('retries a 429 after Retry-After, then succeeds', async () => {
@@ -320,15 +310,14 @@ describe('errors', () => {
   it('gives up on 503 after its attempts, reporting Retry-After', async () => {
     standIn.faults.set({ httpStatus: { status: 503, retryAfterSeconds: 1, count: 50 } });
     const exhausted = await failure(client({ maxAttempts: 2 }).execute('SELECT 1', {}, { timeoutMs: 10_000 }));
-    expect(exhausted).toBeInstanceOf(DatabricksUnavailableError);
-    expect(exhausted).toMatchObject({ kind: 'unavailable', status: 503, retryAfterSeconds: 1 });
+    expect(exhausted).toMatchObject({ kind: 'unavailable', retryAfter: 1, details: { status: 503, attempts: 2 } });
     expect(submits()).toHaveLength(2);
 
     // A Retry-After beyond the deadline is not waited for at all.
     recorded = [];
     const started = Date.now();
     const early = await failure(client().execute('SELECT 1', {}, { timeoutMs: 800 }));
-    expect(early).toMatchObject({ kind: 'unavailable', retryAfterSeconds: 1 });
+    expect(early).toMatchObject({ kind: 'unavailable', retryAfter: 1 });
     expect(Date.now() - started).toBeLessThan(500);
     expect(submits()).toHaveLength(1);
   });
@@ -340,7 +329,7 @@ describe('errors', () => {
       return response;
     };
     const error = await failure(client().execute('SELECT claim_id FROM claims', {}, { timeoutMs: 10_000 }));
-    expect(error).toBeInstanceOf(DatabricksProtocolError);
+    expect(error.kind).toBe('protocol');
     expect(chunkReads().length).toBeGreaterThanOrEqual(1);
   });
 
@@ -352,7 +341,7 @@ describe('errors', () => {
       return Response.json(body);
     };
     const mismatch = await failure(client().execute('SELECT claim_id FROM claims LIMIT 250', {}, { timeoutMs: 10_000 }));
-    expect(mismatch).toBeInstanceOf(DatabricksProtocolError);
+    expect(mismatch.kind).toBe('protocol');
     expect(mismatch.message).toMatch(/250 rows .* 251/);
 
     intercept = async (request, response) => {
@@ -363,7 +352,7 @@ describe('errors', () => {
     };
     recorded = [];
     const elsewhere = await failure(client().execute('SELECT claim_id FROM claims LIMIT 250', {}, { timeoutMs: 10_000 }));
-    expect(elsewhere).toBeInstanceOf(DatabricksProtocolError);
+    expect(elsewhere.kind).toBe('protocol');
     expect(recorded.every((r) => !r.path.includes('evil'))).toBe(true);
     expect(chunkReads()).toHaveLength(0);
   });
@@ -373,21 +362,19 @@ describe('errors', () => {
     try {
       const started = Date.now();
       const error = await failure(client().execute('SELECT 1', {}, { timeoutMs: 10_000 }));
-      expect(error).toBeInstanceOf(DatabricksUnavailableError);
+      expect(error.kind).toBe('unavailable');
       expect(Date.now() - started).toBeLessThan(1_000);
     } finally {
       await standIn.start();
     }
   });
 
-  it('maps a wrong token to an auth error and other HTTP errors to http errors', async () => {
+  it('maps a wrong token to auth and other HTTP errors to rejected', async () => {
     const auth = await failure(client({ token: WRONG_TOKEN }).execute('SELECT 1', {}, { timeoutMs: 5_000 }));
-    expect(auth).toBeInstanceOf(DatabricksAuthError);
-    expect(auth).toMatchObject({ kind: 'auth', status: 403, errorCode: 'PERMISSION_DENIED' });
+    expect(auth).toMatchObject({ kind: 'auth', details: { status: 403, errorType: 'PERMISSION_DENIED' } });
 
     const warehouse = await failure(client({ warehouseId: 'nope' }).execute('SELECT 1', {}, { timeoutMs: 5_000 }));
-    expect(warehouse).toBeInstanceOf(DatabricksHttpError);
-    expect(warehouse).toMatchObject({ kind: 'http', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(warehouse).toMatchObject({ kind: 'rejected', details: { status: 404, errorType: 'RESOURCE_DOES_NOT_EXIST' } });
   });
 
   it('scrubs the token from server text that echoes it', async () => {
@@ -404,6 +391,7 @@ describe('errors', () => {
 
   it('parses Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('3')).toBe(3);
+    expect(parseRetryAfter('1.5')).toBe(2);
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(parseRetryAfter(new Date(Date.now() + 2_500).toUTCString())).toBeGreaterThanOrEqual(1);
     expect(parseRetryAfter('soon')).toBeUndefined();
@@ -419,7 +407,7 @@ describe('errors', () => {
         expect(message).not.toContain(token);
         expect(String((error as Error).stack)).not.toContain(token);
       }
-      expect(JSON.parse(serialised)).toMatchObject({ kind: (error as DatabricksError).kind, message });
+      expect(JSON.parse(serialised)).toMatchObject({ kind: (error as DependencyError).kind, message });
     }
   });
 });

@@ -76,8 +76,8 @@ describe('the app factory', () => {
     await expectProblem(await testApp()('/teapot'), 409, 'conflict');
   });
 
-  it('refuses to serve with an invalid environment, naming the variable', async () => {
+  it('refuses to serve with an invalid environment, naming the variable only in the log', async () => {
     const problem = await expectProblem(await testApp({ DATABASE_URL: 'not a url' })('/teapot'), 500, 'config_invalid');
-    expect(problem.detail).toContain('DATABASE_URL');
+    expect(problem.detail).not.toContain('DATABASE_URL');
   });
 });

@@ -10,21 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Config } from '../../worker/config/env.ts';
 import { loadConfig } from '../../worker/config/env.ts';
-import {
-  LlmAbortedError,
-  LlmAuthError,
-  LlmError,
-  LlmOutputError,
-  LlmRequestError,
-  LlmThrottledError,
-  LlmUnavailableError,
-  callTool,
-  classifyError,
-  createBedrockClient,
-  createBedrockClientFromOptions,
-  toApiError,
-  toToolInputSchema,
-} from '../../worker/llm/bedrock.ts';
+import { DependencyError } from '../../worker/http/errors.ts';
+import type { DependencyKind } from '../../worker/http/errors.ts';
+import { toProblem } from '../../worker/http/problem.ts';
+import { callTool, classifyError, createBedrockClient, createBedrockClientFromOptions, toToolInputSchema } from '../../worker/llm/bedrock.ts';
 import type { BedrockClient, ConverseInput, ConverseResult, StreamEvent } from '../../worker/llm/bedrock.ts';
 import { parseConverseRequest } from '../stack/bedrock/converse-schema.ts';
 import { bedrockError } from '../stack/bedrock/errors.ts';
@@ -40,13 +29,21 @@ function stackConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
+async function rejection(promise: Promise<unknown>): Promise<DependencyError> {
   try {
     await promise;
   } catch (error) {
-    return error;
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({ dependency: 'bedrock' });
+    return error as DependencyError;
   }
   throw new Error('expected the call to fail');
+}
+
+/** Asserts a Bedrock failure of the given kind. */
+function expectKind(error: unknown, kind: DependencyKind): void {
+  expect(error).toBeInstanceOf(DependencyError);
+  expect(error).toMatchObject({ dependency: 'bedrock', kind });
 }
 
 async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
@@ -116,7 +113,7 @@ describe('Bedrock client in workerd, against the signed stand-in', () => {
     expect((await client.converse(ask('again'))).text).toBe('Echo: again');
   });
 
-  it('sends a forced tool the stand-in accepts; an answer without the tool call is LlmOutputError', async () => {
+  it('sends a forced tool the stand-in accepts; an answer without the tool call is a protocol error', async () => {
     // Nothing is scripted, so the stand-in validates the request (toolConfig included) and echoes text.
     const client = createBedrockClient(stackConfig());
     const error = await rejection(
@@ -126,24 +123,18 @@ describe('Bedrock client in workerd, against the signed stand-in', () => {
         tool: { name: 'propose_sql', description: 'Propose one SELECT statement', schema: SqlTool },
       }),
     );
-    expect(error).toBeInstanceOf(LlmOutputError);
-    const output = error as LlmOutputError;
-    expect(output.kind).toBe('output');
-    expect(output.reason).toBe('no_tool_call');
-    expect(output.stopReason).toBe('end_turn');
-    expect(output.message).toMatch(/without calling propose_sql/);
-    expect(output.excerpt).toBe('Echo: claims by product this week');
-    const api = toApiError(output);
-    expect(api.code).toBe('llm_unavailable');
-    expect(api.status).toBe(503);
-    expect(api.message).toMatch(/answer was unusable/);
+    expectKind(error, 'protocol');
+    expect(error.details.output).toMatchObject({ reason: 'no_tool_call', stopReason: 'end_turn', excerpt: 'Echo: claims by product this week' });
+    expect(error.message).toMatch(/without calling propose_sql/);
+    const problem = toProblem(error);
+    expect(problem.code).toBe('llm_unavailable');
+    expect(problem.detail).toMatch(/answer was unusable.*\(no_tool_call\)/);
   });
 
-  it('maps a ValidationException from Bedrock to LlmRequestError', async () => {
+  it('maps a ValidationException from Bedrock to rejected', async () => {
     const client = createBedrockClient(stackConfig());
     const error = await rejection(client.converse({ messages: [{ role: 'assistant', content: 'I speak first' }] }));
-    expect(error).toBeInstanceOf(LlmRequestError);
-    expect(error).toMatchObject({ kind: 'request', errorType: 'ValidationException', status: 400 });
+    expect(error).toMatchObject({ kind: 'rejected', details: { errorType: 'ValidationException', status: 400 } });
     expect((error as Error).message).toMatch(/must start with a user message/);
   });
 
@@ -156,7 +147,7 @@ describe('Bedrock client in workerd, against the signed stand-in', () => {
         toolChoice: { tool: 'b' },
       }),
     );
-    expect(error).toBeInstanceOf(LlmRequestError);
+    expectKind(error, 'rejected');
   });
 });
 
@@ -168,91 +159,88 @@ describe('Bedrock client failures', () => {
     }
   }
 
-  it('a tampered secret is LlmAuthError (InvalidSignatureException), with no credential in the message', async () => {
+  it('a tampered secret is an auth error (InvalidSignatureException), with no credential in the message', async () => {
     const config = stackConfig();
     const tampered = { ...config, AWS_SECRET_ACCESS_KEY: `${config.AWS_SECRET_ACCESS_KEY}x` };
     const error = await rejection(createBedrockClient(tampered).converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmAuthError);
-    expect(error).toMatchObject({ kind: 'auth', errorType: 'InvalidSignatureException', status: 403 });
-    expect((error as Error).message).toMatch(/signature we calculated does not match/);
+    expect(error).toMatchObject({ kind: 'auth', details: { errorType: 'InvalidSignatureException', status: 403 } });
+    expect(error.message).toMatch(/signature we calculated does not match/);
     expectNoSecrets(error, tampered);
-    expect(toApiError(error as LlmError)).toMatchObject({ code: 'llm_unavailable', status: 503 });
-    expect(toApiError(error as LlmError).message).not.toMatch(/signature/);
+    expect(toProblem(error).code).toBe('llm_unavailable');
+    expect(toProblem(error).detail).not.toMatch(/signature/);
   });
 
-  it('an unknown access key is LlmAuthError (UnrecognizedClientException)', async () => {
+  it('an unknown access key is an auth error (UnrecognizedClientException)', async () => {
     const error = await rejection(createBedrockClient(stackConfig({ AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000' })).converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmAuthError);
-    expect(error).toMatchObject({ errorType: 'UnrecognizedClientException' });
+    expect(error).toMatchObject({ kind: 'auth', details: { errorType: 'UnrecognizedClientException' } });
   });
 
-  it('a signature scoped to the wrong region is LlmAuthError', async () => {
+  it('a signature scoped to the wrong region is an auth error', async () => {
     const error = await rejection(createBedrockClient(stackConfig({ AWS_REGION: 'eu-west-1' })).converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmAuthError);
-    expect((error as Error).message).toMatch(/region/);
+    expectKind(error, 'auth');
+    expect(error.message).toMatch(/region/);
   });
 
   it('a streamed call with a tampered secret fails the same way', async () => {
     const config = stackConfig();
     const client = createBedrockClient({ ...config, AWS_SECRET_ACCESS_KEY: 'not-the-secret-at-all' });
     const error = await rejection(collect(client.converseStream(ask('hi'))));
-    expect(error).toBeInstanceOf(LlmAuthError);
+    expectKind(error, 'auth');
   });
 
-  it('nothing listening is LlmUnavailableError, quickly', async () => {
+  it('nothing listening is unavailable, quickly', async () => {
     const client = createBedrockClient(stackConfig({ BEDROCK_ENDPOINT: 'http://127.0.0.1:9' }));
     const started = Date.now();
     const error = await rejection(client.converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmUnavailableError);
-    expect(error).toMatchObject({ kind: 'unavailable' });
-    expect((error as Error).message).toMatch(/could not be reached|aborted/);
+    expectKind(error, 'unavailable');
+    expect(error.message).toMatch(/could not be reached|aborted/);
     expect(Date.now() - started).toBeLessThan(5_000);
-    const api = toApiError(error as LlmError);
-    expect(api).toMatchObject({ code: 'llm_unavailable', status: 503 });
+    expect(toProblem(error)).toMatchObject({ code: 'llm_unavailable', detail: 'Bedrock is unavailable.' });
 
     const streamed = await rejection(collect(client.converseStream(ask('hi'))));
-    expect(streamed).toBeInstanceOf(LlmUnavailableError);
+    expectKind(streamed, 'unavailable');
   });
 
-  it('a call that outlives its timeoutMs is LlmUnavailableError with kind timeout', async () => {
+  it('a call that outlives its timeoutMs has kind timeout', async () => {
     // A 2 MB question takes the stand-in far longer than 5 ms to receive, verify and answer.
     const client = createBedrockClient(stackConfig());
     const started = Date.now();
     const error = await rejection(client.converse({ ...ask('y'.repeat(2_000_000)), timeoutMs: 5 }));
-    expect(error).toBeInstanceOf(LlmUnavailableError);
-    expect(error).toMatchObject({ kind: 'timeout' });
-    expect((error as Error).message).toMatch(/within 5 ms/);
+    expect(error).toMatchObject({ kind: 'timeout', details: { timeoutMs: 5 } });
+    expect(error.message).toMatch(/within 5 ms/);
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(toApiError(error as LlmError).message).toMatch(/in time/);
+    expect(toProblem(error)).toMatchObject({ code: 'llm_unavailable', detail: 'Bedrock did not answer in time.' });
   });
 
-  it("the caller's abort is LlmAbortedError, not a Bedrock failure", async () => {
+  it("the caller's abort is kind aborted, not a Bedrock failure", async () => {
     const client = createBedrockClient(stackConfig());
     const error = await rejection(client.converse({ ...ask('hi'), signal: AbortSignal.abort() }));
-    expect(error).toBeInstanceOf(LlmAbortedError);
-    expect(error).toMatchObject({ kind: 'aborted' });
+    expectKind(error, 'aborted');
+
+    // An abort in flight, well inside the call's own deadline, is still the caller's.
+    const controller = new AbortController();
+    const pending = rejection(client.converse({ ...ask('y'.repeat(2_000_000)), signal: controller.signal, timeoutMs: 10_000 }));
+    controller.abort();
+    expectKind(await pending, 'aborted');
   });
 
-  it('offline mode does not pretend: every call is LlmUnavailableError naming the mode', async () => {
+  it('offline mode does not pretend: every call is not_configured, naming the mode', async () => {
     const client = createBedrockClient(stackConfig({ BUILDER_MODE: 'offline' }));
     expect(client.available).toBe(false);
     const error = await rejection(client.converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmUnavailableError);
-    expect(error).toMatchObject({ kind: 'unavailable' });
-    expect((error as Error).message).toMatch(/BUILDER_MODE is offline/);
-    expect(toApiError(error as LlmError).message).toMatch(/BUILDER_MODE is offline/);
-    expect(await rejection(collect(client.converseStream(ask('hi'))))).toBeInstanceOf(LlmUnavailableError);
-    expect(await rejection(callTool(client, { ...ask('hi'), tool: { name: 'propose_sql', description: 'd', schema: SqlTool } }))).toBeInstanceOf(
-      LlmUnavailableError,
-    );
+    expectKind(error, 'not_configured');
+    expect(error.message).toMatch(/BUILDER_MODE is offline/);
+    expect(toProblem(error).detail).toMatch(/BUILDER_MODE is offline/);
+    expectKind(await rejection(collect(client.converseStream(ask('hi')))), 'not_configured');
+    expectKind(await rejection(callTool(client, { ...ask('hi'), tool: { name: 'propose_sql', description: 'd', schema: SqlTool } })), 'not_configured');
   });
 
   it('missing credentials give the same refusing client', async () => {
     const client = createBedrockClient(stackConfig({ AWS_SECRET_ACCESS_KEY: undefined }));
     expect(client.available).toBe(false);
     const error = await rejection(client.converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmUnavailableError);
-    expect((error as Error).message).toMatch(/AWS_SECRET_ACCESS_KEY are not set/);
+    expectKind(error, 'not_configured');
+    expect(error.message).toMatch(/AWS_SECRET_ACCESS_KEY are not set/);
   });
 
   it('refuses unbounded or nonsensical retry settings', () => {
@@ -269,27 +257,24 @@ describe('error classification of SDK exceptions', () => {
   const context = { secrets: ['AKIASECRETKEYID00001', 'super-secret-value'], timedOut: false, callerAborted: false, timeoutMs: 1_000 };
   const metadata = (httpStatusCode: number, attempts = 1) => ({ httpStatusCode, attempts, totalRetryDelay: 0 });
 
-  it('ThrottlingException after the retries is LlmThrottledError with Retry-After', () => {
+  it('ThrottlingException after the retries is throttled with Retry-After', () => {
     const sdkError = new ThrottlingException({ message: 'Too many requests, please wait.', $metadata: metadata(429, 3) });
     Object.defineProperty(sdkError, '$response', { value: { statusCode: 429, headers: { 'Retry-After': '7' } } });
     const error = classifyError(sdkError, context);
-    expect(error).toBeInstanceOf(LlmThrottledError);
-    expect(error).toMatchObject({ kind: 'throttled', attempts: 3, retryAfterSeconds: 7, status: 429 });
+    expect(error).toMatchObject({ kind: 'throttled', retryAfter: 7, details: { attempts: 3, status: 429 } });
     expect(error.message).toMatch(/after 3 attempts/);
-    const api = toApiError(error);
-    expect(api).toMatchObject({ code: 'llm_unavailable', status: 503, headers: { 'retry-after': '7' } });
+    expect(toProblem(error)).toMatchObject({ code: 'llm_unavailable', headers: { 'retry-after': '7' } });
   });
 
-  it('server faults are LlmUnavailableError; a model timeout has kind timeout', () => {
+  it('server faults are unavailable; a model timeout has kind timeout', () => {
     const internal = classifyError(new InternalServerException({ message: 'boom', $metadata: metadata(500, 3) }), context);
-    expect(internal).toBeInstanceOf(LlmUnavailableError);
     expect(internal.kind).toBe('unavailable');
     const modelTimeout = classifyError(new ModelTimeoutException({ message: 'slow', $metadata: metadata(408) }), context);
     expect(modelTimeout).toMatchObject({ kind: 'timeout' });
     const bare503 = classifyError(Object.assign(new Error('x'), { name: 'Unknown', $metadata: metadata(503) }), context);
     expect(bare503.kind).toBe('unavailable');
     const notReady = classifyError(Object.assign(new Error('warming'), { name: 'ModelNotReadyException', $metadata: metadata(429) }), context);
-    expect(notReady).toBeInstanceOf(LlmUnavailableError);
+    expect(notReady.kind).toBe('unavailable');
   });
 
   it('auth and request failures keep their kinds, and messages are scrubbed of credentials', () => {
@@ -297,25 +282,21 @@ describe('error classification of SDK exceptions', () => {
       Object.assign(new Error('The token for AKIASECRETKEYID00001 expired'), { name: 'ExpiredTokenException', $metadata: metadata(403) }),
       context,
     );
-    expect(expired).toBeInstanceOf(LlmAuthError);
+    expect(expired.kind).toBe('auth');
     expect(expired.message).not.toContain('AKIASECRETKEYID00001');
-    expect(expired.message).toContain('[redacted]');
+    expect(expired.message).toContain('[REDACTED]');
     const invalid = classifyError(new ValidationException({ message: 'bad', $metadata: metadata(400) }), context);
-    expect(invalid).toBeInstanceOf(LlmRequestError);
+    expect(invalid.kind).toBe('rejected');
     expect(JSON.stringify(invalid)).not.toContain('cause');
   });
 
-  it('every kind maps to bedrock_unavailable in one place', () => {
-    const errors: LlmError[] = [
-      new LlmUnavailableError('a'),
-      new LlmUnavailableError('a', { timeout: true }),
-      new LlmThrottledError('a'),
-      new LlmAuthError('a'),
-      new LlmRequestError('a'),
-      new LlmOutputError('invalid_input', 'a'),
-      new LlmAbortedError(),
-    ];
-    for (const error of errors) expect(toApiError(error)).toMatchObject({ code: 'llm_unavailable', status: 503, cause: error });
+  it('every kind maps to llm_unavailable in one place, with a fixed sentence', () => {
+    const kinds: DependencyKind[] = ['unavailable', 'timeout', 'throttled', 'auth', 'rejected', 'protocol', 'aborted', 'not_configured'];
+    for (const kind of kinds) {
+      const problem = toProblem(new DependencyError('bedrock', kind, 'server text AKIASECRETKEYID00001'));
+      expect(problem.code).toBe('llm_unavailable');
+      expect(problem.detail).not.toContain('server text');
+    }
   });
 });
 
@@ -381,20 +362,20 @@ describe('tool schemas and callTool', () => {
     expect(sent?.tools?.[0]?.inputSchema).toEqual(toToolInputSchema(SqlTool));
   });
 
-  it('invalid tool input is LlmOutputError with the zod issues and only a short excerpt', async () => {
+  it('invalid tool input is a protocol error with the zod issues and only a short excerpt', async () => {
     const long = 'DROP TABLE claims; '.repeat(100);
     const client = fakeClient([{ toolUse: { name: 'propose_sql', input: { sql: 42, tables_used: [], note: long }, toolUseId: 't' } }]);
     const error = await rejection(callTool(client, { ...ask('claims'), tool }));
-    expect(error).toBeInstanceOf(LlmOutputError);
-    const output = error as LlmOutputError;
-    expect(output.reason).toBe('invalid_input');
-    expect(output.issues.map((i) => i.path).sort()).toEqual(['explanation', 'sql', 'tables_used']);
-    expect(output.message).toMatch(/^the model's propose_sql input failed validation: /);
-    expect(output.message).not.toContain('DROP TABLE');
-    expect(output.excerpt?.length).toBeLessThanOrEqual(161);
+    expectKind(error, 'protocol');
+    const output = error.details.output;
+    expect(output?.reason).toBe('invalid_input');
+    expect(output?.issues?.map((i) => i.path).sort()).toEqual(['explanation', 'sql', 'tables_used']);
+    expect(error.message).toMatch(/^the model's propose_sql input failed validation: /);
+    expect(error.message).not.toContain('DROP TABLE');
+    expect(output?.excerpt?.length).toBeLessThanOrEqual(161);
   });
 
-  it('a missing, wrong or truncated tool call is LlmOutputError', async () => {
+  it('a missing, wrong or truncated tool call is a protocol error', async () => {
     const client = fakeClient([
       { text: 'I would rather chat.', stopReason: 'end_turn' },
       { toolUse: { name: 'other_tool', input: good, toolUseId: 't' } },
@@ -404,8 +385,8 @@ describe('tool schemas and callTool', () => {
     const reasons: string[] = [];
     for (let i = 0; i < 4; i++) {
       const error = await rejection(callTool(client, { ...ask('claims'), tool }));
-      expect(error).toBeInstanceOf(LlmOutputError);
-      reasons.push((error as LlmOutputError).reason);
+      expectKind(error, 'protocol');
+      reasons.push(error.details.output?.reason ?? '');
     }
     expect(reasons).toEqual(['no_tool_call', 'wrong_tool', 'truncated', 'filtered']);
   });
@@ -477,26 +458,25 @@ describe('scripted turns through the real SDK stack (in-process transport)', () 
     });
   });
 
-  it('malformed tool input is LlmOutputError', async () => {
+  it('malformed tool input is a protocol error', async () => {
     const { client } = scriptedClient([
       { toolUse: { name: 'propose_sql', input: { sql: ['SELECT 1'], tables_used: 'claims' } } },
       { toolUse: { name: 'propose_sql', input: 'SELECT 1' } },
     ]);
     const first = await rejection(callTool(client, { ...ask('claims'), tool }));
-    expect(first).toMatchObject({ kind: 'output', reason: 'invalid_input' });
-    expect((first as LlmOutputError).issues.map((i) => i.path).sort()).toEqual(['explanation', 'sql', 'tables_used']);
+    expect(first).toMatchObject({ kind: 'protocol', details: { output: { reason: 'invalid_input' } } });
+    expect(first.details.output?.issues?.map((i) => i.path).sort()).toEqual(['explanation', 'sql', 'tables_used']);
     const second = await rejection(callTool(client, { ...ask('claims'), tool }));
-    expect(second).toMatchObject({ kind: 'output', reason: 'invalid_input' });
+    expect(second).toMatchObject({ kind: 'protocol', details: { output: { reason: 'invalid_input' } } });
   });
 
-  it('ThrottlingException is retried a bounded number of times, then LlmThrottledError', async () => {
+  it('ThrottlingException is retried a bounded number of times, then throttled', async () => {
     const throttled: FakeTurn = { errorType: 'ThrottlingException', message: 'Too many requests, please wait.', retryAfter: '1' };
     const { client, bodies } = scriptedClient([throttled, throttled, throttled, throttled, throttled]);
     const error = await rejection(client.converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmThrottledError);
-    expect(error).toMatchObject({ kind: 'throttled', attempts: 3, retryAfterSeconds: 1, status: 429 });
+    expect(error).toMatchObject({ kind: 'throttled', retryAfter: 1, details: { attempts: 3, status: 429 } });
     expect(bodies).toHaveLength(3);
-    expect(toApiError(error as LlmError).headers).toEqual({ 'retry-after': '1' });
+    expect(toProblem(error).headers).toEqual({ 'retry-after': '1' });
   });
 
   it('a throttled call that recovers within its attempts succeeds', async () => {
@@ -505,15 +485,14 @@ describe('scripted turns through the real SDK stack (in-process transport)', () 
     expect(bodies).toHaveLength(2);
   });
 
-  it('500 is LlmUnavailableError after the retries; with maxAttempts 1 there is one request', async () => {
+  it('500 is unavailable after the retries; with maxAttempts 1 there is one request', async () => {
     const { client, bodies } = scriptedClient([{ status: 500 }, { status: 500 }, { status: 500 }]);
     const error = await rejection(client.converse(ask('hi')));
-    expect(error).toBeInstanceOf(LlmUnavailableError);
-    expect(error).toMatchObject({ kind: 'unavailable', errorType: 'InternalServerException', status: 500, attempts: 3 });
+    expect(error).toMatchObject({ kind: 'unavailable', details: { errorType: 'InternalServerException', status: 500, attempts: 3 } });
     expect(bodies).toHaveLength(3);
 
     const single = scriptedClient([{ errorType: 'ServiceUnavailableException' }], 1);
-    expect(await rejection(single.client.converse(ask('hi')))).toBeInstanceOf(LlmUnavailableError);
+    expectKind(await rejection(single.client.converse(ask('hi'))), 'unavailable');
     expect(single.bodies).toHaveLength(1);
   });
 
@@ -523,9 +502,9 @@ describe('scripted turns through the real SDK stack (in-process transport)', () 
       { errorType: 'AccessDeniedException', message: 'You do not have access to the model with the specified model ID.' },
       { errorType: 'ModelTimeoutException' },
     ], 1);
-    expect(await rejection(client.converse(ask('a')))).toMatchObject({ kind: 'auth', errorType: 'ExpiredTokenException' });
-    expect(await rejection(client.converse(ask('b')))).toMatchObject({ kind: 'auth', errorType: 'AccessDeniedException' });
-    expect(await rejection(client.converse(ask('c')))).toMatchObject({ kind: 'timeout', errorType: 'ModelTimeoutException' });
+    expect(await rejection(client.converse(ask('a')))).toMatchObject({ kind: 'auth', details: { errorType: 'ExpiredTokenException' } });
+    expect(await rejection(client.converse(ask('b')))).toMatchObject({ kind: 'auth', details: { errorType: 'AccessDeniedException' } });
+    expect(await rejection(client.converse(ask('c')))).toMatchObject({ kind: 'timeout', details: { errorType: 'ModelTimeoutException' } });
   });
 
   it('streams a tool use assembled from its JSON fragments', async () => {
@@ -538,8 +517,8 @@ describe('scripted turns through the real SDK stack (in-process transport)', () 
     expect(events.at(-1)).toMatchObject({ type: 'stop', stopReason: 'tool_use' });
   });
 
-  it('a throttled stream fails with LlmThrottledError', async () => {
+  it('a throttled stream fails as throttled', async () => {
     const { client } = scriptedClient([{ errorType: 'ThrottlingException' }], 1);
-    expect(await rejection(collect(client.converseStream(ask('hi'))))).toBeInstanceOf(LlmThrottledError);
+    expectKind(await rejection(collect(client.converseStream(ask('hi')))), 'throttled');
   });
 });

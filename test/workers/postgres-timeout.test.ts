@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../worker/config/env.ts';
-import { ApiError } from '../../worker/http/errors.ts';
+import { DependencyError } from '../../worker/http/errors.ts';
+import { toProblem } from '../../worker/http/problem.ts';
 import { createServices } from '../../worker/services/index.ts';
 import { runStatement } from '../../worker/services/statements.ts';
 
@@ -15,9 +16,9 @@ describe('a Postgres statement past its deadline', () => {
         () => null,
         (err: unknown) => err,
       );
-      expect(failure).toBeInstanceOf(ApiError);
-      expect((failure as ApiError).code).toBe('dependency_timeout');
-      expect((failure as ApiError).status).toBe(504);
+      expect(failure).toBeInstanceOf(DependencyError);
+      expect(failure).toMatchObject({ dependency: 'postgres', kind: 'timeout', details: { sqlState: '57014' } });
+      expect(toProblem(failure).code).toBe('dependency_timeout');
     } finally {
       await services.close();
     }

@@ -3,9 +3,14 @@
 // dictionary is reported as a warning. Types come from the result manifest of `SELECT * ... LIMIT 0`,
 // which real warehouses and the local stand-in report identically (information_schema and DESCRIBE
 // differ between the two).
-import { DatabricksStatementError } from '../services/databricks/errors.ts';
+import { isDependencyError } from '../http/errors.ts';
+import type { DependencyError } from '../http/errors.ts';
 import type { DatabricksClient, ResultColumn } from '../services/databricks/types.ts';
 import type { DataDictionary, DictionaryTable, Problem } from './schema.ts';
+
+/** The warehouse ran the statement and refused it (a missing table, no privilege): a finding, not an outage. */
+const ranAndFailed = (error: unknown): error is DependencyError =>
+  isDependencyError(error, 'databricks') && error.kind === 'rejected' && error.details.statementId !== undefined;
 
 export interface LiveCheckOptions {
   /** Where the tables live when it differs from the dictionary's own catalog/schema. */
@@ -52,7 +57,7 @@ async function checkTable(
   try {
     ({ columns } = await client.execute(`SELECT * FROM ${location.sql} LIMIT 0`, {}, { timeoutMs }));
   } catch (error) {
-    if (!(error instanceof DatabricksStatementError)) throw error;
+    if (!ranAndFailed(error)) throw error;
     problems.push({ severity: 'error', file: 'tables.csv', line: table.line, message: `table ${table.name}: cannot be read at ${location.plain}: ${error.message}` });
     return;
   }
@@ -90,7 +95,7 @@ async function checkExtraTables(
   try {
     ({ rows } = await client.execute(`SHOW TABLES FROM ${scope.sql}`, {}, { timeoutMs }));
   } catch (error) {
-    if (!(error instanceof DatabricksStatementError)) throw error;
+    if (!ranAndFailed(error)) throw error;
     problems.push({ severity: 'warning', message: `could not list the tables of ${scope.plain} to look for undescribed ones: ${error.message}` });
     return;
   }

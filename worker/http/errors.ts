@@ -19,11 +19,9 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   config_invalid: 500,
-  not_implemented: 501,
   postgres_unavailable: 503,
   redis_unavailable: 503,
   databricks_unavailable: 503,
-  bedrock_unavailable: 503,
   llm_unavailable: 503,
   routing_invalid: 503,
   dependency_timeout: 504,
@@ -47,11 +45,9 @@ const TITLES: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests',
   internal_error: 'Internal error',
   config_invalid: 'The worker configuration is invalid',
-  not_implemented: 'Not implemented',
   postgres_unavailable: 'Postgres is unavailable',
   redis_unavailable: 'Redis is unavailable',
   databricks_unavailable: 'Databricks is unavailable',
-  bedrock_unavailable: 'Bedrock is unavailable',
   llm_unavailable: 'The language model is unavailable',
   routing_invalid: 'Metric routing configuration is invalid',
   dependency_timeout: 'A dependency timed out',
@@ -97,17 +93,17 @@ export class ApiError extends Error {
 /** What a dependency did wrong, as callers branch on it. */
 export type DependencyName = 'postgres' | 'redis' | 'databricks' | 'bedrock';
 export type DependencyKind =
-  /** It could not be reached or answered 5xx. */
+  /** It could not be reached, answered 5xx, or a connection hung past our own deadline. */
   | 'unavailable'
-  /** It did not answer within the caller's deadline. */
+  /** It gave up on the work at the deadline we set (a statement timeout, a model timeout). */
   | 'timeout'
-  /** It asked us to slow down (429 / throttling). */
+  /** It asked us to slow down (429 / throttling) and kept asking after our retries. */
   | 'throttled'
   /** It refused our credentials. */
   | 'auth'
   /** It refused the request itself (bad SQL, a 4xx other than auth or throttling). */
   | 'rejected'
-  /** It answered something we cannot read. */
+  /** It answered something we cannot use: a broken result, or a model answer that fails its contract. */
   | 'protocol'
   /** The caller gave up (its signal aborted) before the dependency answered. */
   | 'aborted'
@@ -115,35 +111,88 @@ export type DependencyKind =
   | 'not_configured';
 
 /**
+ * Safe diagnostics an adapter may attach: identifiers and the dependency's own error names, never
+ * its free text (that, scrubbed, is in `message`, which only logs see).
+ */
+export interface DependencyDetails {
+  /** The HTTP status the dependency answered with. */
+  status?: number | undefined;
+  /** The dependency's name for the failure: a Bedrock exception type, a Databricks error_code. */
+  errorType?: string | undefined;
+  /** The SQLSTATE of a failed statement. */
+  sqlState?: string | undefined;
+  /** The Databricks statement the failure belongs to. */
+  statementId?: string | undefined;
+  /** Attempts made, retries included. */
+  attempts?: number | undefined;
+  /** The deadline that ran out, for `timeout`. */
+  timeoutMs?: number | undefined;
+  /** A model answer that broke its contract: why, which fields, how the model stopped, a short excerpt. */
+  output?: {
+    reason: 'no_tool_call' | 'wrong_tool' | 'invalid_input' | 'malformed_json' | 'truncated' | 'filtered';
+    issues?: Array<{ path: string; message: string }>;
+    stopReason?: string | undefined;
+    excerpt?: string | undefined;
+  };
+}
+
+/**
  * The one error a dependency adapter throws. `message` is for logs and may carry the dependency's
- * own (already scrubbed) text; what a client sees is decided in one place, `problemFor` in
- * problem.ts, from `dependency` and `kind` alone.
+ * own (scrubbed) text; what a client sees is decided in one place, `toProblem` in problem.ts,
+ * from `dependency`, `kind` and the safe details alone.
  */
 export class DependencyError extends Error {
   readonly dependency: DependencyName;
   readonly kind: DependencyKind;
   /** Seconds the dependency asked us to wait, when it said. */
   readonly retryAfter: number | undefined;
+  readonly details: DependencyDetails;
 
   constructor(
     dependency: DependencyName,
     kind: DependencyKind,
     message: string,
-    options: { retryAfter?: number | undefined; cause?: unknown } = {},
+    options: { retryAfter?: number | undefined; details?: DependencyDetails; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DependencyError';
     this.dependency = dependency;
     this.kind = kind;
     this.retryAfter = options.retryAfter;
+    this.details = options.details ?? {};
   }
 
-  /** Logs serialise errors; this keeps that output to the safe fields. */
+  /** Logs serialise errors; this keeps that output to the safe fields (no cause, no stack). */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, dependency: this.dependency, kind: this.kind, message: this.message, retry_after: this.retryAfter };
+    return { name: this.name, dependency: this.dependency, kind: this.kind, message: this.message, retry_after: this.retryAfter, ...this.details };
   }
 }
 
 export function isDependencyError(value: unknown, dependency?: DependencyName): value is DependencyError {
   return value instanceof DependencyError && (dependency === undefined || value.dependency === dependency);
+}
+
+/** Seconds from a Retry-After value: delta-seconds (fractions round up) or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text));
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const MAX_DEPENDENCY_TEXT = 500;
+
+/**
+ * Makes a dependency's or the runtime's text fit for an error message: every given secret (a
+ * token, a key, a password) and anything after "Bearer" is replaced, whitespace is flattened, and
+ * the result is capped. Secrets shorter than 4 characters are not searched for (they would match
+ * ordinary text).
+ */
+export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('[REDACTED]');
+  out = out.replace(/(bearer\s+)\S+/gi, '$1[REDACTED]').replace(/\s+/g, ' ').trim();
+  return out.length > MAX_DEPENDENCY_TEXT ? `${out.slice(0, MAX_DEPENDENCY_TEXT)}…` : out;
 }

@@ -12,7 +12,9 @@ import { createServices } from '../services/index.ts';
 export const init = createMiddleware<AppEnv>(async (c, next) => {
   const loaded = loadConfig(c.env);
   if (!loaded.ok) {
-    throw new ApiError('config_invalid', `The worker environment is invalid: ${loaded.problems.join('; ')}`);
+    // Which settings are wrong is for the operator, not for every caller of every route.
+    c.get('log').error('worker environment is invalid', { problems: loaded.problems });
+    throw new ApiError('config_invalid', 'The worker is misconfigured; its operator has been told. Quote the request id when reporting it.');
   }
   c.set('config', loaded.config);
   const services = createServices(loaded.config, undefined, c.get('log'));

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
-import { ApiError, codeToStatus, titleFor } from './errors.ts';
+import { ApiError, DependencyError, codeToStatus, titleFor } from './errors.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
-import type { ErrorCode, FieldProblem } from './errors.ts';
+import type { DependencyName, ErrorCode, FieldProblem } from './errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -34,7 +34,7 @@ export function problemResponse(
   code: ErrorCode,
   detail: string,
   requestId: string,
-  options: { errors?: FieldProblem[]; headers?: Record<string, string> } = {},
+  options: { errors?: FieldProblem[] | undefined; headers?: Record<string, string> | undefined } = {},
 ): Response {
   const body = problemBody(code, detail, requestId, options.errors);
   return new Response(JSON.stringify(body), {
@@ -88,36 +88,114 @@ function codeForHttpException(status: number): ErrorCode {
       return 'unsupported_media_type';
     case 429:
       return 'rate_limited';
-    case 503:
-      return 'postgres_unavailable';
     default:
       return status >= 500 ? 'internal_error' : 'bad_request';
   }
 }
 
-/** The single error handler: every failure leaves as problem+json, never with a stack. */
-export function handleError(err: unknown, c: Context): Response {
-  const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
-  if (err instanceof ApiError) {
-    if (err.status >= 500) logFailure(c, err);
-    return problemResponse(err.code, err.message, requestId, { errors: err.errors, headers: err.headers });
+const NAMES: Record<DependencyName, string> = { postgres: 'Postgres', redis: 'Redis', databricks: 'Databricks', bedrock: 'Bedrock' };
+const WORK: Record<DependencyName, string> = { postgres: 'statement', redis: 'command', databricks: 'statement', bedrock: 'request' };
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * The fixed sentence a person is shown for a dependency failure, from its dependency, kind and
+ * safe details only; never the dependency's own text. A tile's `reason` is this sentence too.
+ */
+export function dependencySentence(err: DependencyError): string {
+  const name = NAMES[err.dependency];
+  const { timeoutMs, output } = err.details;
+  if (err.dependency === 'bedrock') {
+    switch (err.kind) {
+      case 'protocol':
+        return `The model's answer was unusable; try rephrasing the request.${output ? ` (${output.reason})` : ''}`;
+      case 'throttled':
+        return 'Bedrock is throttling requests; try again shortly.';
+      case 'timeout':
+        return 'Bedrock did not answer in time.';
+      case 'auth':
+        return "Bedrock rejected the worker's AWS credentials.";
+      case 'rejected':
+        return "Bedrock rejected the worker's request.";
+      case 'aborted':
+        return 'The model call was aborted.';
+      case 'not_configured':
+        return 'The model is not configured on this server: its AWS credentials are not set, or BUILDER_MODE is offline.';
+      default:
+        return 'Bedrock is unavailable.';
+    }
   }
-  if (err instanceof ZodError) {
-    return problemResponse('validation_failed', 'The request did not match the schema.', requestId, {
-      errors: zodProblems(err, 'body'),
-    });
+  switch (err.kind) {
+    case 'timeout':
+      return timeoutMs === undefined ? `${name} did not answer in time.` : `${name} did not answer within its ${seconds(timeoutMs)} timeout.`;
+    case 'throttled':
+      return `${name} is throttling requests; try again shortly.`;
+    case 'auth':
+      return `${name} refused this server's credentials.`;
+    case 'rejected':
+      return `${name} refused the ${WORK[err.dependency]}.`;
+    case 'protocol':
+      return `${name} answered something this server cannot read.`;
+    case 'aborted':
+      return `The ${name} ${WORK[err.dependency]} was cancelled before it finished.`;
+    case 'not_configured':
+      return `${name} is not configured on this server.`;
+    default:
+      return `${name} is unavailable; try again shortly.`;
   }
+}
+
+/** The code for a dependency failure: one code for "the model cannot help", a timeout, or that dependency's outage. */
+function dependencyCode(err: DependencyError): ErrorCode {
+  if (err.dependency === 'bedrock') return 'llm_unavailable';
+  if (err.kind === 'timeout') return 'dependency_timeout';
+  return `${err.dependency}_unavailable`;
+}
+
+export interface PublicProblem {
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldProblem[] | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+const INTERNAL_DETAIL = 'An unexpected error occurred; quote the request id when reporting it.';
+
+/**
+ * What a client may see of any failure: the one place an error becomes a code and a sentence.
+ * ApiError details are written for clients; everything else is described by its kind alone.
+ */
+export function toProblem(err: unknown): PublicProblem {
+  if (err instanceof ApiError) return { code: err.code, detail: err.message, errors: err.errors, headers: err.headers };
+  if (err instanceof DependencyError) {
+    return {
+      code: dependencyCode(err),
+      detail: dependencySentence(err),
+      ...(err.retryAfter !== undefined ? { headers: { 'retry-after': String(err.retryAfter) } } : {}),
+    };
+  }
+  if (err instanceof ZodError) return { code: 'validation_failed', detail: 'The request did not match the schema.', errors: zodProblems(err, 'body') };
   if (err instanceof HTTPException) {
     // Hono's JSON validator reports an unparsable body as a plain 400.
     const code = err.status === 400 && /malformed json/i.test(err.message) ? 'malformed_json' : codeForHttpException(err.status);
-    const detail = err.status === 413 ? 'The request body exceeds the size limit.' : err.message || titleFor(code);
-    return problemResponse(code, detail, requestId);
+    const detail = err.status === 413 ? 'The request body exceeds the size limit.' : code === 'internal_error' ? INTERNAL_DETAIL : err.message || titleFor(code);
+    return { code, detail };
   }
-  logFailure(c, err);
-  return problemResponse('internal_error', 'An unexpected error occurred; quote the request id when reporting it.', requestId);
+  return { code: 'internal_error', detail: INTERNAL_DETAIL };
 }
 
-function logFailure(c: Context, err: unknown): void {
+/** The single error handler: every failure leaves as problem+json, never with a stack; 5xx are logged. */
+export function handleError(err: unknown, c: Context): Response {
+  const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
+  const problem = toProblem(err);
+  if (codeToStatus(problem.code) >= 500) logFailure(c, err);
+  return problemResponse(problem.code, problem.detail, requestId, problem);
+}
+
+/** Logs a server-side failure with the request's logger (its request id and route are bound). */
+export function logFailure(c: Context, err: unknown, msg = 'request failed'): void {
   const log = (c.get('log') as Logger | undefined) ?? rootLogger.child({ request_id: c.get('requestId'), route: c.req.path });
-  log.error('request failed', { error: err, cause: err instanceof Error ? err.cause : undefined });
+  log.error(msg, { error: err, cause: err instanceof Error ? err.cause : undefined });
 }

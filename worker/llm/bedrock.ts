@@ -1,13 +1,12 @@
 // The Bedrock Converse client as it runs inside workerd: the AWS SDK with fetch underneath (the
 // SDK's Node handler needs sockets workerd does not have), SigV4 with the static credentials of the
 // config, a deadline per call and a bounded number of attempts. Without credentials, or in offline
-// mode, it does not pretend: every call fails with LlmUnavailableError saying why.
+// mode, it does not pretend: every call fails with a `not_configured` DependencyError saying why.
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
 import type { Config } from '../config/env.ts';
-import { startDeadline } from './deadline.ts';
-import type { CallDeadline } from './deadline.ts';
-import { LlmUnavailableError, NOT_CONFIGURED, classifyError } from './errors.ts';
+import { DependencyError } from '../http/errors.ts';
+import { classifyError } from './errors.ts';
 import { readConverseStream } from './stream.ts';
 import type { BedrockClient, ConverseInput, ConverseResult, StreamEvent } from './types.ts';
 import { fromConverseResponse, toConverseRequest } from './wire.ts';
@@ -56,7 +55,7 @@ function positive(name: string, value: number): number {
 
 /** A client whose every call fails with the given reason. */
 export function createUnavailableBedrockClient(modelId: string, reason: string): BedrockClient {
-  const fail = (): LlmUnavailableError => new LlmUnavailableError(reason, { errorType: NOT_CONFIGURED });
+  const fail = (): DependencyError => new DependencyError('bedrock', 'not_configured', reason);
   return {
     modelId,
     available: false,
@@ -80,61 +79,72 @@ export function createBedrockClientFromOptions(options: BedrockClientOptions): B
   }
   const secrets = [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? ''];
 
-  const sdk = new BedrockRuntimeClient({
-    region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
-    },
-    requestHandler: new FetchHttpHandler({ requestTimeout: timeoutMs, ...(options.fetch ? { customFetch: options.fetch } : {}) }),
-    maxAttempts,
-    retryMode: 'standard',
-    // Given outright so no setting is looked up in process.env or ~/.aws, whichever runtime
-    // config (browser or Node) the bundler resolved.
-    defaultsMode: 'standard',
-    useFipsEndpoint: false,
-    useDualstackEndpoint: false,
-  });
+  // Built on the first call: a service set is made per request, and most requests never ask the model.
+  let sdk: BedrockRuntimeClient | undefined;
+  const runtime = (): BedrockRuntimeClient =>
+    (sdk ??= new BedrockRuntimeClient({
+      region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      credentials: {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+      },
+      requestHandler: new FetchHttpHandler({ requestTimeout: timeoutMs, ...(options.fetch ? { customFetch: options.fetch } : {}) }),
+      maxAttempts,
+      retryMode: 'standard',
+      // Given outright so no setting is looked up in process.env or ~/.aws, whichever runtime
+      // config (browser or Node) the bundler resolved.
+      defaultsMode: 'standard',
+      useFipsEndpoint: false,
+      useDualstackEndpoint: false,
+    }));
 
-  const failure = (error: unknown, deadline: CallDeadline) =>
-    classifyError(error, {
-      secrets,
-      timedOut: deadline.timedOut(),
-      callerAborted: deadline.callerAborted(),
-      timeoutMs: deadline.timeoutMs,
-    });
+  /**
+   * One signal per call: the call's own deadline, the caller's signal, and `done`, which releases
+   * whatever the call still holds (a stream its consumer left early). Which one fired tells a
+   * timeout from the caller's abort.
+   */
+  const startCall = (input: ConverseInput) => {
+    const budgetMs = positive('timeoutMs', input.timeoutMs ?? timeoutMs);
+    const deadline = AbortSignal.timeout(Math.ceil(budgetMs));
+    const done = new AbortController();
+    const signal = AbortSignal.any([deadline, done.signal, ...(input.signal ? [input.signal] : [])]);
+    return {
+      signal,
+      budgetMs,
+      failure: (error: unknown) =>
+        classifyError(error, { secrets, timeoutMs: budgetMs, callerAborted: input.signal?.aborted === true, timedOut: deadline.aborted }),
+      end: () => done.abort(),
+    };
+  };
 
   async function converse(input: ConverseInput): Promise<ConverseResult> {
     const request = toConverseRequest(modelId, input, defaultMaxTokens);
-    const deadline = startDeadline(input.timeoutMs ?? timeoutMs, input.signal);
+    const call = startCall(input);
     const started = Date.now();
     try {
-      const output = await sdk.send(new ConverseCommand(request), { abortSignal: deadline.signal, requestTimeout: deadline.timeoutMs });
+      const output = await runtime().send(new ConverseCommand(request), { abortSignal: call.signal, requestTimeout: call.budgetMs });
       return fromConverseResponse(output, Date.now() - started);
     } catch (error) {
-      throw failure(error, deadline);
+      throw call.failure(error);
     } finally {
-      deadline.dispose();
+      call.end();
     }
   }
 
   async function* converseStream(input: ConverseInput): AsyncGenerator<StreamEvent> {
     const request = toConverseRequest(modelId, input, defaultMaxTokens);
-    const deadline = startDeadline(input.timeoutMs ?? timeoutMs, input.signal);
+    const call = startCall(input);
     try {
-      const output = await sdk.send(new ConverseStreamCommand(request), {
-        abortSignal: deadline.signal,
-        requestTimeout: deadline.timeoutMs,
-      });
-      if (!output.stream) throw new LlmUnavailableError('Bedrock answered ConverseStream without an event stream');
+      const output = await runtime().send(new ConverseStreamCommand(request), { abortSignal: call.signal, requestTimeout: call.budgetMs });
+      if (!output.stream) throw new DependencyError('bedrock', 'protocol', 'Bedrock answered ConverseStream without an event stream');
       yield* readConverseStream(output.stream);
     } catch (error) {
-      throw failure(error, deadline);
+      throw call.failure(error);
     } finally {
-      // Also reached when the consumer stops early: the abort in dispose releases the connection.
-      deadline.dispose();
+      // Also reached when the consumer stops early: the abort releases the connection.
+      call.end();
     }
   }
 

@@ -1,9 +1,22 @@
 import type { Config } from '../config/env.ts';
 import type { DependencyMode, DependencyProbe } from '../services/mode.ts';
+import { createBedrockClient } from './bedrock.ts';
+import type { BedrockClient } from './types.ts';
+
+/**
+ * SDK attempts per model call. Bounded low: a person is waiting (the clarifier, the SQL
+ * generator), and a throttled Bedrock is better reported at once than retried into the request's
+ * time limit.
+ */
+export const MODEL_ATTEMPTS = 2;
+/** One model call's budget, retries included. */
+export const MODEL_TIMEOUT_MS = 20_000;
 
 export interface BedrockService {
   readonly mode: DependencyMode;
   readonly provider: string;
+  /** The Converse client; without credentials or in offline mode every call fails `not_configured`. */
+  readonly client: BedrockClient;
   health(): DependencyProbe;
 }
 
@@ -30,7 +43,7 @@ export function createBedrock(config: Config): BedrockService {
     mode = 'disabled';
     provider = 'none';
     status = 'disabled';
-    detail = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set; the widget builder answers bedrock_unavailable';
+    detail = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set; the widget builder answers llm_unavailable';
   } else if (config.BEDROCK_ENDPOINT && isLoopback(config.BEDROCK_ENDPOINT)) {
     mode = 'local';
     provider = 'local Bedrock Converse stand-in (SigV4 verified)';
@@ -39,5 +52,6 @@ export function createBedrock(config: Config): BedrockService {
     provider = `AWS Bedrock (${config.AWS_REGION})`;
   }
   const report: DependencyProbe = { mode, provider, status, latency_ms: null, detail };
-  return { mode, provider, health: () => report };
+  const client = createBedrockClient(config, { maxAttempts: MODEL_ATTEMPTS, timeoutMs: MODEL_TIMEOUT_MS });
+  return { mode, provider, client, health: () => report };
 }

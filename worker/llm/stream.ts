@@ -2,7 +2,8 @@
 // a tool use once its JSON fragments are complete, and one closing `stop` with the usage that
 // Bedrock sends after messageStop.
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import { LlmOutputError, LlmUnavailableError, excerpt } from './errors.ts';
+import { DependencyError } from '../http/errors.ts';
+import { excerpt, outputError } from './errors.ts';
 import type { StreamEvent, Usage } from './types.ts';
 import { toUsage } from './wire.ts';
 
@@ -34,9 +35,7 @@ function parseToolInput(name: string, json: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch {
-    throw new LlmOutputError('malformed_json', `the model's streamed input for tool ${name} is not valid JSON`, {
-      excerpt: excerpt(json),
-    });
+    throw outputError('malformed_json', `the model's streamed input for tool ${name} is not valid JSON`, { excerpt: excerpt(json) });
   }
 }
 
@@ -56,7 +55,7 @@ export async function* readConverseStream(events: AsyncIterable<ConverseStreamOu
     if (delta) {
       if (delta.text !== undefined) yield { type: 'text', delta: delta.text };
       else if (delta.toolUse?.input !== undefined) {
-        if (!tool) throw new LlmOutputError('malformed_json', 'the stream sent tool input before it named the tool');
+        if (!tool) throw outputError('malformed_json', 'the stream sent tool input before it named the tool');
         tool.fragments.push(delta.toolUse.input);
       }
       continue;
@@ -70,6 +69,6 @@ export async function* readConverseStream(events: AsyncIterable<ConverseStreamOu
     if (event.messageStop) stopReason = event.messageStop.stopReason ?? 'unknown';
     if (event.metadata) usage = toUsage(event.metadata.usage);
   }
-  if (stopReason === null) throw new LlmUnavailableError('the Bedrock stream ended before the model finished its answer');
+  if (stopReason === null) throw new DependencyError('bedrock', 'unavailable', 'the Bedrock stream ended before the model finished its answer');
   yield { type: 'stop', stopReason, usage };
 }

@@ -2,7 +2,7 @@
 // and validates the model's input on the way back. Bedrock refuses tool schemas whose top level is
 // not a plain object (a top-level oneOf/anyOf fails the call), so such schemas are refused here.
 import { z } from 'zod';
-import { LlmOutputError, excerpt } from './errors.ts';
+import { excerpt, outputError } from './errors.ts';
 import type { OutputIssue } from './errors.ts';
 import type { BedrockClient, ConverseInput, Usage } from './types.ts';
 
@@ -56,7 +56,7 @@ function issuesOf(error: z.ZodError): OutputIssue[] {
 
 /**
  * Calls the model with exactly one tool and forces it, then validates the input it produced.
- * Anything but a valid call of that tool is an LlmOutputError: fail loud, never guess.
+ * Anything but a valid call of that tool is a Bedrock `protocol` error: fail loud, never guess.
  */
 export async function callTool<S extends z.ZodObject>(client: BedrockClient, input: CallToolInput<S>): Promise<CallToolResult<z.output<S>>> {
   const { tool, ...rest } = input;
@@ -69,22 +69,22 @@ export async function callTool<S extends z.ZodObject>(client: BedrockClient, inp
   });
   const { stopReason, toolUse } = result;
   if (stopReason === 'guardrail_intervened' || stopReason === 'content_filtered') {
-    throw new LlmOutputError('filtered', `the model's answer was filtered (stop reason ${stopReason})`, { stopReason });
+    throw outputError('filtered', `the model's answer was filtered (stop reason ${stopReason})`, { stopReason });
   }
   if (stopReason === 'max_tokens') {
-    throw new LlmOutputError('truncated', `the model's answer was cut off at the token limit before ${tool.name} was complete`, {
+    throw outputError('truncated', `the model's answer was cut off at the token limit before ${tool.name} was complete`, {
       stopReason,
       excerpt: toolUse ? excerpt(toolUse.input) : result.text ? excerpt(result.text) : undefined,
     });
   }
   if (!toolUse) {
-    throw new LlmOutputError('no_tool_call', `the model answered without calling ${tool.name} (stop reason ${stopReason})`, {
+    throw outputError('no_tool_call', `the model answered without calling ${tool.name} (stop reason ${stopReason})`, {
       stopReason,
       excerpt: result.text ? excerpt(result.text) : undefined,
     });
   }
   if (toolUse.name !== tool.name) {
-    throw new LlmOutputError('wrong_tool', `the model called '${excerpt(toolUse.name)}' instead of ${tool.name}`, { stopReason });
+    throw outputError('wrong_tool', `the model called '${excerpt(toolUse.name)}' instead of ${tool.name}`, { stopReason });
   }
   const parsed = tool.schema.safeParse(toolUse.input);
   if (!parsed.success) {
@@ -94,7 +94,7 @@ export async function callTool<S extends z.ZodObject>(client: BedrockClient, inp
       .map((issue) => `${issue.path}: ${issue.message}`)
       .join('; ');
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-    throw new LlmOutputError('invalid_input', `the model's ${tool.name} input failed validation: ${summary}${more}`, {
+    throw outputError('invalid_input', `the model's ${tool.name} input failed validation: ${summary}${more}`, {
       issues,
       stopReason,
       excerpt: excerpt(toolUse.input),

@@ -34,7 +34,7 @@ export interface ConverseInput {
   toolChoice?: ToolChoice;
   maxTokens?: number;
   temperature?: number;
-  /** Aborts the call; the client then throws LlmAbortedError. */
+  /** Aborts the call; the client then throws a Bedrock DependencyError of kind `aborted`. */
   signal?: AbortSignal;
   /** The whole call's budget, retries included; overrides the client default. */
   timeoutMs?: number;

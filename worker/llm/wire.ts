@@ -8,7 +8,7 @@ import type {
   Tool as SdkTool,
   ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import { LlmRequestError } from './errors.ts';
+import { DependencyError } from '../http/errors.ts';
 import type { ContentBlock, ConverseInput, ConverseResult, Message, ToolChoice, Usage } from './types.ts';
 
 type SdkDocument = NonNullable<NonNullable<Extract<SdkContentBlock, { toolUse: unknown }>['toolUse']>['input']>;
@@ -41,15 +41,18 @@ function toSdkToolChoice(choice: ToolChoice): NonNullable<ConverseCommandInput['
  * The Converse request for one call. Mistakes Bedrock would answer with ValidationException are
  * caught here first, so they fail without a round trip and without spending a retry.
  */
+/** A request Bedrock would refuse, refused before it is sent. */
+const refused = (message: string) => new DependencyError('bedrock', 'rejected', message);
+
 export function toConverseRequest(modelId: string, input: ConverseInput, defaultMaxTokens: number): ConverseCommandInput {
-  if (input.messages.length === 0) throw new LlmRequestError('a Converse call needs at least one message');
+  if (input.messages.length === 0) throw refused('a Converse call needs at least one message');
   const tools = input.tools ?? [];
   if (input.toolChoice !== undefined && tools.length === 0) {
-    throw new LlmRequestError('toolChoice is set but no tools are given');
+    throw refused('toolChoice is set but no tools are given');
   }
   if (input.toolChoice !== undefined && typeof input.toolChoice === 'object') {
     const wanted = input.toolChoice.tool;
-    if (!tools.some((t) => t.name === wanted)) throw new LlmRequestError(`toolChoice names '${wanted}', which is not among the tools`);
+    if (!tools.some((t) => t.name === wanted)) throw refused(`toolChoice names '${wanted}', which is not among the tools`);
   }
   const request: ConverseCommandInput = {
     modelId,

@@ -6,6 +6,7 @@ import type { MetricRoute } from './routing/schema.ts';
 import { ask } from './tile-data.ts';
 import type { DataContext } from './tile-data.ts';
 import { ApiError, isDependencyError } from '../http/errors.ts';
+import { dependencySentence } from '../http/problem.ts';
 
 export const CompareSchema = z
   .object({
@@ -31,7 +32,8 @@ export async function compareSources(ctx: DataContext, metric: Metric, route: Me
     dbx = { value: numberOf(answer.rows[0]?.value), duration_ms: answer.durationMs, sql: answer.sql };
   } catch (err) {
     if (!isDependencyError(err, 'databricks')) throw err;
-    dbx = { value: null, duration_ms: 0, sql: metric.queries.databricks, error: err.message };
+    ctx.services.log.warn('live source failed', { metric: metric.name, source: 'databricks', error: err });
+    dbx = { value: null, duration_ms: 0, sql: metric.queries.databricks, error: dependencySentence(err) };
   }
   const pgValue = numberOf(pg.rows[0]?.value);
   const drift = pgValue !== null && dbx.value !== null && pgValue !== 0 ? (dbx.value - pgValue) / Math.abs(pgValue) : null;

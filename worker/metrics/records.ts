@@ -6,7 +6,7 @@ import { resolveWindow } from './compose/window.ts';
 import type { MetricRoute } from './routing/schema.ts';
 import type { DataContext } from './tile-data.ts';
 import type { Widget } from './widgets/schema.ts';
-import { ApiError, isDependencyError } from '../http/errors.ts';
+import { ApiError } from '../http/errors.ts';
 import { runStatement } from '../services/statements.ts';
 import type { TypedValue } from '../services/statements.ts';
 
@@ -59,13 +59,8 @@ export async function tileRecords(
     end: { value: window.end, type: 'TIMESTAMP' },
   };
   for (const f of bound) for (const p of f.params) params[p.name] = { value: p.value, type: p.type };
-  let answer;
-  try {
-    answer = await runStatement(ctx.services, { source, sql, params, timeoutMs: route.timeout_ms, policy: ctx.policy });
-  } catch (err) {
-    if (isDependencyError(err, 'databricks')) throw new ApiError('databricks_unavailable', `The records cannot be read now: ${err.message}`);
-    throw err;
-  }
+  // Records have no fallback: a source's failure is answered by the error handler (503, or 504 on a timeout).
+  const answer = await runStatement(ctx.services, { source, sql, params, timeoutMs: route.timeout_ms, policy: ctx.policy });
   return {
     widget_id: widget.id,
     source,

@@ -14,6 +14,7 @@ import type { BucketPlan } from './compose/buckets.ts';
 import { applyFilters, DATABRICKS_MAX_PARAMETERS } from './compose/filters-cte.ts';
 import { runStatement } from '../services/statements.ts';
 import { isDependencyError } from '../http/errors.ts';
+import { dependencySentence } from '../http/problem.ts';
 import type { QueryAnswer, TypedValue } from '../services/statements.ts';
 import { bindFilters } from './compose/filters.ts';
 import type { Filter } from './compose/filters.ts';
@@ -191,10 +192,12 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
     served = await ask(ctx, metric, route.source, window, widget.filters, route, presentation);
   } catch (err) {
     if (!isDependencyError(err, 'databricks')) throw err;
+    // The log keeps what Databricks said; the tile shows a fixed sentence for what went wrong.
     ctx.services.log.warn('live source failed', { metric: metric.name, source: route.source, error: err });
+    const reason = dependencySentence(err);
     if (route.fallback === 'postgres' && metric.queries.postgres) {
       served = await ask(ctx, metric, 'postgres', window, widget.filters, route, presentation);
-      degraded = { reason: err.message, fallback: 'postgres' };
+      degraded = { reason, fallback: 'postgres' };
     } else if (route.fallback === 'template') {
       const last = await readCache<SourcedAnswer>(ctx.services.redis, lastGoodKey(metric, widget.filters, presentation));
       return {
@@ -208,7 +211,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
         rows: last.value?.rows ?? [],
         ...(last.value?.series ? { series: last.value.series } : {}),
         live_data_unavailable: true,
-        reason: err.message,
+        reason,
         fallback: 'template',
       };
     } else {
@@ -222,7 +225,7 @@ export async function widgetData(ctx: DataContext, widget: Widget, metric: Metri
         columns: [],
         rows: [],
         live_data_unavailable: true,
-        reason: err.message,
+        reason,
       };
     }
   }

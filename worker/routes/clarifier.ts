@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import type { ClarifierEventData, ClarifierEventName } from '../clarifier/events.ts';
-import { CLARIFIER_MODEL_ATTEMPTS, CLARIFIER_TIMEOUT_MS } from '../clarifier/model.ts';
 import { CLARIFY_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
 import type { BuilderLimit } from '../clarifier/rate-limit.ts';
 import { ConversationSchema, appendMessages, createConversation, getConversation } from '../clarifier/store.ts';
@@ -11,12 +10,10 @@ import { clarifyTurn } from '../clarifier/turn.ts';
 import type { TurnOutcome } from '../clarifier/turn.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { newApp } from '../http/app.ts';
-import { ApiError } from '../http/errors.ts';
-import { problemBody } from '../http/problem.ts';
+import { ApiError, codeToStatus } from '../http/errors.ts';
+import { logFailure, problemBody, toProblem } from '../http/problem.ts';
 import { problems } from '../http/schemas.ts';
-import { createBedrockClient, isLlmError } from '../llm/bedrock.ts';
 import { createPostgres } from '../services/postgres.ts';
-import { llmProblem } from '../sqlgen/generator.ts';
 
 /** A conversation longer than this has lost its way; the user starts a new one. */
 const MAX_MESSAGES = 40;
@@ -100,33 +97,23 @@ export function createClarifierRoutes(options: ClarifierOptions = {}) {
 
       return streamSSE(c, async (stream) => {
         const send = <E extends ClarifierEventName>(event: E, data: ClarifierEventData<E>) => stream.writeSSE({ event, data: JSON.stringify(data) });
-        // The stream is already 200, so failures travel as `error` events; server-side ones are logged
-        // the way the error handler logs a 5xx.
-        const fail = async (problem: ApiError, cause?: unknown) => {
-          if (problem.status >= 500) c.get('log').error('clarifier turn failed', { error: cause ?? problem });
-          await send('error', problemBody(problem.code, problem.message, requestId, problem.errors));
+        // The stream is already 200, so failures travel as `error` events, described as the error
+        // handler would describe them; server-side ones are logged the way it logs a 5xx.
+        const fail = async (err: unknown) => {
+          const problem = toProblem(err);
+          if (codeToStatus(problem.code) >= 500) logFailure(c, err, 'clarifier turn failed');
+          await send('error', problemBody(problem.code, problem.detail, requestId, problem.errors));
         };
         // The request's services close when the handler returns, before the stream is done; the
         // stream writes its turn through a pool of its own and closes it at the end.
         const db = createPostgres(config, undefined, c.get('log'));
         let status = started.status;
         try {
-          let outcome: TurnOutcome;
-          try {
-            outcome = await clarifyTurn(
-              {
-                mode: config.BUILDER_MODE,
-                bedrock: createBedrockClient(config, { maxAttempts: CLARIFIER_MODEL_ATTEMPTS, timeoutMs: CLARIFIER_TIMEOUT_MS }),
-                catalog,
-                dictionary: bundledDictionary(),
-              },
-              { draft: started.draft, messages: started.messages },
-            );
-          } catch (err) {
-            if (!isLlmError(err)) throw err;
-            await fail(llmProblem(err));
-            return;
-          }
+          // A model failure ends the turn here as an llm_unavailable `error` event (the catch below).
+          const outcome: TurnOutcome = await clarifyTurn(
+            { mode: config.BUILDER_MODE, bedrock: services.bedrock.client, catalog, dictionary: bundledDictionary() },
+            { draft: started.draft, messages: started.messages },
+          );
 
           await send('message', { role: 'assistant', text: outcome.reply });
           const reply: StoredMessage = {
@@ -148,8 +135,7 @@ export function createClarifierRoutes(options: ClarifierOptions = {}) {
             await fail(new ApiError('validation_failed', 'The proposed widget does not fit the catalog or the data dictionary.', { errors: outcome.problems }));
           }
         } catch (err) {
-          if (err instanceof ApiError) await fail(err);
-          else await fail(new ApiError('internal_error', 'An unexpected error occurred; quote the request id when reporting it.'), err);
+          await fail(err);
         } finally {
           await send('done', { conversation_id: started.id, status });
           await db.close();

@@ -4,6 +4,7 @@ import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
 import { WidgetDataSchema, openMetrics } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
+import { toProblem } from '../http/problem.ts';
 import { problems } from '../http/schemas.ts';
 import { WidgetSchema } from '../metrics/widgets/schema.ts';
 import { listWidgets } from '../metrics/widgets/store.ts';
@@ -119,7 +120,11 @@ export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
       const answer = await budget.race(
         metrics.tile(widget).then(
           (data) => ({ data, problem: null }),
-          (err: unknown) => ({ data: null, problem: err instanceof Error ? err.message : String(err) }),
+          (err: unknown) => {
+            // A tile says what went wrong as the error handler would; what the error itself says is logged.
+            c.get('log').warn('tile failed', { widget_id: widget.id, metric: widget.metric.name, error: err });
+            return { data: null, problem: toProblem(err).detail };
+          },
         ),
       );
       return answer.ready ? { widget, ...answer.value, pending: false } : { widget, data: null, problem: null, pending: true };

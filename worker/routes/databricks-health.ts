@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { isDatabricksError } from '../services/databricks/client.ts';
 import { newApp } from '../http/app.ts';
-import { ApiError } from '../http/errors.ts';
+import { DependencyError } from '../http/errors.ts';
 import { problems } from '../http/schemas.ts';
 
 const TABLE = 'claims';
@@ -20,18 +19,14 @@ const route = createRoute({
         },
       },
     },
-    ...problems(401, 503),
+    ...problems(401, 503, 504),
   },
 });
 
 export const databricksHealthRoutes = newApp().openapi(route, async (c) => {
   const databricks = c.get('services').databricks;
-  if (!databricks.client) throw new ApiError('databricks_unavailable', 'Databricks is not configured on this server.');
-  try {
-    const result = await databricks.client.health(TABLE, { timeoutMs: 10_000, sampleRows: 100 });
-    return c.json({ status: 'ok' as const, table: result.table, rows_sampled: result.rowsSampled, latency_ms: result.latencyMs, mode: databricks.mode }, 200);
-  } catch (err) {
-    const reason = isDatabricksError(err) ? `${err.kind}: ${err.message}` : String(err);
-    throw new ApiError('databricks_unavailable', `Databricks did not answer the sample: ${reason}`);
-  }
+  if (!databricks.client) throw new DependencyError('databricks', 'not_configured', 'Databricks is not configured on this server.');
+  // A failure is the client's DependencyError: the error handler answers it (503, or 504 on a timeout).
+  const result = await databricks.client.health(TABLE, { timeoutMs: 10_000, sampleRows: 100 });
+  return c.json({ status: 'ok' as const, table: result.table, rows_sampled: result.rowsSampled, latency_ms: result.latencyMs, mode: databricks.mode }, 200);
 });

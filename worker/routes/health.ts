@@ -105,7 +105,9 @@ export const healthRoutes = newApp()
     const postgres = await c.get('services').postgres.health(c.get('config').HEALTH_TIMEOUT_MS);
     c.header('cache-control', 'no-store');
     if (postgres.status !== 'ok') {
-      throw new ApiError('postgres_unavailable', `Not ready: ${postgres.detail ?? 'Postgres did not answer.'}`);
+      // What the probe saw is for the log; the answer says only which way it failed.
+      c.get('log').warn('not ready', { postgres });
+      throw new ApiError('postgres_unavailable', postgres.status === 'slow' ? 'Not ready: Postgres did not answer in time.' : 'Not ready: Postgres cannot be reached.');
     }
     return c.json({ ready: true as const, postgres }, 200);
   });

@@ -5,14 +5,13 @@ import type { BuilderLimit } from '../clarifier/rate-limit.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { safetyPolicy } from '../metrics/index.ts';
 import { runStatement } from '../services/statements.ts';
-import { isDependencyError } from '../http/errors.ts';
 import type { QueryAnswer } from '../services/statements.ts';
 import { resolveWindow } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../http/problem.ts';
 import { ProblemSchema, problems } from '../http/schemas.ts';
-import { generateSql, generatorClient } from '../sqlgen/generator.ts';
+import { generateSql } from '../sqlgen/generator.ts';
 import { GenerationRecordSchema, listGenerations } from '../sqlgen/store.ts';
 
 /** Generated SQL that runs gets the dashboard's default window, as named parameters. */
@@ -112,7 +111,7 @@ export function createSqlGenerateRoutes(options: SqlGenerateOptions = {}) {
       const metric = await requireActiveMetric(services.postgres, body.metric);
       const policy = safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA);
       const generation = await generateSql(
-        { db: services.postgres, bedrock: generatorClient(config), mode: config.BUILDER_MODE, dictionary: bundledDictionary(), policy },
+        { db: services.postgres, bedrock: services.bedrock.client, mode: config.BUILDER_MODE, dictionary: bundledDictionary(), policy },
         { userId, metric, question: body.question, dryRun: body.dry_run },
       );
       const verdict = generation.verdict;
@@ -128,14 +127,10 @@ export function createSqlGenerateRoutes(options: SqlGenerateOptions = {}) {
       let ran: { window: { start: string; end: string }; answer: QueryAnswer } | undefined;
       if (!body.dry_run) {
         const window = resolveWindow(RUN_WINDOW, new Date());
-        try {
-          const params = { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } };
-          const answer = await runStatement(services, { source: 'databricks', sql: verdict.sql, params, timeoutMs: RUN_TIMEOUT_MS, policy });
-          ran = { window: { start: window.start.toISOString(), end: window.end.toISOString() }, answer };
-        } catch (err) {
-          if (isDependencyError(err, 'databricks')) throw new ApiError('databricks_unavailable', `The generated SQL could not run: ${err.message}`);
-          throw err;
-        }
+        // A Databricks failure is answered by the error handler (databricks_unavailable or dependency_timeout).
+        const params = { start: { value: window.start, type: 'TIMESTAMP' }, end: { value: window.end, type: 'TIMESTAMP' } };
+        const answer = await runStatement(services, { source: 'databricks', sql: verdict.sql, params, timeoutMs: RUN_TIMEOUT_MS, policy });
+        ran = { window: { start: window.start.toISOString(), end: window.end.toISOString() }, answer };
       }
       c.header('cache-control', 'no-store');
       return c.json(

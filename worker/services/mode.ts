@@ -1,3 +1,5 @@
+import { isDependencyError } from '../http/errors.ts';
+
 /** How a dependency is provided, as /health reports it. */
 export type DependencyMode = 'live' | 'local' | 'embedded' | 'offline' | 'disabled';
 
@@ -11,28 +13,28 @@ export interface DependencyProbe {
   detail: string | null;
 }
 
-/** Runs a probe with a deadline so a hung dependency cannot hang /health. */
+/**
+ * Runs a probe with a deadline so a hung dependency cannot hang /health. The check gets the
+ * deadline's signal to stop its own work; a probe whose deadline fired, or whose dependency
+ * reports a timeout, is `slow`, any other failure `down`.
+ */
 export async function probe(
   mode: DependencyMode,
   provider: string,
   timeoutMs: number,
-  check: () => Promise<string | null>,
+  check: (signal: AbortSignal) => Promise<string | null>,
 ): Promise<DependencyProbe> {
   const started = Date.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Error(`no answer within ${timeoutMs} ms`);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  // Not every client takes a signal (Upstash's ping does not), so the deadline also ends the wait.
+  const expired = new Promise<never>((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason), { once: true }));
   try {
-    const detail = await Promise.race([
-      check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(deadline), timeoutMs);
-      }),
-    ]);
+    const detail = await Promise.race([check(deadline), expired]);
     return { mode, provider, status: 'ok', latency_ms: Date.now() - started, detail };
   } catch (err) {
-    return { mode, provider, status: err === deadline ? 'slow' : 'down', latency_ms: Date.now() - started, detail: describe(err) };
-  } finally {
-    clearTimeout(timer);
+    const slow = deadline.aborted || (isDependencyError(err) && err.kind === 'timeout');
+    const detail = slow ? `no answer within ${timeoutMs} ms` : describe(err);
+    return { mode, provider, status: slow ? 'slow' : 'down', latency_ms: Date.now() - started, detail };
   }
 }
 
@@ -40,30 +42,11 @@ export function disabled(provider: string, detail: string): DependencyProbe {
   return { mode: 'disabled', provider, status: 'disabled', latency_ms: null, detail };
 }
 
-/** A short, secret-free description of a failure. */
+/** A short description of a failure, for logs and health details (messages are already scrubbed). */
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message.slice(0, 300) || err.name;
   // WebSocket failures arrive as ErrorEvent-like objects, not Errors.
   const message = (err as { message?: unknown } | null)?.message;
   if (typeof message === 'string' && message) return message.slice(0, 300);
   return String(err).slice(0, 300);
-}
-
-/** Rejects when the promise takes longer than ms; the caller maps it to a problem code. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
 }

@@ -1,11 +1,11 @@
 import { Pool, neon, neonConfig } from '@neondatabase/serverless';
 import type { NeonQueryFunction } from '@neondatabase/serverless';
 import type { Config } from '../config/env.ts';
-import { ApiError } from '../http/errors.ts';
+import { DependencyError, isDependencyError, scrub } from '../http/errors.ts';
 import type { Timings } from '../http/timing.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
-import { describe, disabled, probe, withTimeout } from './mode.ts';
+import { describe, disabled, probe } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 
 export interface QueryResult {
@@ -27,7 +27,7 @@ export interface Statement {
 export interface Postgres {
   readonly mode: DependencyMode;
   readonly provider: string;
-  /** Runs one parameterised statement; failures become postgres_unavailable. */
+  /** Runs one parameterised statement; an outage or timeout is a DependencyError, bad SQL the database's own error. */
   query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Like query, with each column's type oid (to turn numeric text into numbers). */
   queryWithFields(text: string, params?: unknown[]): Promise<QueryResult>;
@@ -78,15 +78,20 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
   let http: NeonQueryFunction<false, true> | undefined;
   let closing = false;
 
+  const notConfigured = () => new DependencyError('postgres', 'not_configured', 'DATABASE_URL is not configured');
+  // The connection string's password must never reach a message, even if the driver echoes it.
+  const secrets = [passwordOf(config.DATABASE_URL)];
+  const failure = (err: unknown, timer?: AbortSignal) => toDependencyError(err, secrets, timer);
+
   const getHttp = (): NeonQueryFunction<false, true> => {
-    if (!config.DATABASE_URL) throw new ApiError('postgres_unavailable', 'DATABASE_URL is not configured.');
+    if (!config.DATABASE_URL) throw notConfigured();
     if (config.NEON_HTTP_ENDPOINT) neonConfig.fetchEndpoint = config.NEON_HTTP_ENDPOINT;
     http ??= neon(config.DATABASE_URL, { fullResults: true });
     return http;
   };
 
   const getPool = (): Pool => {
-    if (!config.DATABASE_URL) throw new ApiError('postgres_unavailable', 'DATABASE_URL is not configured.');
+    if (!config.DATABASE_URL) throw notConfigured();
     if (pool) return pool;
     if (config.NEON_WS_PROXY) {
       neonConfig.wsProxy = config.NEON_WS_PROXY;
@@ -94,7 +99,9 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
       neonConfig.pipelineTLS = false;
       neonConfig.pipelineConnect = false;
     }
-    pool = new Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000 });
+    // Both bounds are the driver's own: a connection that does not open, or a statement that gets
+    // no answer, fails rather than holding the request.
+    pool = new Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000, query_timeout: QUERY_TIMEOUT_MS });
     // An idle client's error must not become an unhandled rejection that takes down the isolate.
     pool.on('error', (err: Error) => {
       // Sockets torn down with the request after end() report "connection lost": expected, not news.
@@ -109,9 +116,9 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
   // WebSocket, startup and authentication go.
   const connect = async () => {
     try {
-      return await time('pg-connect', () => withTimeout(getPool().connect(), QUERY_TIMEOUT_MS, 'Postgres'));
+      return await time('pg-connect', () => getPool().connect());
     } catch (err) {
-      throw toApiError(err);
+      throw failure(err);
     }
   };
   type Client = Awaited<ReturnType<typeof connect>>;
@@ -122,19 +129,21 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
     params?: unknown[],
   ): Promise<{ rows: Record<string, unknown>[]; fields: Array<{ name: string; dataTypeID: number }> }> => {
     try {
-      return toResult(await time('pg', () => withTimeout(client.query(text, params as unknown[]), QUERY_TIMEOUT_MS, 'Postgres')));
+      return toResult(await time('pg', () => client.query(text, params as unknown[])));
     } catch (err) {
-      throw toApiError(err);
+      throw failure(err);
     }
   };
   const run = async <T extends Record<string, unknown>>(client: Client, text: string, params?: unknown[]): Promise<T[]> =>
     (await runFull(client, text, params)).rows as T[];
-  const overHttp = async (text: string, params?: unknown[]): Promise<QueryResult> => {
+  const overHttp = async (text: string, params?: unknown[], signal?: AbortSignal): Promise<QueryResult> => {
+    const timer = AbortSignal.timeout(QUERY_TIMEOUT_MS);
     try {
       const sql = getHttp();
-      return toResult(await time('pg', () => withTimeout(sql.query(text, params ?? []), QUERY_TIMEOUT_MS, 'Postgres')));
+      const fetchOptions = { signal: signal ? AbortSignal.any([timer, signal]) : timer };
+      return toResult(await time('pg', () => sql.query(text, params ?? [], { fetchOptions })));
     } catch (err) {
-      throw toApiError(err);
+      throw failure(err, timer);
     }
   };
 
@@ -145,30 +154,26 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
     queryWithFields: overHttp,
     async batch(statements, options) {
       if (statements.length === 0) return [];
+      const timer = AbortSignal.timeout(options?.timeoutMs ?? QUERY_TIMEOUT_MS);
       try {
         const sql = getHttp();
-        const timeoutMs = options?.timeoutMs ?? QUERY_TIMEOUT_MS;
         const results = await time('pg', () =>
-          withTimeout(
-            sql.transaction(
-              statements.map((s) => sql.query(s.text, s.params ?? [])),
-              { ...(options?.readOnly ? { readOnly: true } : {}), fetchOptions: { signal: AbortSignal.timeout(timeoutMs) } },
-            ),
-            timeoutMs,
-            'Postgres',
+          sql.transaction(
+            statements.map((s) => sql.query(s.text, s.params ?? [])),
+            { ...(options?.readOnly ? { readOnly: true } : {}), fetchOptions: { signal: timer } },
           ),
         );
         return results.map(toResult);
       } catch (err) {
-        throw toApiError(err);
+        throw failure(err, timer);
       }
     },
     async transaction(fn, options) {
       const client = await connect();
       try {
         // Two statements in one simple-protocol message: the answer is a list, not one result.
-        await time('pg', () => withTimeout(client.query(beginStatement(options)), QUERY_TIMEOUT_MS, 'Postgres')).catch((err: unknown) => {
-          throw toApiError(err);
+        await time('pg', () => client.query(beginStatement(options))).catch((err: unknown) => {
+          throw failure(err);
         });
         const value = await fn({
           query: (text, params) => run(client, text, params),
@@ -185,8 +190,8 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
     },
     async health(timeoutMs) {
       if (mode === 'disabled') return disabled(provider, 'DATABASE_URL is not configured');
-      return probe(mode, provider, timeoutMs, async () => {
-        const { rows } = await overHttp('SELECT version() AS version');
+      return probe(mode, provider, timeoutMs, async (signal) => {
+        const { rows } = await overHttp('SELECT version() AS version', [], signal);
         return String(rows[0]?.version ?? '').split(' on ')[0] || null;
       });
     },
@@ -199,22 +204,34 @@ export function createPostgres(config: Config, timings?: Timings, log: Logger = 
   };
 }
 
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url || !URL.canParse(url)) return undefined;
+  return decodeURIComponent(new URL(url).password) || undefined;
+}
+
 function toResult(result: { rows: unknown[]; fields: Array<{ name: string; dataTypeID: number }> }): QueryResult {
   return { rows: result.rows as Record<string, unknown>[], fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) };
 }
 
 /**
- * Errors the database raised about the statement stay as they are; trouble reaching it or
- * getting a connection (classes 08 connection, 53 resources such as too many clients, 57
- * operator intervention) is a 503 the client can retry. A statement cancelled at its own
- * deadline (57014) is the caller's timeout, not an outage: 504.
+ * Errors the database raised about the statement stay as they are (callers branch on their
+ * SQLSTATE; the error handler answers any other as internal_error). A statement the server
+ * cancelled at its own deadline (57014) is a `timeout` (504). Trouble reaching it or getting a
+ * connection (classes 08 connection, 53 resources such as too many clients, 57 operator
+ * intervention, no SQLSTATE at all, or our own timer giving up on a hung connection) is
+ * `unavailable`: a 503 the client can retry.
  */
-function toApiError(err: unknown): unknown {
-  if (err instanceof ApiError) return err;
+function toDependencyError(err: unknown, secrets: readonly (string | undefined)[], timer?: AbortSignal): unknown {
+  if (isDependencyError(err)) return err;
   const code = (err as { code?: unknown }).code;
-  if (code === '57014') return new ApiError('dependency_timeout', 'The Postgres statement exceeded its deadline and was cancelled.', { cause: err });
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code)) {
-    return err;
+  if (code === '57014') {
+    return new DependencyError('postgres', 'timeout', 'the statement exceeded its statement_timeout and was cancelled', {
+      details: { sqlState: code },
+      cause: err,
+    });
   }
-  return new ApiError('postgres_unavailable', `Postgres is unreachable: ${describe(err)}`, { cause: err });
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (sqlState && !/^(08|53|57)/.test(sqlState)) return err;
+  const message = timer?.aborted ? `Postgres did not answer within the request's deadline` : `Postgres could not be reached: ${scrub(describe(err), secrets)}`;
+  return new DependencyError('postgres', 'unavailable', message, { details: { sqlState }, cause: err });
 }

@@ -1,5 +1,6 @@
-import { Redis } from '@upstash/redis';
+import { Redis, errors } from '@upstash/redis';
 import type { Config } from '../config/env.ts';
+import { DependencyError, scrub } from '../http/errors.ts';
 import type { Timings } from '../http/timing.ts';
 import { disabled, probe } from './mode.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
@@ -31,7 +32,16 @@ export function createRedis(config: Config, timings?: Timings): RedisService {
           enableTelemetry: false,
         })
       : null;
-  if (client && timings) client.use((req, next) => timings.time('redis', () => next(req)));
+  if (client) {
+    const secrets = [config.UPSTASH_REDIS_REST_TOKEN];
+    client.use(async (req, next) => {
+      try {
+        return await (timings ? timings.time('redis', () => next(req)) : next(req));
+      } catch (err) {
+        throw redisFailure(err, secrets);
+      }
+    });
+  }
   return {
     mode,
     provider,
@@ -44,4 +54,17 @@ export function createRedis(config: Config, timings?: Timings): RedisService {
       });
     },
   };
+}
+
+/**
+ * What the REST transport throws, as the one dependency error. Upstash's own error text ends with
+ * the whole command (keys and values), which is cut off; network failures name no secret but are
+ * scrubbed of the token all the same.
+ */
+function redisFailure(err: unknown, secrets: readonly (string | undefined)[]): DependencyError {
+  const message = err instanceof Error ? err.message.split(', command was:')[0]! : String(err);
+  const kind = err instanceof errors.UpstashJSONParseError ? 'protocol' : err instanceof errors.UpstashError ? 'rejected' : 'unavailable';
+  return new DependencyError('redis', kind, `Redis ${kind === 'unavailable' ? 'could not be reached' : 'refused the command'}: ${scrub(message, secrets)}`, {
+    cause: err,
+  });
 }

@@ -1,6 +1,5 @@
 import type { DatabricksParam } from './databricks/types.ts';
 import { ApiError, DependencyError, isDependencyError } from '../http/errors.ts';
-import type { DependencyKind } from '../http/errors.ts';
 import { Lru } from '../lib/lru.ts';
 import type { Services } from './index.ts';
 import type { Postgres } from './postgres.ts';
@@ -52,8 +51,8 @@ export interface Statement {
 /**
  * The one way any domain runs a statement on a source. Postgres statements run read-only with a
  * statement timeout; Databricks statements pass the safety layer first (it also adds or clamps
- * the LIMIT), and what ran is what the caller shows. A Databricks failure is a DependencyError
- * the caller can degrade on; Postgres failures are answers (503/504) since nothing stands behind it.
+ * the LIMIT), and what ran is what the caller shows. Either source's outage or timeout is a DependencyError:
+ * callers degrade a Databricks one, and the error handler answers a Postgres one (503/504).
  */
 export async function runStatement(
   services: { postgres: Pick<Postgres, 'batch'>; databricks?: Pick<Services['databricks'], 'client'> },
@@ -87,10 +86,11 @@ async function runPostgres(postgres: Pick<Postgres, 'batch'>, { sql, params, tim
     return { rows, columns: result.fields.map((f) => f.name), sql, durationMs: Date.now() - started };
   } catch (err) {
     if (err instanceof ApiError || isDependencyError(err)) throw err;
-    const code = (err as { code?: string }).code;
-    const message = err instanceof Error ? err.message : String(err);
-    if (code === '42703') throw new ApiError('validation_failed', `A filter names a column the app database does not have: ${message}`);
-    throw new ApiError('internal_error', `The Postgres query failed: ${message.slice(0, 200)}`, { cause: err });
+    // The database's own text names tables and columns: it goes to the log (as the cause), not to clients.
+    if ((err as { code?: string }).code === '42703') {
+      throw new ApiError('validation_failed', 'A filter names a column the app database does not have.', { cause: err });
+    }
+    throw err;
   }
 }
 
@@ -109,17 +109,6 @@ function checkedSql(sql: string, policy: SafetyPolicy): ReturnType<typeof checkS
   return verdict;
 }
 
-// The Databricks client's failure kinds, as the one dependency error names them.
-const DATABRICKS_KINDS: Record<string, DependencyKind> = {
-  statement: 'rejected',
-  canceled: 'aborted',
-  timeout: 'timeout',
-  unavailable: 'unavailable',
-  auth: 'auth',
-  http: 'unavailable',
-  protocol: 'protocol',
-};
-
 async function runDatabricks(
   client: Services['databricks']['client'],
   policy: SafetyPolicy,
@@ -135,10 +124,8 @@ async function runDatabricks(
     const result = await client.execute(verdict.sql, bound, { timeoutMs });
     return { rows: result.rows, columns: result.columns.map((c) => c.name), sql: verdict.sql, durationMs: Date.now() - started };
   } catch (err) {
-    const raw = (err as { kind?: unknown }).kind;
-    const kind = (typeof raw === 'string' && DATABRICKS_KINDS[raw]) || 'unavailable';
-    const message = err instanceof Error ? err.message : String(err);
-    // The tile shows this sentence under "Why", so it names the source and what went wrong.
-    throw new DependencyError('databricks', kind, `Databricks ${typeof raw === 'string' ? raw : 'failed'}: ${message}`, { cause: err });
+    if (isDependencyError(err)) throw err;
+    // Parameters the client could not encode: the statement never left, and the tile degrades like any refusal.
+    throw new DependencyError('databricks', 'rejected', `the statement was not sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

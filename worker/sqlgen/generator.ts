@@ -2,9 +2,11 @@ import { z } from 'zod';
 import type { Metric } from '../metrics/catalog/store.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
 import type { Config } from '../config/env.ts';
-import { ApiError } from '../http/errors.ts';
-import { LlmOutputError, callTool, createBedrockClient, isLlmError, toApiError } from '../llm/bedrock.ts';
-import type { BedrockClient, LlmError } from '../llm/bedrock.ts';
+import { ApiError, isDependencyError } from '../http/errors.ts';
+import type { DependencyError } from '../http/errors.ts';
+import { callTool } from '../llm/bedrock.ts';
+import type { BedrockClient } from '../llm/bedrock.ts';
+import { MODEL_ATTEMPTS } from '../llm/service.ts';
 import type { Postgres } from '../services/postgres.ts';
 import type { SafetyPolicy } from './allowlist.ts';
 import { buildSqlPrompt } from './prompt.ts';
@@ -36,17 +38,9 @@ export const SQL_TOOL = {
   schema: SqlProposalSchema,
 };
 
-/**
- * SDK attempts per generation. Bounded low: a person is waiting, and a throttled Bedrock is
- * better reported at once than retried into the request's time limit.
- */
-export const GENERATOR_MODEL_ATTEMPTS = 2;
-export const GENERATOR_TIMEOUT_MS = 20_000;
+/** The generator calls the model through the request's Bedrock service, with its attempts. */
+export const GENERATOR_MODEL_ATTEMPTS = MODEL_ATTEMPTS;
 const MAX_TOKENS = 1_024;
-
-export function generatorClient(config: Config): BedrockClient {
-  return createBedrockClient(config, { maxAttempts: GENERATOR_MODEL_ATTEMPTS, timeoutMs: GENERATOR_TIMEOUT_MS });
-}
 
 /**
  * The verdict as the generator reports it. A model answer that is not a query at all (DDL, DML,
@@ -90,16 +84,10 @@ export interface Generation {
 }
 
 /** What the record says about a model failure: its kind and reason, never the model's text. */
-function failureDetail(error: LlmError): string {
-  if (error instanceof LlmOutputError) return `output: ${error.reason}`;
-  return error.errorType ? `${error.kind}: ${error.errorType}` : error.kind;
-}
-
-/** The 503 for a model failure, with the output reason (a fixed word) appended where there is one. */
-export function llmProblem(error: LlmError): ApiError {
-  const base = toApiError(error);
-  if (!(error instanceof LlmOutputError)) return base;
-  return new ApiError('llm_unavailable', `${base.message} (${error.reason})`, { cause: error, ...(base.headers ? { headers: base.headers } : {}) });
+function failureDetail(error: DependencyError): string {
+  const { output, errorType } = error.details;
+  if (output) return `output: ${output.reason}`;
+  return errorType ? `${error.kind}: ${errorType}` : error.kind;
 }
 
 export async function generateSql(deps: GeneratorDeps, request: GenerateRequest): Promise<Generation> {
@@ -142,7 +130,8 @@ export async function generateSql(deps: GeneratorDeps, request: GenerateRequest)
     });
     proposal = result.input;
   } catch (error) {
-    if (!isLlmError(error)) throw error;
+    // Recorded, then rethrown: the error handler answers it as 503 llm_unavailable.
+    if (!isDependencyError(error, 'bedrock')) throw error;
     await recordGeneration(deps.db, {
       ...base,
       model: deps.bedrock.modelId,
@@ -152,7 +141,7 @@ export async function generateSql(deps: GeneratorDeps, request: GenerateRequest)
       source: 'bedrock',
       latencyMs: Date.now() - started,
     });
-    throw llmProblem(error);
+    throw error;
   }
   const latencyMs = Date.now() - started;
   const verdict = reportVerdict(checkSql(proposal.sql, deps.policy));

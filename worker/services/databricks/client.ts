@@ -2,18 +2,11 @@
 // (workerd included): submit with a wait derived from the caller's deadline, poll with backoff,
 // read every INLINE JSON_ARRAY chunk, verify the row total, convert values, and cancel what the
 // deadline cuts short.
+import { isDependencyError } from '../../http/errors.ts';
+import type { DependencyError } from '../../http/errors.ts';
 import { toResultColumns, createRowConverter } from './convert.ts';
-import { createDeadline, jitter, sleepUntil } from './deadline.ts';
-import type { Deadline } from './deadline.ts';
-import {
-  DatabricksCanceledError,
-  DatabricksError,
-  DatabricksProtocolError,
-  DatabricksStatementError,
-  DatabricksTimeoutError,
-} from './errors.ts';
-import { createTransport } from './http.ts';
-import type { Transport } from './http.ts';
+import { checkCall, createTransport, databricksError, jitter, pause, startCall } from './http.ts';
+import type { Call, Transport } from './http.ts';
 import { encodeParameters } from './params.ts';
 import type {
   DatabricksClient,
@@ -27,7 +20,6 @@ import type {
 import { wireChunk, wireStatement } from './wire.ts';
 import type { StatementState, WireChunk, WireExecuteRequest, WireStatement } from './wire.ts';
 
-export * from './errors.ts';
 export type * from './types.ts';
 
 const STATEMENTS_PATH = '/api/2.0/sql/statements';
@@ -57,7 +49,7 @@ function parseStatement(body: unknown, statementId?: string): WireStatement {
   const parsed = wireStatement.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DatabricksProtocolError(
+    throw databricksError('protocol', 
       `unexpected statement answer${issue ? ` (${issue.path.join('.') || 'body'}: ${issue.message})` : ''}`,
       { statementId },
     );
@@ -67,7 +59,7 @@ function parseStatement(body: unknown, statementId?: string): WireStatement {
 
 function parseChunk(body: unknown, statementId: string): WireChunk {
   const parsed = wireChunk.safeParse(body);
-  if (!parsed.success) throw new DatabricksProtocolError('unexpected result chunk answer', { statementId });
+  if (!parsed.success) throw databricksError('protocol', 'unexpected result chunk answer', { statementId });
   return parsed.data;
 }
 
@@ -85,83 +77,73 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
   const cancelTimeoutMs = options.cancelTimeoutMs ?? 1_000;
   const statementUrl = (id: string, suffix = ''): URL => transport.url(`${STATEMENTS_PATH}/${encodeURIComponent(id)}${suffix}`, id);
 
-  const failureOf = (statement: WireStatement): DatabricksError => {
+  const failureOf = (statement: WireStatement): DependencyError => {
     const id = statement.statement_id;
     const { state, error, sql_state: sqlState } = statement.status;
     const message = transport.scrub(error?.message ?? '');
-    if (state === 'CANCELED') {
-      return new DatabricksCanceledError(message || `Databricks canceled statement ${id}`, { statementId: id });
-    }
+    // Canceled on the warehouse's side (an administrator, a restart): the caller did not ask for it.
+    if (state === 'CANCELED') return databricksError('unavailable', message || `Databricks canceled statement ${id}`, { statementId: id, errorType: 'CANCELED' });
     if (state === 'CLOSED') {
-      return new DatabricksStatementError(`the result of statement ${id} expired before it was read`, {
-        statementId: id,
-        errorCode: 'STATEMENT_CLOSED',
-      });
+      return databricksError('rejected', `the result of statement ${id} expired before it was read`, { statementId: id, errorType: 'STATEMENT_CLOSED' });
     }
-    return new DatabricksStatementError(message || `Databricks statement ${id} failed`, {
+    return databricksError('rejected', message || `Databricks statement ${id} failed`, {
       statementId: id,
-      errorCode: error?.error_code ?? 'UNKNOWN',
+      errorType: error?.error_code ?? 'UNKNOWN',
       sqlState,
     });
   };
 
   /** Reads the first chunk (inline or fetched) and every chunk after it, checking offsets and the total. */
-  const readRows = async (statement: WireStatement, deadline: Deadline): Promise<Omit<StatementResult, 'durationMs'>> => {
+  const readRows = async (statement: WireStatement, call: Call): Promise<Omit<StatementResult, 'durationMs'>> => {
     const id = statement.statement_id;
     const manifest = statement.manifest;
-    if (!manifest) throw new DatabricksProtocolError(`statement ${id} SUCCEEDED without a manifest`, { statementId: id });
+    if (!manifest) throw databricksError('protocol', `statement ${id} SUCCEEDED without a manifest`, { statementId: id });
     if (manifest.format !== undefined && manifest.format !== 'JSON_ARRAY') {
-      throw new DatabricksProtocolError(`statement ${id} answered in ${manifest.format}, not JSON_ARRAY`, { statementId: id });
+      throw databricksError('protocol', `statement ${id} answered in ${manifest.format}, not JSON_ARRAY`, { statementId: id });
     }
     const columns = toResultColumns(manifest.schema.columns ?? []);
     if (manifest.schema.column_count !== undefined && manifest.schema.column_count !== columns.length) {
-      throw new DatabricksProtocolError(`statement ${id} declares ${manifest.schema.column_count} columns but describes ${columns.length}`, {
+      throw databricksError('protocol', `statement ${id} declares ${manifest.schema.column_count} columns but describes ${columns.length}`, {
         statementId: id,
       });
     }
     const total = manifest.total_row_count;
-    if (total === undefined) throw new DatabricksProtocolError(`statement ${id} has no total_row_count`, { statementId: id });
+    if (total === undefined) throw databricksError('protocol', `statement ${id} has no total_row_count`, { statementId: id });
     const convert = createRowConverter(columns);
     const rows: Array<Record<string, unknown>> = [];
 
     let chunk: WireChunk | undefined = statement.result;
-    if (!chunk && total > 0) chunk = parseChunk(await transport.request('GET', statementUrl(id, '/result/chunks/0'), undefined, deadline, id), id);
+    if (!chunk && total > 0) chunk = parseChunk(await transport.request('GET', statementUrl(id, '/result/chunks/0'), undefined, call, id), id);
     const maxChunks = (manifest.total_chunk_count ?? Number.POSITIVE_INFINITY) + 1;
     for (let index = 0; chunk; index++) {
       const where = `statement ${id} chunk ${index}`;
-      if (index >= maxChunks) throw new DatabricksProtocolError(`${where}: more chunks than the manifest declares`, { statementId: id });
+      if (index >= maxChunks) throw databricksError('protocol', `${where}: more chunks than the manifest declares`, { statementId: id });
       if (chunk.chunk_index !== undefined && chunk.chunk_index !== index) {
-        throw new DatabricksProtocolError(`${where}: the API answered chunk ${chunk.chunk_index}`, { statementId: id });
+        throw databricksError('protocol', `${where}: the API answered chunk ${chunk.chunk_index}`, { statementId: id });
       }
       if (chunk.row_offset !== undefined && chunk.row_offset !== rows.length) {
-        throw new DatabricksProtocolError(`${where}: starts at row ${chunk.row_offset}, expected ${rows.length}`, { statementId: id });
+        throw databricksError('protocol', `${where}: starts at row ${chunk.row_offset}, expected ${rows.length}`, { statementId: id });
       }
       if (chunk.external_links !== undefined) {
-        throw new DatabricksProtocolError(`${where}: EXTERNAL_LINKS result where INLINE was requested`, { statementId: id });
+        throw databricksError('protocol', `${where}: EXTERNAL_LINKS result where INLINE was requested`, { statementId: id });
       }
       if (chunk.data_array === undefined) {
-        if ((chunk.row_count ?? 0) > 0) throw new DatabricksProtocolError(`${where}: ${chunk.row_count} rows announced but no data_array`, { statementId: id });
+        if ((chunk.row_count ?? 0) > 0) throw databricksError('protocol', `${where}: ${chunk.row_count} rows announced but no data_array`, { statementId: id });
       } else {
-        let converted: Array<Record<string, unknown>>;
-        try {
-          converted = convert(chunk.data_array, where);
-        } catch (error) {
-          if (error instanceof DatabricksProtocolError) throw new DatabricksProtocolError(error.message, { statementId: id });
-          throw error;
-        }
+        const converted = convert(chunk.data_array, where);
         if (chunk.row_count !== undefined && chunk.row_count !== converted.length) {
-          throw new DatabricksProtocolError(`${where}: row_count ${chunk.row_count} but ${converted.length} rows`, { statementId: id });
+          throw databricksError('protocol', `${where}: row_count ${chunk.row_count} but ${converted.length} rows`, { statementId: id });
         }
         for (const row of converted) rows.push(row);
       }
-      if (rows.length > total) throw new DatabricksProtocolError(`statement ${id}: more rows than total_row_count ${total}`, { statementId: id });
+      if (rows.length > total) throw databricksError('protocol', `statement ${id}: more rows than total_row_count ${total}`, { statementId: id });
 
       const link = chunk.next_chunk_internal_link
         ?? (chunk.next_chunk_index !== undefined ? `${STATEMENTS_PATH}/${encodeURIComponent(id)}/result/chunks/${chunk.next_chunk_index}` : undefined);
-      chunk = link ? parseChunk(await transport.request('GET', transport.url(link, id), undefined, deadline, id), id) : undefined;
+      chunk = link ? parseChunk(await transport.request('GET', transport.url(link, id), undefined, call, id), id) : undefined;
     }
     if (rows.length !== total) {
-      throw new DatabricksProtocolError(`statement ${id}: read ${rows.length} rows but the manifest promises ${total}`, { statementId: id });
+      throw databricksError('protocol', `statement ${id}: read ${rows.length} rows but the manifest promises ${total}`, { statementId: id });
     }
     return { statementId: id, columns, rows, totalRowCount: total, truncated: manifest.truncated ?? false };
   };
@@ -173,44 +155,44 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       throw new RangeError('rowLimit must be a positive integer');
     }
     const parameters = encodeParameters(params);
-    const deadline = createDeadline(opts.timeoutMs, opts.signal);
+    const call = startCall(opts.timeoutMs, opts.signal);
     let statementId: string | undefined;
     let finished = false;
     try {
-      deadline.check(undefined);
+      checkCall(call, undefined);
       const request: WireExecuteRequest = {
         warehouse_id: options.warehouseId,
         catalog: options.catalog,
         schema: options.schema,
         statement,
         parameters,
-        wait_timeout: waitTimeoutFor(deadline.remaining()),
+        wait_timeout: waitTimeoutFor(call.at - Date.now()),
         on_wait_timeout: 'CONTINUE',
         disposition: 'INLINE',
         format: 'JSON_ARRAY',
         ...(opts.rowLimit !== undefined ? { row_limit: opts.rowLimit } : {}),
       };
-      let current = parseStatement(await transport.request('POST', transport.url(STATEMENTS_PATH), request, deadline));
+      let current = parseStatement(await transport.request('POST', transport.url(STATEMENTS_PATH), request, call));
       statementId = current.statement_id;
 
       let delay = pollInitialMs;
       while (!TERMINAL.has(current.status.state)) {
-        await sleepUntil(jitter(delay), deadline, statementId);
+        await pause(jitter(delay), call, statementId);
         delay = Math.min(delay * 2, pollMaxMs);
-        current = parseStatement(await transport.request('GET', statementUrl(statementId), undefined, deadline, statementId), statementId);
+        current = parseStatement(await transport.request('GET', statementUrl(statementId), undefined, call, statementId), statementId);
         if (current.statement_id !== statementId) {
-          throw new DatabricksProtocolError(`polling statement ${statementId} answered for ${current.statement_id}`, { statementId });
+          throw databricksError('protocol', `polling statement ${statementId} answered for ${current.statement_id}`, { statementId });
         }
       }
       finished = true;
       if (current.status.state !== 'SUCCEEDED') throw failureOf(current);
-      const result = await readRows(current, deadline);
+      const result = await readRows(current, call);
       return { ...result, durationMs: Date.now() - started };
     } catch (error) {
       // A statement we stop waiting for would otherwise keep the warehouse busy.
       if (statementId && !finished) {
         const canceled = await transport.bestEffortPost(statementUrl(statementId, '/cancel'), cancelTimeoutMs);
-        if (error instanceof DatabricksTimeoutError && canceled) {
+        if (canceled && isDependencyError(error) && error.kind === 'timeout') {
           error.message = `${error.message}; it was canceled`;
         }
       }

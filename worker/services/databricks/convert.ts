@@ -4,7 +4,7 @@
 // and DECIMAL values up to 15 significant digits; beyond that they are rounded to the nearest double.
 // Counts, sums and DECIMAL(12,2) money columns in this lakehouse are far inside those limits; a caller
 // that needs exact wide decimals should CAST them to STRING in SQL. TIMESTAMP keeps millisecond precision.
-import { DatabricksProtocolError } from './errors.ts';
+import { databricksError } from './http.ts';
 import type { ResultColumn } from './types.ts';
 import type { WireColumn } from './wire.ts';
 
@@ -27,7 +27,8 @@ export function toResultColumns(columns: readonly WireColumn[]): ResultColumn[] 
 }
 
 function malformed(column: ResultColumn, cell: string): never {
-  throw new DatabricksProtocolError(
+  throw databricksError(
+    'protocol',
     `column ${column.name} (${column.typeName}) holds a value that is not a valid ${column.typeName}: ${JSON.stringify(cell.slice(0, 40))}`,
   );
 }
@@ -72,12 +73,12 @@ export function createRowConverter(columns: readonly ResultColumn[]): (dataArray
   const converters = columns.map(converterFor);
   const names = columns.map((column) => column.name);
   return (dataArray, where) => {
-    if (!Array.isArray(dataArray)) throw new DatabricksProtocolError(`${where}: data_array is not an array`);
+    if (!Array.isArray(dataArray)) throw databricksError('protocol', `${where}: data_array is not an array`);
     const rows: Array<Record<string, unknown>> = new Array(dataArray.length);
     for (let index = 0; index < dataArray.length; index++) {
       const cells: unknown = dataArray[index];
       if (!Array.isArray(cells) || cells.length !== names.length) {
-        throw new DatabricksProtocolError(`${where}: row ${index} does not have ${names.length} cells`);
+        throw databricksError('protocol', `${where}: row ${index} does not have ${names.length} cells`);
       }
       const row: Record<string, unknown> = {};
       for (let column = 0; column < names.length; column++) {
@@ -86,7 +87,7 @@ export function createRowConverter(columns: readonly ResultColumn[]): (dataArray
         let value: unknown;
         if (cell === null) value = null;
         else if (typeof cell === 'string') value = converters[column]?.(cell) ?? cell;
-        else throw new DatabricksProtocolError(`${where}: row ${index} column ${name} is neither a string nor null`);
+        else throw databricksError('protocol', `${where}: row ${index} column ${name} is neither a string nor null`);
         // A column aliased __proto__ must stay data, not replace the row's prototype.
         if (name === '__proto__') Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
         else row[name] = value;

@@ -1,21 +1,68 @@
 // The transport under the client: one JSON request to the workspace with the bearer token, the call's
-// deadline, retries for 429/503 that honour Retry-After, and HTTP failures mapped to typed errors.
+// deadline, retries for 429/503 that honour Retry-After, and HTTP failures mapped to DependencyErrors.
 // Every piece of server or network text passes through `scrub` before it can reach an error message.
-import { jitter, sleepUntil } from './deadline.ts';
-import type { Deadline } from './deadline.ts';
-import {
-  DatabricksAuthError,
-  DatabricksHttpError,
-  DatabricksProtocolError,
-  DatabricksUnavailableError,
-} from './errors.ts';
+import { DependencyError, parseRetryAfter, scrub as scrubSecrets } from '../../http/errors.ts';
+import type { DependencyDetails, DependencyKind } from '../../http/errors.ts';
 import { wireError } from './wire.ts';
+
+/** A Databricks failure; callers branch on `kind`. */
+export function databricksError(kind: DependencyKind, message: string, details: DependencyDetails = {}, retryAfter?: number): DependencyError {
+  return new DependencyError('databricks', kind, message, { details, retryAfter });
+}
+
+/**
+ * One call's deadline: its own timer and the caller's signal, joined, so every request and every
+ * wait the call makes stops at whichever fires first; which one did tells a timeout from an abort.
+ */
+export interface Call {
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds after which the call has failed. */
+  readonly at: number;
+  /** The error for a stopped call: `aborted` when the caller's signal fired, otherwise `timeout`. */
+  stopped(statementId: string | undefined): DependencyError;
+}
+
+export function startCall(timeoutMs: number, callerSignal: AbortSignal | undefined): Call {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError('timeoutMs must be a positive number of milliseconds');
+  const timer = AbortSignal.timeout(Math.ceil(timeoutMs));
+  return {
+    signal: callerSignal ? AbortSignal.any([timer, callerSignal]) : timer,
+    at: Date.now() + timeoutMs,
+    stopped(statementId) {
+      if (callerSignal?.aborted) {
+        const what = statementId ? `the caller aborted statement ${statementId}` : 'the caller aborted the statement before it was submitted';
+        return databricksError('aborted', what, { statementId });
+      }
+      const what = statementId
+        ? `Databricks statement ${statementId} did not finish within ${timeoutMs} ms`
+        : `Databricks did not accept the statement within ${timeoutMs} ms`;
+      return databricksError('timeout', what, { statementId, timeoutMs });
+    },
+  };
+}
+
+/** Throws the call's error once its deadline has passed or its signal fired. */
+export function checkCall(call: Call, statementId: string | undefined): void {
+  if (call.signal.aborted || Date.now() >= call.at) throw call.stopped(statementId);
+}
+
+/** Waits `ms`, or throws the call's error as soon as its signal fires. */
+export async function pause(ms: number, call: Call, statementId: string | undefined): Promise<void> {
+  const wake = AbortSignal.any([call.signal, AbortSignal.timeout(Math.max(0, Math.ceil(ms)))]);
+  if (!wake.aborted) await new Promise((resolve) => wake.addEventListener('abort', resolve, { once: true }));
+  if (call.signal.aborted) throw call.stopped(statementId);
+}
+
+/** Spreads retries and polls of concurrent callers apart: ±20 % around the nominal delay. */
+export function jitter(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
 
 export interface Transport {
   readonly origin: string;
   /** Resolves a path or an API-provided link against the workspace; links to other origins are refused. */
   url(pathOrLink: string, statementId?: string): URL;
-  request(method: 'GET' | 'POST', url: URL, body: unknown, deadline: Deadline, statementId?: string): Promise<unknown>;
+  request(method: 'GET' | 'POST', url: URL, body: unknown, call: Call, statementId?: string): Promise<unknown>;
   /** One best-effort POST with its own short timeout, for cancels after the deadline; never throws. */
   bestEffortPost(url: URL, timeoutMs: number): Promise<boolean>;
   scrub(text: string): string;
@@ -28,7 +75,6 @@ export interface TransportOptions {
   maxAttempts: number;
 }
 
-const MAX_MESSAGE = 500;
 /** Retry delay when a 429/503 carries no Retry-After. */
 const RETRY_BASE_MS = 250;
 
@@ -39,16 +85,6 @@ export function normalizeHost(host: string): URL {
   const url = new URL(withScheme);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RangeError(`Databricks host must be an http(s) URL, not ${url.protocol}`);
   return new URL(url.origin);
-}
-
-/** Seconds from a Retry-After header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function describeNetworkFailure(error: unknown): string {
@@ -67,11 +103,7 @@ export function createTransport(options: TransportOptions): Transport {
   // workerd rejects a fetch called without its global as `this`, so an injected one is bound here.
   const doFetch = (url: URL, init: RequestInit): Promise<Response> => (custom ? custom.call(globalThis, url, init) : fetch(url, init));
 
-  const scrub = (text: string): string => {
-    let out = token.length >= 4 ? text.split(token).join('[REDACTED]') : text;
-    out = out.replace(/(bearer\s+)\S+/gi, '$1[REDACTED]');
-    return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}…` : out;
-  };
+  const scrub = (text: string): string => scrubSecrets(text, [token]);
 
   const headers = (withBody: boolean): Record<string, string> => ({
     authorization: `Bearer ${token}`,
@@ -95,7 +127,7 @@ export function createTransport(options: TransportOptions): Transport {
     } catch {
       // Not JSON (a proxy's HTML page, say): fall through to the raw text.
     }
-    return { errorCode: undefined, message: scrub(text.replace(/\s+/g, ' ').trim()) };
+    return { errorCode: undefined, message: scrub(text) };
   };
 
   const summary = (status: number, error: { errorCode: string | undefined; message: string }): string =>
@@ -108,62 +140,63 @@ export function createTransport(options: TransportOptions): Transport {
       const url = new URL(pathOrLink, base);
       if (url.origin !== origin) {
         // Following it would hand the bearer token to another host.
-        throw new DatabricksProtocolError(`the API pointed at another origin (${scrub(url.origin)})`, { statementId });
+        throw databricksError('protocol', `the API pointed at another origin (${scrub(url.origin)})`, { statementId });
       }
       return url;
     },
-    async request(method, url, body, deadline, statementId) {
+    async request(method, url, body, call, statementId) {
       const what = `${method} ${url.pathname}`;
       for (let attempt = 1; ; attempt++) {
-        deadline.check(statementId);
+        checkCall(call, statementId);
         let response: Response;
         try {
           response = await doFetch(url, {
             method,
             headers: headers(body !== undefined),
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-            signal: deadline.signal,
+            signal: call.signal,
           });
         } catch (error) {
-          if (deadline.signal.aborted) throw deadline.abortError(statementId);
+          if (call.signal.aborted) throw call.stopped(statementId);
           // A refused or reset connection on a read is retried; a submit is not, as it may have arrived.
           const wait = jitter(RETRY_BASE_MS * 2 ** (attempt - 1));
-          if (method === 'GET' && attempt < options.maxAttempts && wait < deadline.remaining()) {
-            await sleepUntil(wait, deadline, statementId);
+          if (method === 'GET' && attempt < options.maxAttempts && wait < call.at - Date.now()) {
+            await pause(wait, call, statementId);
             continue;
           }
-          throw new DatabricksUnavailableError(`could not reach Databricks at ${origin} (${scrub(describeNetworkFailure(error))})`, { statementId });
+          throw databricksError('unavailable', `could not reach Databricks at ${origin} (${scrub(describeNetworkFailure(error))})`, { statementId });
         }
 
         if (response.status === 429 || response.status === 503) {
-          const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+          const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
           const error = await readError(response);
-          const wait = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : jitter(RETRY_BASE_MS * 2 ** (attempt - 1));
-          if (attempt < options.maxAttempts && wait < deadline.remaining()) {
-            await sleepUntil(wait, deadline, statementId);
+          const wait = retryAfter !== undefined ? retryAfter * 1000 : jitter(RETRY_BASE_MS * 2 ** (attempt - 1));
+          if (attempt < options.maxAttempts && wait < call.at - Date.now()) {
+            await pause(wait, call, statementId);
             continue;
           }
           const why = attempt < options.maxAttempts ? 'retrying would pass the deadline' : `gave up after ${attempt} attempts`;
-          throw new DatabricksUnavailableError(`Databricks is unavailable: ${what} answered ${summary(response.status, error)} (${why})`, {
-            statementId,
-            status: response.status,
-            retryAfterSeconds,
-          });
+          throw databricksError(
+            response.status === 429 ? 'throttled' : 'unavailable',
+            `Databricks is unavailable: ${what} answered ${summary(response.status, error)} (${why})`,
+            { statementId, status: response.status, errorType: error.errorCode, attempts: attempt },
+            retryAfter,
+          );
         }
         if (response.status === 401 || response.status === 403) {
           const error = await readError(response);
-          throw new DatabricksAuthError(`Databricks refused the credentials: ${what} answered ${summary(response.status, error)}`, {
+          throw databricksError('auth', `Databricks refused the credentials: ${what} answered ${summary(response.status, error)}`, {
             statementId,
             status: response.status,
-            errorCode: error.errorCode,
+            errorType: error.errorCode,
           });
         }
         if (!response.ok) {
           const error = await readError(response);
-          throw new DatabricksHttpError(`${what} answered ${summary(response.status, error)}`, {
+          throw databricksError(response.status >= 500 ? 'unavailable' : 'rejected', `${what} answered ${summary(response.status, error)}`, {
             statementId,
             status: response.status,
-            errorCode: error.errorCode,
+            errorType: error.errorCode,
           });
         }
 
@@ -171,15 +204,15 @@ export function createTransport(options: TransportOptions): Transport {
         try {
           text = await response.text();
         } catch (error) {
-          if (deadline.signal.aborted) throw deadline.abortError(statementId);
-          throw new DatabricksUnavailableError(`the connection to Databricks broke while reading ${what} (${scrub(describeNetworkFailure(error))})`, {
+          if (call.signal.aborted) throw call.stopped(statementId);
+          throw databricksError('unavailable', `the connection to Databricks broke while reading ${what} (${scrub(describeNetworkFailure(error))})`, {
             statementId,
           });
         }
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          throw new DatabricksProtocolError(`${what} answered with a body that is not valid JSON (${text.length} bytes)`, { statementId });
+          throw databricksError('protocol', `${what} answered with a body that is not valid JSON (${text.length} bytes)`, { statementId });
         }
       }
     },

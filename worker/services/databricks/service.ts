@@ -40,9 +40,9 @@ export function createDatabricks(config: Config): DatabricksService {
     client,
     async health(timeoutMs) {
       if (!client) return disabled(provider, 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
-      return probe(mode, provider, timeoutMs, async () => {
+      return probe(mode, provider, timeoutMs, async (signal) => {
         // A trivial statement proves reachability, auth and the warehouse without scanning data.
-        await client.execute('SELECT 1 AS ok', {}, { timeoutMs });
+        await client.execute('SELECT 1 AS ok', {}, { timeoutMs, signal });
         return `warehouse ${config.DATABRICKS_WAREHOUSE_ID}`;
       });
     },

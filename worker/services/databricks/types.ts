@@ -26,7 +26,7 @@ export type DatabricksParam = DatabricksTypedParam | DatabricksParamValue | Date
 export interface ExecuteOptions {
   /** Total budget for submit, polling and reading every chunk. */
   timeoutMs: number;
-  /** Aborting cancels the statement (best effort) and rejects with DatabricksCanceledError. */
+  /** Aborting cancels the statement (best effort) and rejects with a Databricks DependencyError of kind `aborted`. */
   signal?: AbortSignal;
   /** Sent as `row_limit`; the result then reports `truncated` when rows were cut. */
   rowLimit?: number;
