@@ -1,5 +1,6 @@
 import type { RedisService } from '../services/redis.ts';
-import { describe } from '../services/mode.ts';
+import { isDependencyError } from '../http/errors.ts';
+import { dependencySentence } from '../http/problem.ts';
 import { Lru } from '../lib/lru.ts';
 
 /**
@@ -33,8 +34,13 @@ export async function readCache<T>(redis: RedisService, key: string): Promise<Ca
     const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
     return { value: JSON.parse(text) as T, state: 'hit' };
   } catch (err) {
-    return { value: null, state: 'bypass', problem: `Redis is unavailable: ${describe(err)}` };
+    return { value: null, state: 'bypass', problem: unavailable(err) };
   }
+}
+
+/** What a client may read about a cache failure: the dependency's sentence, never its own text. */
+function unavailable(err: unknown): string {
+  return isDependencyError(err) ? dependencySentence(err) : 'Redis is unavailable.';
 }
 
 export async function writeCache(redis: RedisService, key: string, value: unknown, seconds: number): Promise<string | undefined> {
@@ -46,7 +52,7 @@ export async function writeCache(redis: RedisService, key: string, value: unknow
     await redis.client.set(key, text, { ex: seconds });
     return undefined;
   } catch (err) {
-    return `Redis is unavailable: ${describe(err)}`;
+    return unavailable(err);
   }
 }
 
