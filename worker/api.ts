@@ -26,6 +26,10 @@ import { sqlValidateRoutes } from './routes/sql-validate.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { widgetDataRoutes } from './routes/widget-data.ts';
 import { widgetRoutes } from './routes/widgets.ts';
+import { callRoutes } from './routes/calls.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
+import { filterOptionRoutes } from './routes/filters.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
 export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
@@ -83,7 +87,11 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', decisionRoutes)
     .route('/', dashboardLayoutRoutes)
     .route('/', dashboardStateRoutes)
-    .route('/', dashboardStreamRoutes);
+    .route('/', dashboardStreamRoutes)
+    .route('/', callRoutes)
+    .route('/', agentRoutes)
+    .route('/', analyticsRoutes)
+    .route('/', filterOptionRoutes);
 
   registerDocs(app);
 

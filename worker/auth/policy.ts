@@ -55,6 +55,15 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
 
   'GET /v1/dashboard/stream': 'viewer',
   'POST /v1/dashboard/stream/ticket': 'viewer',
+
+  'GET /v1/calls': 'viewer',
+  'GET /v1/calls/export': 'viewer',
+  'GET /v1/calls/:id': 'viewer',
+  'GET /v1/agents': 'viewer',
+  'GET /v1/analytics/summary': 'viewer',
+  'GET /v1/analytics/trends': 'viewer',
+  'GET /v1/analytics/breakdowns': 'viewer',
+  'GET /v1/filters/options': 'viewer',
 };
 
 export function ruleFor(method: string, path: string): AccessRule | undefined {

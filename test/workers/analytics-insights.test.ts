@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { authHeaders, call, expectProblem, json, newWidget } from './helpers.ts';
+import { freshWindow, query, viewerFetch, viewerGet } from './analytics-helpers.ts';
+import type { CallsPage, Kpi, Meta } from './analytics-helpers.ts';
+
+type Params = Record<string, string | string[]>;
+interface Summary { data: { kpis: Kpi[] } | null; meta: Meta }
+interface Breakdown { data: { dimension: string; groups: Array<{ key: string; share: number | null; kpis: Kpi[] }> } | null; meta: Meta }
+interface Trend {
+  data: { measure: string; granularity: string; points: Array<{ start: string; end: string; value: number | null; previous: { start: string; end: string; value: number | null } | null; change: Kpi }> } | null;
+  meta: Meta;
+}
+
+const kpi = (kpis: Kpi[], name: string) => kpis.find((k) => k.name === name)!;
+
+describe('GET /v1/analytics/summary', () => {
+  it('answers every KPI against the equal window before, named, with absolute, relative and point changes', async () => {
+    const w = freshWindow(30);
+    const s = await viewerGet<Summary>(`/v1/analytics/summary?${query(w)}`);
+    expect(s.meta).toMatchObject({ window: w, period: 'custom', live_data_unavailable: false, cache: 'miss' });
+    const length = Date.parse(w.end) - Date.parse(w.start);
+    expect(s.meta.compared_with).toMatchObject({ kind: 'previous_equal_window', end: w.start, start: new Date(Date.parse(w.start) - length).toISOString() });
+    expect(s.meta.compared_with.description).toContain('30 days before');
+    const names = s.data!.kpis.map((k) => k.name);
+    expect(names).toEqual(['contacts', 'avg_handle_time', 'csat_avg', 'nps', 'first_contact_resolution', 'transfer_rate', 'repeat_contact_rate']);
+    for (const k of s.data!.kpis) {
+      expect(k.current, k.name).not.toBeNull();
+      expect(k.previous, k.name).not.toBeNull();
+      expect(k.absolute).toBeCloseTo(k.current! - k.previous!, 3);
+      expect(k.relative).toBeCloseTo((k.current! - k.previous!) / Math.abs(k.previous!), 3);
+    }
+    const fcr = kpi(s.data!.kpis, 'first_contact_resolution');
+    expect(fcr.percentage_points).toBe(fcr.absolute);
+    expect(kpi(s.data!.kpis, 'avg_handle_time')).not.toHaveProperty('percentage_points');
+    // The catalog's metrics say where their definition came from.
+    expect(s.meta.measures.find((m) => m.name === 'csat_avg')!.definition).toMatchObject({ source: 'catalog', metric: 'csat_avg', version: expect.any(Number) });
+    expect(s.meta.measures.find((m) => m.name === 'nps')!.definition).toEqual({ source: 'analytics' });
+    const again = await viewerGet<Summary>(`/v1/analytics/summary?${query(w)}`);
+    expect(again.meta.cache).toBe('hit');
+    expect(again.data).toEqual(s.data);
+  });
+
+  it('compares a period to date with the same elapsed part of the previous period', async () => {
+    const s = await viewerGet<Summary>('/v1/analytics/summary?period=mtd');
+    const start = new Date(s.meta.window.start);
+    expect(start.getUTCDate()).toBe(1);
+    expect(s.meta.compared_with.kind).toBe('previous_period_to_date');
+    const prevStart = new Date(s.meta.compared_with.start);
+    expect(prevStart.toISOString()).toBe(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - 1, 1)).toISOString());
+    const elapsed = Date.parse(s.meta.window.end) - start.getTime();
+    expect(Date.parse(s.meta.compared_with.end)).toBe(Math.min(prevStart.getTime() + elapsed, start.getTime()));
+    expect(s.meta.compared_with.description).toMatch(/same elapsed part of last month/);
+  });
+
+  it('gives the catalog metric’s number: the summary and a dashboard tile agree', async () => {
+    const w = freshWindow(14);
+    const s = await viewerGet<Summary>(`/v1/analytics/summary?${query({ ...w, channel: 'chat' })}`);
+    for (const metric of ['avg_handle_time', 'csat_avg', 'first_contact_resolution', 'repeat_contact_rate']) {
+      const created = await json<{ id: string }>(
+        await newWidget('editor', { title: metric, metric, visualization: 'kpi', time_window: w, filters: [{ column: 'channel', op: 'eq', value: 'chat' }] }),
+        201,
+      );
+      const headers = await authHeaders('editor');
+      try {
+        const tile = await json<{ rows: Array<{ value: number }>; source: string }>(await call(`/v1/widgets/${created.id}/data`, { method: 'POST', headers }));
+        expect(tile.source).toBe('databricks');
+        expect(kpi(s.data!.kpis, metric).current, metric).toBe(tile.rows[0]!.value);
+      } finally {
+        await call(`/v1/widgets/${created.id}`, { method: 'DELETE', headers });
+      }
+    }
+  });
+
+  it('refuses unknown and bad parameters', async () => {
+    await expectProblem(await viewerFetch('/v1/analytics/summary?page%5Bsize%5D=10'), 422, 'validation_failed');
+    await expectProblem(await viewerFetch('/v1/analytics/summary?team=marketing'), 422, 'validation_failed');
+  });
+});
+
+describe('consistency', () => {
+  const sets: Params[] = [
+    {},
+    { channel: 'call' },
+    { region: ['EMEA', 'APAC'], fcr: 'true' },
+    { team: 'devices', csat_min: '4' },
+    { issue_type: 'billing,setup', transferred: 'false', nps_max: '6' },
+  ];
+  for (const filters of sets) {
+    it(`list total = summary contacts = every breakdown’s sum, under ${JSON.stringify(filters)}`, async () => {
+      const w = freshWindow(21);
+      const params = { ...w, ...filters };
+      const [page, s] = await Promise.all([
+        viewerGet<CallsPage>(`/v1/calls?${query({ ...params, 'page[size]': 1 })}`),
+        viewerGet<Summary>(`/v1/analytics/summary?${query(params)}`),
+      ]);
+      const contacts = kpi(s.data!.kpis, 'contacts');
+      expect(contacts.current).toBe(page.meta.total);
+      expect(page.meta.total).toBeGreaterThan(0);
+      for (const by of ['channel', 'issue_type', 'region', 'team']) {
+        const b = await viewerGet<Breakdown>(`/v1/analytics/breakdowns?${query({ ...params, by })}`);
+        const sum = (period: 'current' | 'previous') => b.data!.groups.reduce((n, g) => n + (kpi(g.kpis, 'contacts')[period] ?? 0), 0);
+        expect(sum('current'), by).toBe(contacts.current);
+        expect(sum('previous'), by).toBe(contacts.previous);
+      }
+    });
+  }
+});
+
+describe('GET /v1/analytics/breakdowns', () => {
+  it('splits every KPI by a dimension, largest group first, with shares', async () => {
+    const b = await viewerGet<Breakdown>(`/v1/analytics/breakdowns?${query({ ...freshWindow(30), by: 'region' })}`);
+    const keys = b.data!.groups.map((g) => g.key);
+    expect(new Set(keys)).toEqual(new Set(['NA-East', 'NA-West', 'EMEA', 'APAC', 'LATAM']));
+    const volumes = b.data!.groups.map((g) => kpi(g.kpis, 'contacts').current!);
+    expect([...volumes].sort((x, y) => y - x)).toEqual(volumes);
+    expect(b.data!.groups.reduce((n, g) => n + g.share!, 0)).toBeCloseTo(1, 3);
+    for (const g of b.data!.groups) expect(kpi(g.kpis, 'repeat_contact_rate').current).not.toBeNull();
+  });
+
+  it('needs a known dimension', async () => {
+    await expectProblem(await viewerFetch('/v1/analytics/breakdowns'), 422, 'validation_failed');
+    await expectProblem(await viewerFetch('/v1/analytics/breakdowns?by=agent_name'), 422, 'validation_failed');
+  });
+});
+
+describe('GET /v1/analytics/trends', () => {
+  it('answers one point per calendar bucket, each beside the same position in the compared window', async () => {
+    const w = freshWindow(30);
+    const t = await viewerGet<Trend>(`/v1/analytics/trends?${query({ ...w, metric: 'contacts', granularity: 'day' })}`);
+    const points = t.data!.points;
+    expect(points).toHaveLength(31);
+    expect(points[0]!.start).toBe(w.start);
+    expect(points.at(-1)!.end).toBe(w.end);
+    for (const p of points.slice(1)) expect(p.start.endsWith('T00:00:00.000Z')).toBe(true);
+    const s = await viewerGet<Summary>(`/v1/analytics/summary?${query(w)}`);
+    const total = kpi(s.data!.kpis, 'contacts');
+    expect(points.reduce((n, p) => n + p.value!, 0)).toBe(total.current);
+    expect(points.reduce((n, p) => n + (p.previous?.value ?? 0), 0)).toBe(total.previous);
+    expect(points[0]!.previous!.start).toBe(s.meta.compared_with.start);
+  });
+
+  it('plots a composed catalog metric by week and a rate with its point change', async () => {
+    const w = freshWindow(60);
+    const t = await viewerGet<Trend>(`/v1/analytics/trends?${query({ ...w, metric: 'repeat_contact_rate', granularity: 'week' })}`);
+    expect(t.data!.points.length).toBeGreaterThanOrEqual(9);
+    expect(t.data!.points.filter((p) => p.value !== null).length).toBeGreaterThan(5);
+    const fcr = await viewerGet<Trend>(`/v1/analytics/trends?${query({ ...w, metric: 'first_contact_resolution', granularity: 'month' })}`);
+    const p = fcr.data!.points.at(-1)!;
+    expect(p.change.percentage_points).toBe(p.change.absolute);
+  });
+
+  it('refuses more points than a chart can hold, and unknown measures', async () => {
+    const problem = await expectProblem(await viewerFetch('/v1/analytics/trends?period=90d&granularity=hour'), 422, 'validation_failed');
+    expect(problem.errors?.[0]?.pointer).toBe('query/granularity');
+    await expectProblem(await viewerFetch('/v1/analytics/trends?metric=revenue'), 422, 'validation_failed');
+  });
+});
