@@ -13,6 +13,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../config/env.ts';
 import { ApiError, isDependencyError } from '../http/errors.ts';
+import { dependencySentence } from '../http/problem.ts';
 import { openMetrics } from '../metrics/index.ts';
 import { composedSliceCount, MAX_COMPOSED_SLICES } from './aggregate.ts';
 import type { Granularity } from './aggregate.ts';
@@ -156,7 +157,7 @@ export async function openAnalytics(c: Context<AppEnv>): Promise<AnalyticsSessio
         run.log.warn('lakehouse unavailable', { what: 'filter options', error: err });
         return {
           data: dictionaryOptions(),
-          meta: { as_of: new Date().toISOString(), cache: 'bypass', source: 'dictionary', live_data_unavailable: true, reason: err.message },
+          meta: { as_of: new Date().toISOString(), cache: 'bypass', source: 'dictionary', live_data_unavailable: true, reason: dependencySentence(err) },
         };
       }
     },
@@ -197,7 +198,7 @@ async function answer<T>(run: Run, parsed: ParsedFilters, ms: readonly Measure[]
   } catch (err) {
     if (!isDependencyError(err, 'databricks')) throw err;
     run.log.warn('lakehouse unavailable', { ...what, error: err });
-    return { data: null, meta: { ...meta, as_of: new Date().toISOString(), cache: 'bypass', live_data_unavailable: true, reason: err.message } };
+    return { data: null, meta: { ...meta, as_of: new Date().toISOString(), cache: 'bypass', live_data_unavailable: true, reason: dependencySentence(err) } };
   }
 }
 

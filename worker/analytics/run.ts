@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../config/env.ts';
-import { ApiError, isDependencyError } from '../http/errors.ts';
+import { isDependencyError } from '../http/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { cacheKey, readCache, writeCache } from '../metrics/cache.ts';
 import type { CacheState } from '../metrics/cache.ts';
@@ -67,11 +67,11 @@ export function openRun(c: Context<AppEnv>): Run {
   };
 }
 
-/** A lakehouse failure where no degraded answer makes sense: 503 databricks_unavailable with the reason. */
+/**
+ * A lakehouse failure where no degraded answer makes sense: logged with what was being read, then
+ * rethrown for problem.ts to answer (databricks_unavailable, or dependency_timeout, with its sentence).
+ */
 export function unavailable(err: unknown, what: string, log: Logger): never {
-  if (!isDependencyError(err, 'databricks')) throw err;
-  log.warn('lakehouse unavailable', { what, error: err });
-  throw new ApiError('databricks_unavailable', `${what} cannot be read from the lakehouse now: ${err.message}`, {
-    ...(err.retryAfter !== undefined ? { headers: { 'retry-after': String(err.retryAfter) } } : {}),
-  });
+  if (isDependencyError(err, 'databricks')) log.warn('lakehouse unavailable', { what, error: err });
+  throw err;
 }

@@ -30,7 +30,7 @@ const assignRequestId = requestId({ headerName: 'x-request-id', limitLength: 64 
 
 /** The route the request matched (its pattern, not the path with ids), else the path. */
 function routeOf(c: Context): string {
-  const handler = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+  const handler = matchedRoutes(c).find((r) => r.method !== 'ALL');
   return handler?.path ?? c.req.path;
 }
 
