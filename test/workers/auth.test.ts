@@ -170,7 +170,7 @@ describe('sessions', () => {
     const res = await signIn(LOCAL_EMAIL.viewer, LOCAL_PASSWORD.viewer);
     const { token } = (await res.json()) as { token: string };
     const out = await call('/v1/auth/sign-out', { method: 'POST', headers: bearer(token) });
-    expect(await out.json()).toEqual({ signed_out: true, revoked: true });
+    expect(await out.json()).toEqual({ signed_out: true, revoked: true, everywhere: false, sockets_closed: 0 });
     expect(out.headers.get('set-cookie')).toMatch(/cc_session=;/);
     await expectProblem(await call('/v1/auth/me', { headers: bearer(token) }), 401, 'unauthenticated');
   });

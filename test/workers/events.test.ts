@@ -1,9 +1,9 @@
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
 import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
+import { authHeaders, expectProblem, json } from './helpers.ts';
 
 const config = () => {
   const loaded = loadConfig(env);
@@ -13,7 +13,13 @@ const config = () => {
 
 let n = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++n}`;
-const dashboard = () => `ev${Date.now().toString(36)}${++n}`;
+// Dashboards of this file's own, configured for its app, so its hubs never share state.
+const boards = Array.from({ length: 16 }, (_, i) => `ev${Date.now().toString(36)}-${i}`);
+let nextBoard = 0;
+const dashboard = () => boards[nextBoard++]!;
+const api = createApi();
+const bindings = { ...env, DASHBOARDS: ['default', ...boards].join(',') };
+const call = (path: string, init?: RequestInit) => api.request(path, init, bindings);
 
 async function ingest(body: unknown, board: string, role: 'editor' | 'viewer' = 'editor') {
   return call(`/v1/events?dashboard=${board}`, {
@@ -31,9 +37,7 @@ const claimFiled = (claimId = uid('K')) => ({
 });
 
 async function listen(board: string) {
-  const res = await exports.default.fetch(
-    new Request(`http://cc.test/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
-  );
+  const res = await call(`/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } });
   const ws = res.webSocket!;
   ws.accept();
   type Message = { type: string; seq: number; data?: Record<string, unknown>; messages?: Message[] };
@@ -179,13 +183,16 @@ describe('event ingest', () => {
     expect(inBatch.errors).toEqual([{ pointer: 'body/events/1/data/product', message: expect.stringContaining('Total Protection') }]);
   });
 
+  it('refuses a dashboard that is not configured with 404, publishing nothing', async () => {
+    await expectProblem(await ingest(claimFiled(), `unknown-${Date.now().toString(36)}`), 404, 'not_found');
+  });
+
   it('answers 503 with nothing published when Postgres is down', async () => {
     const board = dashboard();
-    const api = createApi();
-    const res = await api.request(
+    const res = await createApi().request(
       `/v1/events?dashboard=${board}`,
       { method: 'POST', headers: { ...(await authHeaders('editor')), 'content-type': 'application/json' }, body: JSON.stringify(claimFiled()) },
-      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
+      { ...bindings, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
     );
     await expectProblem(res, 503, 'postgres_unavailable');
     expect((await env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(board)).stats()).lastSeq).toBe(0);

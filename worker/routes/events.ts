@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DASHBOARD_NAME, isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { recordEvents } from '../dashboard/events/store.ts';
 import { openMetrics } from '../metrics/index.ts';
 import { publishEvents } from '../dashboard/events/publish.ts';
@@ -16,16 +17,19 @@ const route = createRoute({
   description:
     'The batch is applied in one transaction (all or nothing). After the commit each event and the KPIs it moved are published to the dashboard hub. A retry with the same event_id answers `duplicate` with the original seq, and publishes the event if an earlier attempt could not.',
   request: {
-    query: z.strictObject({ dashboard: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default') }),
+    query: z.strictObject({ dashboard: z.string().regex(DASHBOARD_NAME).default('default').openapi({ description: 'One of the configured DASHBOARDS (404 otherwise)' }) }),
     body: { required: true, content: { 'application/json': { schema: IngestRequestSchema } } },
   },
   responses: {
     200: { description: 'Applied or recognised as duplicates', content: { 'application/json': { schema: IngestResultSchema } } },
-    ...problems(400, 401, 403, 409, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
   },
 });
 
 export const eventRoutes = newApp().openapi(route, async (c) => {
+  const { dashboard } = c.req.valid('query');
+  // Every name is a hub with storage: only configured dashboards are published to.
+  if (!isKnownDashboard(c.get('config').DASHBOARDS, dashboard)) throw new ApiError('not_found', `No dashboard is named ${dashboard}.`);
   const body = c.req.valid('json');
   const events: IngestEvent[] = 'events' in body ? body.events : [body];
   const ids = events.map((e) => e.event_id);
@@ -35,7 +39,7 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   const seen = await recordEvents(postgres, events, c.get('identity')!.userId);
 
   const toPublish = events.filter((e) => !seen.has(e.event_id) || seen.get(e.event_id) === null);
-  const published = await publishEvents(c.env, postgres, c.req.valid('query').dashboard, toPublish, metrics.catalog, metrics.routing, c.get('log'));
+  const published = await publishEvents(c.env, postgres, dashboard, toPublish, metrics.catalog, metrics.routing, c.get('log'));
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
   return c.json(
     {
