@@ -61,7 +61,13 @@ export const ConfigSchema = z.object({
     .string()
     .default('default')
     .transform((v) => [...new Set(v.split(',').map((d) => d.trim()).filter(Boolean))])
-    .pipe(z.array(z.string().regex(DASHBOARD_NAME, 'each dashboard name: a-z, 0-9, _ and -, up to 63 characters')).min(1).max(50)),
+    .pipe(
+      z
+        .array(z.string().regex(DASHBOARD_NAME, 'each dashboard name: a-z, 0-9, _ and -, up to 63 characters'))
+        .max(50)
+        // The site's dashboard and layout updates use `default`.
+        .refine((names) => names.includes('default'), 'must include default, the dashboard the site shows'),
+    ),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
