@@ -1,6 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   ACK_INTERVAL_MS,
+  CLIENT_MESSAGE_BURST,
+  CLIENT_MESSAGES_PER_SECOND,
   ClientMessageSchema,
   CLOSE_CODES,
   HEARTBEAT_INTERVAL_MS,
@@ -15,11 +17,17 @@ import {
   PING_FRAME,
   PONG_FRAME,
   PublishSchema,
+  RESUME_BUDGET,
+  RESUME_WINDOW_MS,
   SLOW_CLIENT_LAG_MS,
 } from './protocol.ts';
 import type { HubMessage, PublishInput } from './protocol.ts';
+import { HUB_CREDENTIAL_HEADER, endedCredentials, parseSocketCredential } from '../worker/auth/socket-access.ts';
+import type { SocketCredential } from '../worker/auth/socket-access.ts';
+import { loadConfig } from '../worker/config/env.ts';
 import type { Bindings } from '../worker/config/env.ts';
 import { rootLogger } from '../worker/lib/log.ts';
+import { createServices } from '../worker/services/index.ts';
 
 const log = rootLogger.child({ component: 'dashboard-hub' });
 
@@ -43,6 +51,14 @@ export const BURST_FLUSH_DELAY_MS = 5;
 interface SocketAttachment {
   subject: string;
   connectedAt: string;
+  /** Who opened the socket and with what; checked on every sweep, and the socket's end of life. */
+  credential: SocketCredential;
+}
+
+/** A token bucket: `tokens` as of `at` (ms). */
+interface Bucket {
+  tokens: number;
+  at: number;
 }
 
 /** What the awake hub tracks per socket; lost on hibernation and rebuilt leniently on next sight. */
@@ -55,15 +71,26 @@ interface SocketState {
   liveFrom: number;
   /** When the hub last received any frame from the client, in ms (0: not since waking). */
   lastHeardAt: number;
+  /** Replays sent and not yet acknowledged: they count toward the backlog like live sends. */
+  replays: Array<{ upTo: number; bytes: number }>;
+  /** The highest seq a replay sent this socket (replays may run ahead of the last fan-out). */
+  replayedUpTo: number;
+  resumes: Bucket;
+  messages: Bucket;
 }
+
+type DropReason = 'slowConsumer' | 'heartbeatTimeout' | 'sendFailed' | 'rateLimited' | 'credentialExpired' | 'accessEnded';
 
 export interface HubStats {
   connections: number;
   lastSeq: number;
   oldestSeq: number | null;
   /** Sockets closed since the object last woke, by reason. */
-  dropped: { slowConsumer: number; heartbeatTimeout: number; sendFailed: number };
+  dropped: Record<DropReason, number>;
 }
+
+/** Which sockets `endAccess` closes: one user's, or those opened under one session. */
+export type AccessEnd = { userId: string } | { sessionId: string };
 
 /** RPC results carry refusals as values: a thrown error would cross the RPC boundary twice. */
 export type PublishRefusal =
@@ -96,6 +123,8 @@ type Prepared = { ok: true; type: string; data: string } | PublishRefusal;
  */
 export class DashboardHub extends DurableObject<Bindings> {
   private lastSeq = 0;
+  /** The last seq fanned out to every socket (lastSeq, less what waits for the coalescing turn). */
+  private sentSeq = 0;
   /** Stored but not yet sent: waiting for the coalescing turn. */
   private pending: Array<{ seq: number; body: string }> = [];
   private flushScheduled = false;
@@ -103,9 +132,17 @@ export class DashboardHub extends DurableObject<Bindings> {
   private readonly sockets = new WeakMap<WebSocket, SocketState>();
   private readonly recent = new SendLog(4_096);
   private lastLagCheck = 0;
-  private sweepArmed = false;
+  /** When the alarm is set for (null: none); undefined until read after waking. */
+  private alarmAt: number | null | undefined;
   private reportsBufferedAmount: boolean | undefined;
-  private readonly dropped = { slowConsumer: 0, heartbeatTimeout: 0, sendFailed: 0 };
+  private readonly dropped: Record<DropReason, number> = {
+    slowConsumer: 0,
+    heartbeatTimeout: 0,
+    sendFailed: 0,
+    rateLimited: 0,
+    credentialExpired: 0,
+    accessEnded: 0,
+  };
 
   /** Thresholds per instance so tests can shorten them through runInDurableObject. */
   readonly tuning = {
@@ -128,6 +165,7 @@ export class DashboardHub extends DurableObject<Bindings> {
       )`);
       const row = sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM replay_log').one();
       this.lastSeq = row.seq ?? 0;
+      this.sentSeq = this.lastSeq;
     });
   }
 
@@ -136,21 +174,41 @@ export class DashboardHub extends DurableObject<Bindings> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
+    // Only the stream route reaches the hub, and it always says who the socket is for.
+    const credential = parseSocketCredential(request.headers.get(HUB_CREDENTIAL_HEADER));
+    if (!credential) return new Response('the hub is joined through /v1/dashboard/stream', { status: 400 });
     const url = new URL(request.url);
     const sinceParam = url.searchParams.get('since');
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
-    const subject = request.headers.get('x-hub-subject') ?? 'anonymous';
 
-    await this.armSweep();
+    const now = Date.now();
+    await this.armAlarm(Math.min(now + HEARTBEAT_SWEEP_MS, expiryMs(credential) ?? Number.POSITIVE_INFINITY));
     // A new socket starts from the hub's latest seq, so nothing stored may still be on its way.
     this.flush();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [subject]);
-    server.serializeAttachment({ subject, connectedAt: new Date().toISOString() } satisfies SocketAttachment);
+    this.ctx.acceptWebSocket(server, [credential.userId, `session:${credential.credentialId}`]);
+    server.serializeAttachment({ subject: credential.userId, connectedAt: new Date(now).toISOString(), credential } satisfies SocketAttachment);
     this.send(server, { type: 'hello', seq: this.lastSeq, ts: new Date().toISOString(), heartbeat_ms: HEARTBEAT_INTERVAL_MS, ack_ms: ACK_INTERVAL_MS });
-    this.track(server, this.catchUp(server, since));
+    const state = this.track(server, this.lastSeq);
+    // Connecting with ?since= is a resume too, and draws on the same budget.
+    if (since !== null) take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET);
+    this.resume(server, state, since);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * Closes the sockets of a user whose access ended (sign-out everywhere, disabling, a role
+   * change) or of one signed-out session, at once; the sweep would find them within
+   * HEARTBEAT_SWEEP_MS anyway. Answers how many were closed.
+   */
+  async endAccess(which: AccessEnd): Promise<number> {
+    const tag = 'userId' in which ? which.userId : `session:${which.sessionId}`;
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets(tag)) {
+      if (this.drop(ws, 'accessEnded', 'access ended: sign in again')) closed++;
+    }
+    return closed;
   }
 
   /**
@@ -198,17 +256,55 @@ export class DashboardHub extends DurableObject<Bindings> {
     return { connections: this.ctx.getWebSockets().length, lastSeq: this.lastSeq, oldestSeq: row.oldest, dropped: { ...this.dropped } };
   }
 
-  /** The liveness sweep: runs every HEARTBEAT_SWEEP_MS while any socket is connected. */
+  /**
+   * The sweep: runs every HEARTBEAT_SWEEP_MS while any socket is connected, and when a socket's
+   * credential expires. Closes dead, lagging and expired sockets, then those whose access ended.
+   */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
-      if (now - this.lastHeard(ws) > this.tuning.heartbeatTimeoutMs) {
+      // A socket from before sockets carried their credential gets a fresh one by reconnecting.
+      const credential = attachmentOf(ws)?.credential;
+      const expires = credential ? expiryMs(credential) : 0;
+      if (expires !== null && expires <= now) {
+        this.drop(ws, 'credentialExpired', 'credential expired: reconnect');
+      } else if (now - this.lastHeard(ws) > this.tuning.heartbeatTimeoutMs) {
         this.drop(ws, 'heartbeatTimeout', 'no ping within the heartbeat timeout');
       }
     }
     this.checkLag(now);
-    this.sweepArmed = false;
-    if (this.ctx.getWebSockets().length > 0) await this.armSweep();
+    await this.checkAccess();
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+    if (open.length === 0) return;
+    const nextExpiry = Math.min(...open.map((ws) => expiryMs(attachmentOf(ws)?.credential) ?? Number.POSITIVE_INFINITY));
+    await this.armAlarm(Math.min(Date.now() + HEARTBEAT_SWEEP_MS, nextExpiry));
+  }
+
+  /**
+   * Asks Postgres and Redis whether each open socket's credential still grants access, so a
+   * sign-out, a disabled account or a changed role reaches sockets even when made outside the
+   * worker. A failed check leaves the sockets open (each is still closed at its expiry) rather
+   * than drop every client while a dependency blinks.
+   */
+  private async checkAccess(): Promise<void> {
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+    if (open.length === 0) return;
+    const loaded = loadConfig(this.env);
+    if (!loaded.ok || !loaded.config.DATABASE_URL) return;
+    const services = createServices(loaded.config, undefined, log);
+    try {
+      const credentials = open.map((ws) => attachmentOf(ws)?.credential ?? null);
+      const known = credentials.flatMap((c, i) => (c ? [{ c, ws: open[i]! }] : []));
+      const ended = await endedCredentials(services, known.map((k) => k.c));
+      known.forEach((k, i) => {
+        if (ended[i]) this.drop(k.ws, 'accessEnded', 'access ended: sign in again');
+      });
+    } catch (err) {
+      log.warn('hub access check failed; sockets stay open until their credentials expire', { error: err });
+    } finally {
+      await services.close().catch(() => undefined);
+    }
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
@@ -220,7 +316,12 @@ export class DashboardHub extends DurableObject<Bindings> {
       }
       const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
       const state = this.track(ws, this.lastSeq);
-      state.lastHeardAt = Date.now();
+      const now = Date.now();
+      state.lastHeardAt = now;
+      if (!take(state.messages, now, CLIENT_MESSAGES_PER_SECOND / 1_000, CLIENT_MESSAGE_BURST)) {
+        this.drop(ws, 'rateLimited', 'too many messages');
+        return;
+      }
       // Acks are most of what clients send; the canonical spelling skips JSON and schema parsing.
       const ack = /^\{"type":"ack","seq":(\d{1,15})\}$/.exec(text);
       if (ack) {
@@ -237,11 +338,10 @@ export class DashboardHub extends DurableObject<Bindings> {
         this.send(ws, { type: 'pong', seq: this.lastSeq, ts: new Date().toISOString() });
       } else if (message.type === 'ack') {
         this.acknowledge(state, message.seq);
+      } else if (!take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET)) {
+        this.drop(ws, 'rateLimited', 'too many resumes');
       } else {
-        // The client says where it stands: lag is measured from here, whatever it acked before.
-        state.ackedSeq = this.catchUp(ws, message.since);
-        state.ackedAt = Date.now();
-        state.liveFrom = this.lastSeq;
+        this.resume(ws, state, message.since);
       }
     } catch (err) {
       log.error('hub message handler failed', { error: err });
@@ -283,6 +383,7 @@ export class DashboardHub extends DurableObject<Bindings> {
     });
     // Only a committed message takes its seq, so a failed write never leaves a hole or a reuse.
     this.lastSeq = firstSeq + bodies.length - 1;
+    if (this.ctx.getWebSockets().length === 0) this.sentSeq = this.lastSeq;
     const now = Date.now();
     bodies.forEach((body, i) => {
       this.recent.record(firstSeq + i, now, body.length);
@@ -309,6 +410,7 @@ export class DashboardHub extends DurableObject<Bindings> {
     const pending = this.pending;
     this.pending = [];
     this.lastFlushSize = pending.length;
+    this.sentSeq = pending.at(-1)!.seq;
     const now = Date.now();
     const ts = new Date(now).toISOString();
     let delivered = 0;
@@ -350,32 +452,55 @@ export class DashboardHub extends DurableObject<Bindings> {
   /** Closes sockets whose acknowledgements lag too far behind what was sent (protocol.ts). */
   private checkLag(now: number): void {
     this.lastLagCheck = now;
-    for (const ws of this.ctx.getWebSockets()) {
-      const state = this.track(ws, this.lastSeq);
-      if (state.ackedSeq >= this.lastSeq) continue;
-      // Measured from the later of the first unacked send and the last ack, so a client is never
-      // blamed for time it had nothing to acknowledge, nor for sends from before the hub woke.
-      const since = Math.max(state.ackedAt, this.recent.sentAtOrBefore(state.ackedSeq + 1) ?? state.ackedAt);
-      const unackedBytes = this.recent.bytesAfter(Math.max(state.ackedSeq, state.liveFrom));
-      if (now - since > this.tuning.slowClientLagMs || unackedBytes > this.tuning.maxUnackedBytes) {
-        this.drop(ws, 'slowConsumer', `slow consumer: reconnect with ?since=${state.ackedSeq}`);
-      }
+    for (const ws of this.ctx.getWebSockets()) this.checkSocketLag(ws, this.track(ws, this.lastSeq), now);
+  }
+
+  private checkSocketLag(ws: WebSocket, state: SocketState, now: number): void {
+    if (state.ackedSeq >= Math.max(this.sentSeq, state.replayedUpTo)) return;
+    // Measured from the later of the first unacked send and the last ack, so a client is never
+    // blamed for time it had nothing to acknowledge, nor for sends from before the hub woke.
+    const since = Math.max(state.ackedAt, this.recent.sentAtOrBefore(state.ackedSeq + 1) ?? state.ackedAt);
+    if (now - since > this.tuning.slowClientLagMs || this.unackedBytes(state) > this.tuning.maxUnackedBytes) {
+      this.drop(ws, 'slowConsumer', `slow consumer: reconnect with ?since=${state.ackedSeq}`);
     }
   }
 
+  /** Live sends since the socket joined or resumed, plus replays it has not acknowledged. */
+  private unackedBytes(state: SocketState): number {
+    let bytes = this.recent.bytesAfter(Math.max(state.ackedSeq, state.liveFrom));
+    for (const r of state.replays) bytes += r.bytes;
+    return bytes;
+  }
+
+  /**
+   * An ack above anything the socket was sent is ignored: it would make a socket that never reads
+   * look caught up. The socket keeps its backlog and is closed by the slow-consumer rules if it
+   * really is not reading.
+   */
   private acknowledge(state: SocketState, seq: number): void {
-    const acked = Math.min(seq, this.lastSeq);
-    if (acked > state.ackedSeq) {
-      state.ackedSeq = acked;
+    if (seq > Math.max(this.sentSeq, state.replayedUpTo)) return;
+    if (seq > state.ackedSeq) {
+      state.ackedSeq = seq;
       state.ackedAt = Date.now();
     }
+    if (state.replays.length > 0) state.replays = state.replays.filter((r) => r.upTo > seq);
   }
 
   /** The socket's state, created on first sight with the client treated as caught up to `seq`. */
   private track(ws: WebSocket, seq: number): SocketState {
     let state = this.sockets.get(ws);
     if (!state) {
-      state = { ackedSeq: seq, ackedAt: Date.now(), liveFrom: this.lastSeq, lastHeardAt: 0 };
+      const now = Date.now();
+      state = {
+        ackedSeq: seq,
+        ackedAt: now,
+        liveFrom: this.lastSeq,
+        lastHeardAt: 0,
+        replays: [],
+        replayedUpTo: 0,
+        resumes: { tokens: RESUME_BUDGET, at: now },
+        messages: { tokens: CLIENT_MESSAGE_BURST, at: now },
+      };
       this.sockets.set(ws, state);
     }
     return state;
@@ -385,47 +510,77 @@ export class DashboardHub extends DurableObject<Bindings> {
   private lastHeard(ws: WebSocket): number {
     const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
     const heard = this.sockets.get(ws)?.lastHeardAt ?? 0;
-    const attachment = ws.deserializeAttachment() as SocketAttachment | null;
+    const attachment = attachmentOf(ws);
     const connected = attachment ? Date.parse(attachment.connectedAt) || 0 : 0;
     return Math.max(pinged, heard, connected);
   }
 
-  private drop(ws: WebSocket, why: keyof typeof CLOSE_CODES & keyof HubStats['dropped'], reason: string): void {
-    // A socket already closing stays listed until its peer answers; it is dropped only once.
-    if (ws.readyState !== WebSocket.OPEN) return;
+  /** Closes a socket for `why`; false when it was already closing (it is dropped only once). */
+  private drop(ws: WebSocket, why: DropReason, reason: string): boolean {
+    // A socket already closing stays listed until its peer answers.
+    if (ws.readyState !== WebSocket.OPEN) return false;
     try {
       ws.close(CLOSE_CODES[why], reason);
       this.dropped[why]++;
+      return true;
     } catch {
-      // Already closing.
+      return false;
     }
   }
 
-  /** The sweep alarm exists whenever sockets may be connected; it re-arms itself while they are. */
-  private async armSweep(): Promise<void> {
-    if (this.sweepArmed) return;
-    this.sweepArmed = true;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_SWEEP_MS);
+  /** Makes sure the alarm fires by `at`: the sweep exists whenever sockets may be connected. */
+  private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * The client says where it stands: what it missed after `since` is replayed, and lag is
+   * measured from there, whatever it acked before. The replay's bytes count toward its backlog
+   * until acknowledged, so a socket that asks for replays without reading them is closed as a
+   * slow consumer like one that does not read live messages.
+   */
+  private resume(ws: WebSocket, state: SocketState, since: number | null): void {
+    if (since === null) return;
+    const replay = this.catchUp(ws, since, this.tuning.maxUnackedBytes - this.unackedBytes(state));
+    state.ackedSeq = replay.standsAt;
+    state.ackedAt = Date.now();
+    state.liveFrom = this.lastSeq;
+    if (replay.bytes > 0) {
+      state.replays.push({ upTo: replay.upTo, bytes: replay.bytes });
+      state.replayedUpTo = Math.max(state.replayedUpTo, replay.upTo);
+    }
+    this.checkSocketLag(ws, state, Date.now());
   }
 
   /**
    * Sends what a client missed after `since`, or a snapshot marker when the log no longer covers
-   * it. Returns the seq the client stands at once it has applied what was sent before the replay.
+   * it or the replay would not fit in what the socket may still hold unacknowledged (`room`
+   * bytes). Answers the seq the client stands at once it has applied what was sent before the
+   * replay, and what the replay sent.
    */
-  private catchUp(ws: WebSocket, since: number | null): number {
-    if (since === null) return this.lastSeq;
+  private catchUp(ws: WebSocket, since: number, room: number): { standsAt: number; upTo: number; bytes: number } {
     const sql = this.ctx.storage.sql;
     const oldest = sql.exec<{ oldest: number | null }>('SELECT MIN(seq) AS oldest FROM replay_log').one().oldest;
     const coverable = since >= this.lastSeq || (oldest !== null && since >= oldest - 1);
-    if (since > this.lastSeq || !coverable) {
-      // A future seq (hub storage was reset) or a gap older than the log: start over from a snapshot.
-      this.send(ws, { type: 'snapshot', seq: this.lastSeq, ts: new Date().toISOString(), reason: since > this.lastSeq ? 'ahead' : 'gap_too_old' });
-      return this.lastSeq;
+    const size = () => sql.exec<{ bytes: number }>('SELECT COALESCE(SUM(length(body)), 0) AS bytes FROM replay_log WHERE seq > ?', since).one().bytes;
+    const reason = since > this.lastSeq ? 'ahead' : !coverable ? 'gap_too_old' : size() > room ? 'gap_too_large' : null;
+    if (reason) {
+      // A future seq (hub storage was reset), a gap older than the log, or more than the socket
+      // may hold: start over from a snapshot (the client refetches state over HTTP).
+      this.send(ws, { type: 'snapshot', seq: this.lastSeq, ts: new Date().toISOString(), reason });
+      return { standsAt: this.lastSeq, upTo: this.lastSeq, bytes: 0 };
     }
-    for (const row of sql.exec<{ body: string }>('SELECT body FROM replay_log WHERE seq > ? ORDER BY seq', since)) {
+    let bytes = 0;
+    let upTo = since;
+    for (const row of sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log WHERE seq > ? ORDER BY seq', since)) {
       ws.send(row.body);
+      bytes += row.body.length;
+      upTo = row.seq;
     }
-    return since;
+    return { standsAt: since, upTo, bytes };
   }
 
   private send(ws: WebSocket, message: HubMessage): void {
@@ -435,6 +590,23 @@ export class DashboardHub extends DurableObject<Bindings> {
       // The socket closed between accept and send; its close handler cleans up.
     }
   }
+}
+
+function attachmentOf(ws: WebSocket): SocketAttachment | null {
+  return ws.deserializeAttachment() as SocketAttachment | null;
+}
+
+function expiryMs(credential: SocketCredential | undefined): number | null {
+  return credential?.expiresAt ? credential.expiresAt * 1000 : null;
+}
+
+/** Takes one token from `bucket`, refilled at `perMs` up to `max`; false when none is left. */
+function take(bucket: Bucket, now: number, perMs: number, max: number): boolean {
+  bucket.tokens = Math.min(max, bucket.tokens + (now - bucket.at) * perMs);
+  bucket.at = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
 }
 
 /** Validates one publish and serialises its data once; the frame is assembled around it. */

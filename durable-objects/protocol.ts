@@ -142,13 +142,37 @@ export const MAX_BATCH_MESSAGES = 500;
 export const MAX_BATCH_BYTES = 1_048_576;
 
 /**
+ * What one socket may ask of the hub. Replays are the costly request (up to REPLAY_LOG_LIMIT
+ * messages each), so `resume` has its own budget: RESUME_BUDGET per RESUME_WINDOW_MS, refilled
+ * evenly. Every frame the hub itself reads (acks, resumes, pings other than PING_FRAME, which the
+ * runtime answers without waking the hub) counts toward CLIENT_MESSAGES_PER_SECOND, with bursts up
+ * to CLIENT_MESSAGE_BURST. A client keeping to the intervals above uses a small fraction of
+ * either; going over closes the socket with CLOSE_CODES.rateLimited.
+ *
+ * Replayed bytes count toward MAX_UNACKED_BYTES like live ones until the client acknowledges
+ * them, and an `ack` above the last seq the hub has sent is ignored (the socket keeps its
+ * backlog), so a client cannot look caught up by claiming more than it was sent.
+ */
+export const RESUME_BUDGET = 5;
+export const RESUME_WINDOW_MS = 60_000;
+export const CLIENT_MESSAGES_PER_SECOND = 10;
+export const CLIENT_MESSAGE_BURST = 30;
+
+/**
  * Close codes the hub uses. On slowConsumer, heartbeatTimeout and sendFailed the client should
  * reconnect (with backoff) using `?since=<last applied seq>`; tooLarge means the client sent a
- * frame over MAX_CLIENT_MESSAGE_BYTES.
+ * frame over MAX_CLIENT_MESSAGE_BYTES; rateLimited means it went over the resume or message budget
+ * (reconnect after a backoff of at least a few seconds). credentialExpired: the session or token
+ * the socket was opened with has expired; reconnect (a browser whose session was renewed gets in
+ * again; otherwise the upgrade answers 401 and the user signs in). accessEnded: the session was
+ * signed out, or the account was disabled or changed; do not reconnect, sign in again.
  */
 export const CLOSE_CODES = {
   tooLarge: 1009,
   sendFailed: 1011,
   slowConsumer: 4001,
   heartbeatTimeout: 4002,
+  rateLimited: 4003,
+  credentialExpired: 4004,
+  accessEnded: 4005,
 } as const;

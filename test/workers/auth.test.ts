@@ -1,8 +1,12 @@
 import { env, exports } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
 import { hashPassword, verifyPassword } from '../../worker/auth/password.ts';
+import { EMAIL_FAILURES_ACROSS_ADDRESSES } from '../../worker/auth/rate-limit.ts';
+import { upsertUser } from '../../worker/auth/users.ts';
+import { loadConfig } from '../../worker/config/env.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
 import { LOCAL_EMAIL, LOCAL_PASSWORD, authHeaders, call, expectProblem, sessionToken, vars } from './helpers.ts';
 
 let ipCounter = 0;
@@ -18,6 +22,26 @@ function signIn(email: string, password: string, ip = freshIp(), extra: Record<s
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+const db = (() => {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  return createPostgres(loaded.config);
+})();
+const throwaway: string[] = [];
+afterAll(async () => {
+  if (throwaway.length > 0) await db.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [throwaway]);
+  await db.close();
+});
+
+/** A user of this file's own, so its sign-ins and failures touch nobody else's limits. */
+async function throwawayUser() {
+  const email = `signin-${crypto.randomUUID().slice(0, 8)}@command-center.local`;
+  const password = 'a long passphrase';
+  const user = await upsertUser(db, { email, name: 'Sign-in Probe', role: 'viewer', passwordHash: await hashPassword(password) });
+  throwaway.push(user.id);
+  return { email, password };
+}
 const secret = () => vars.SESSION_SECRET!;
 
 describe('passwords', () => {
@@ -76,10 +100,34 @@ describe('sign-in', () => {
 
   it('rate limits brute force per email with Retry-After', async () => {
     const email = `target-${Date.now()}@command-center.local`;
-    for (let i = 0; i < 5; i++) await expectProblem(await signIn(email, `guess-${i}`), 401, 'unauthenticated');
-    const res = await signIn(email, 'guess-6');
+    const ip = freshIp();
+    for (let i = 0; i < 5; i++) await expectProblem(await signIn(email, `guess-${i}`, ip), 401, 'unauthenticated');
+    const res = await signIn(email, 'guess-6', ip);
     await expectProblem(res, 429, 'rate_limited');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('locks an email everywhere once guesses spread over many addresses fail often enough', async () => {
+    const email = `spread-${Date.now()}@command-center.local`;
+    const cap = Number(vars.SIGNIN_LIMIT_PER_EMAIL ?? 5) * EMAIL_FAILURES_ACROSS_ADDRESSES;
+    for (let i = 0; i < cap; i++) await expectProblem(await signIn(email, `guess-${i}`, `203.0.113.${i % 250}`), 401, 'unauthenticated');
+    await expectProblem(await signIn(email, 'one more', freshIp()), 429, 'rate_limited');
+  });
+
+  it('counts failures, not sign-ins, against an email', async () => {
+    const { email, password } = await throwawayUser();
+    const ip = freshIp();
+    const limit = Number(vars.SIGNIN_LIMIT_PER_EMAIL ?? 5);
+    for (let i = 0; i <= limit; i++) expect((await signIn(email, password, ip)).status).toBe(200);
+  });
+
+  it("locks an email only for the address that failed, so a guesser cannot lock the owner out", async () => {
+    const { email, password } = await throwawayUser();
+    const attacker = freshIp();
+    const limit = Number(vars.SIGNIN_LIMIT_PER_EMAIL ?? 5);
+    for (let i = 0; i < limit; i++) await expectProblem(await signIn(email, `guess-${i}`, attacker), 401, 'unauthenticated');
+    await expectProblem(await signIn(email, password, attacker), 429, 'rate_limited');
+    expect((await signIn(email, password, freshIp())).status).toBe(200);
   });
 
   it('rate limits per client address across emails', async () => {
@@ -122,7 +170,7 @@ describe('sessions', () => {
     const res = await signIn(LOCAL_EMAIL.viewer, LOCAL_PASSWORD.viewer);
     const { token } = (await res.json()) as { token: string };
     const out = await call('/v1/auth/sign-out', { method: 'POST', headers: bearer(token) });
-    expect(await out.json()).toEqual({ signed_out: true, revoked: true });
+    expect(await out.json()).toEqual({ signed_out: true, revoked: true, everywhere: false, sockets_closed: 0 });
     expect(out.headers.get('set-cookie')).toMatch(/cc_session=;/);
     await expectProblem(await call('/v1/auth/me', { headers: bearer(token) }), 401, 'unauthenticated');
   });

@@ -1,10 +1,23 @@
 import { env, exports } from 'cloudflare:workers';
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { evictDurableObject, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { COALESCE_MIN_SOCKETS, REPLAY_LOG_LIMIT } from '../../durable-objects/dashboard-hub.ts';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
-import { CLOSE_CODES, MAX_BATCH_MESSAGES, MAX_PUBLISH_BYTES, PING_FRAME } from '../../durable-objects/protocol.ts';
-import { authHeaders, expectProblem } from './helpers.ts';
+import {
+  CLIENT_MESSAGE_BURST,
+  CLOSE_CODES,
+  HEARTBEAT_SWEEP_MS,
+  MAX_BATCH_MESSAGES,
+  MAX_PUBLISH_BYTES,
+  PING_FRAME,
+  RESUME_BUDGET,
+} from '../../durable-objects/protocol.ts';
+import { HUB_CREDENTIAL_HEADER } from '../../worker/auth/socket-access.ts';
+import type { SocketCredential } from '../../worker/auth/socket-access.ts';
+import { findActiveUserByEmail } from '../../worker/auth/users.ts';
+import { loadConfig } from '../../worker/config/env.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
+import { LOCAL_EMAIL, authHeaders, expectProblem } from './helpers.ts';
 
 interface Msg {
   type: string;
@@ -80,34 +93,56 @@ class Inbox {
   }
 }
 
-async function connect(dashboard: string, since?: number): Promise<Inbox> {
-  const q = new URLSearchParams({ dashboard, ...(since === undefined ? {} : { since: String(since) }) });
-  const res = await exports.default.fetch(
-    new Request(`http://cc.test/v1/dashboard/stream?${q}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
-  );
+const hub = (dashboard: string) => env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
+
+/**
+ * The local viewer's credential, as the stream route hands it to the hub. Hubs are joined
+ * directly here, each test on its own hub: the route admits only configured dashboards, and is
+ * tested for that on its own.
+ */
+let viewer: SocketCredential;
+beforeAll(async () => {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const db = createPostgres(loaded.config);
+  try {
+    const user = await findActiveUserByEmail(db, LOCAL_EMAIL.viewer);
+    if (!user) throw new Error('no local viewer');
+    viewer = { userId: user.id, via: 'session', credentialId: crypto.randomUUID(), epoch: user.sessionEpoch, expiresAt: Math.floor(Date.now() / 1000) + 3_600 };
+  } finally {
+    await db.close();
+  }
+});
+
+async function open(dashboard: string, since?: number, credential: Partial<SocketCredential> = {}): Promise<WebSocket> {
+  const q = since === undefined ? '' : `?since=${since}`;
+  const res = await hub(dashboard).fetch(`http://hub/${q}`, {
+    headers: { upgrade: 'websocket', [HUB_CREDENTIAL_HEADER]: JSON.stringify({ ...viewer, ...credential }) },
+  });
   expect(res.status).toBe(101);
-  const ws = res.webSocket;
-  if (!ws) throw new Error('no socket');
+  return res.webSocket!;
+}
+
+async function connect(dashboard: string, since?: number, credential: Partial<SocketCredential> = {}): Promise<Inbox> {
+  const ws = await open(dashboard, since, credential);
   ws.accept();
   return new Inbox(ws);
 }
 
-const hub = (dashboard: string) => env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
-
 /** A socket whose client side is never accepted, so nothing ever reads what the hub sends. */
-async function connectNeverReading(dashboard: string): Promise<WebSocket> {
-  const res = await exports.default.fetch(
-    new Request(`http://cc.test/v1/dashboard/stream?dashboard=${dashboard}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
-  );
-  expect(res.status).toBe(101);
-  return res.webSocket!;
+const connectNeverReading = (dashboard: string) => open(dashboard);
+
+/** Round-trips through the hub (a ping only the hub answers): everything it sent before is in. */
+async function roundTrip(inbox: Inbox): Promise<void> {
+  const before = inbox.messages.length;
+  inbox.ws.send('{ "type": "ping" }');
+  await inbox.waitFor(before + 1);
 }
 
 /** Shortens the hub's thresholds for one test; production never changes them. */
 const tune = (dashboard: string, tuning: Partial<DashboardHub['tuning']>) =>
   runInDurableObject(hub(dashboard), (instance: DashboardHub) => void Object.assign(instance.tuning, tuning));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seqs = (msgs: Msg[]) => msgs.map((m) => m.seq);
 
 describe('DashboardHub', () => {
@@ -121,6 +156,30 @@ describe('DashboardHub', () => {
       new Request('http://cc.test/v1/dashboard/stream?dashboard=../x', { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
     );
     await expectProblem(res, 422, 'validation_failed');
+  });
+
+  it('refuses a dashboard that is not configured with 404, without creating its hub', async () => {
+    const name = uniqueDashboard();
+    const res = await exports.default.fetch(
+      new Request(`http://cc.test/v1/dashboard/stream?dashboard=${name}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
+    );
+    await expectProblem(res, 404, 'not_found');
+    const id = env.DASHBOARD_HUB.idFromName(name);
+    expect((await listDurableObjectIds(env.DASHBOARD_HUB)).some((known) => known.equals(id))).toBe(false);
+  });
+
+  it('joins a configured dashboard through the route', async () => {
+    const res = await exports.default.fetch(
+      new Request('http://cc.test/v1/dashboard/stream?dashboard=default', { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
+    );
+    expect(res.status).toBe(101);
+    res.webSocket!.accept();
+    res.webSocket!.close(1000);
+  });
+
+  it('is joined only with a credential from the route', async () => {
+    const res = await hub(uniqueDashboard()).fetch('http://hub/', { headers: { upgrade: 'websocket' } });
+    expect(res.status).toBe(400);
   });
 
   it('greets, then fans a published message out to every socket with increasing seq', async () => {
@@ -251,8 +310,10 @@ describe('DashboardHub batches', () => {
     expect(new Set(inboxes.map((i) => JSON.stringify(i.frames.slice(1).map((f) => f.seq)))).size).toBe(1);
     // A late joiner starts after everything stored, with nothing left in flight to duplicate.
     const late = await connect(name);
-    await sleep(50);
-    expect(late.messages).toEqual([expect.objectContaining({ type: 'hello', seq: 6 })]);
+    await late.waitFor(1);
+    await roundTrip(late);
+    expect(late.messages.map((m) => m.type)).toEqual(['hello', 'pong']);
+    expect(late.messages[0]).toMatchObject({ seq: 6 });
   });
 });
 
@@ -280,13 +341,121 @@ describe('DashboardHub refusals and resumes', () => {
     resume(3);
     resume(1);
     resume(4);
-    resume(5);
     resume(99);
     const got = (await c.waitFor(1 + 2 + 2 + 4 + 1 + 1)).slice(1);
     expect(got.map((m) => (m.type === 'snapshot' ? `snapshot:${m.reason}` : m.seq))).toEqual([4, 5, 4, 5, 2, 3, 4, 5, 5, 'snapshot:ahead']);
     c.ws.send(JSON.stringify({ type: 'resume', since: -1 }));
     expect((await c.waitFor(12))[11]).toMatchObject({ type: 'error', code: 'bad_message' });
     expect(c.closed).toBeNull();
+  });
+});
+
+describe('DashboardHub abuse limits', () => {
+  it(`closes a socket that asks for more than ${RESUME_BUDGET} replays in a minute`, async () => {
+    const name = uniqueDashboard();
+    for (let i = 0; i < 5; i++) await hub(name).publish({ type: 'event', data: { i } });
+    const c = await connect(name);
+    await c.waitFor(1);
+    for (let i = 0; i <= RESUME_BUDGET; i++) c.ws.send(JSON.stringify({ type: 'resume', since: 0 }));
+    expect(await c.waitClosed()).toBe(CLOSE_CODES.rateLimited);
+    // Each allowed resume was answered in full before the one over budget closed the socket.
+    expect(c.messages.filter((m) => m.type === 'event')).toHaveLength(5 * RESUME_BUDGET);
+    expect((await hub(name).stats()).dropped.rateLimited).toBe(1);
+  });
+
+  it('counts a connect with ?since= against the same resume budget', async () => {
+    const name = uniqueDashboard();
+    await hub(name).publish({ type: 'event', data: {} });
+    const c = await connect(name, 0);
+    for (let i = 0; i < RESUME_BUDGET; i++) c.ws.send(JSON.stringify({ type: 'resume', since: 0 }));
+    expect(await c.waitClosed()).toBe(CLOSE_CODES.rateLimited);
+  });
+
+  it(`closes a socket that sends more than ${CLIENT_MESSAGE_BURST} frames at once`, async () => {
+    const name = uniqueDashboard();
+    const c = await connect(name);
+    const calm = await connect(name);
+    await Promise.all([c.waitFor(1), calm.waitFor(1)]);
+    for (let i = 0; i < CLIENT_MESSAGE_BURST * 2; i++) c.ws.send('{ "type": "ping" }');
+    expect(await c.waitClosed()).toBe(CLOSE_CODES.rateLimited);
+    await roundTrip(calm);
+    expect(calm.closed).toBeNull();
+  });
+
+  it('counts replayed bytes toward the backlog until they are acknowledged', async () => {
+    const name = uniqueDashboard();
+    const blob = 'x'.repeat(50_000);
+    for (let i = 0; i < 3; i++) await hub(name).publish({ type: 'event', data: { i, blob } });
+    const c = await connect(name);
+    await c.waitFor(1);
+    await tune(name, { maxUnackedBytes: 200_000 });
+    // 150 kB replayed and not acknowledged: a second replay of it would not fit.
+    c.ws.send(JSON.stringify({ type: 'resume', since: 0 }));
+    await c.waitFor(4);
+    c.ws.send(JSON.stringify({ type: 'resume', since: 0 }));
+    expect((await c.waitFor(5))[4]).toMatchObject({ type: 'snapshot', reason: 'gap_too_large', seq: 3 });
+    // Acknowledged, the replay no longer counts.
+    await c.ack();
+    c.ws.send(JSON.stringify({ type: 'resume', since: 0 }));
+    expect(seqs((await c.waitFor(9)).slice(6, 9))).toEqual([1, 2, 3]);
+    // Unacknowledged replay plus live sends over the limit: a slow consumer, closed by the sweep.
+    await hub(name).publish({ type: 'event', data: { blob } });
+    await hub(name).publish({ type: 'event', data: { blob } });
+    await runDurableObjectAlarm(hub(name));
+    expect(await c.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
+  });
+
+  it('ignores an ack above what the socket was sent, so a socket that does not keep up is still dropped', async () => {
+    const name = uniqueDashboard();
+    const c = await connect(name);
+    await c.waitFor(1);
+    await tune(name, { maxUnackedBytes: 200_000 });
+    const blob = 'x'.repeat(50_000);
+    for (let i = 0; i < 5; i++) await hub(name).publish({ type: 'event', data: { i, blob } });
+    await c.waitFor(6);
+    c.ws.send('{"type":"ack","seq":1000000000000}');
+    c.ws.send(JSON.stringify({ type: 'ack', seq: 1e12 }));
+    await roundTrip(c);
+    await runDurableObjectAlarm(hub(name));
+    expect(await c.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
+  });
+});
+
+describe('DashboardHub and the credentials behind its sockets', () => {
+  it('closes the sockets of one session, or of one user, when told access ended', async () => {
+    const name = uniqueDashboard();
+    const session = crypto.randomUUID();
+    const a = await connect(name, undefined, { credentialId: session });
+    const b = await connect(name, undefined, { credentialId: crypto.randomUUID() });
+    await Promise.all([a.waitFor(1), b.waitFor(1)]);
+    expect(await hub(name).endAccess({ sessionId: session })).toBe(1);
+    expect(await a.waitClosed()).toBe(CLOSE_CODES.accessEnded);
+    expect(b.closed).toBeNull();
+    expect(await hub(name).endAccess({ userId: viewer.userId })).toBe(1);
+    expect(await b.waitClosed()).toBe(CLOSE_CODES.accessEnded);
+  });
+
+  it('sets its alarm for the earliest credential expiry, and closes a socket whose credential expired', async () => {
+    const name = uniqueDashboard();
+    const soon = Math.floor(Date.now() / 1000) + 10;
+    const expiring = await connect(name, undefined, { credentialId: 'expiring', expiresAt: soon });
+    const other = await connect(name);
+    await Promise.all([expiring.waitFor(1), other.waitFor(1)]);
+    const alarm = await runInDurableObject(hub(name), (_: DashboardHub, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeLessThanOrEqual(soon * 1000);
+    expect(alarm!).toBeLessThan(Date.now() + HEARTBEAT_SWEEP_MS);
+    // Its expiry passes (moved into the past rather than waited for).
+    await runInDurableObject(hub(name), (_: DashboardHub, state) => {
+      for (const ws of state.getWebSockets('session:expiring')) {
+        const attachment = ws.deserializeAttachment() as { credential: SocketCredential };
+        ws.serializeAttachment({ ...attachment, credential: { ...attachment.credential, expiresAt: Math.floor(Date.now() / 1000) - 1 } });
+      }
+    });
+    expect(await runDurableObjectAlarm(hub(name))).toBe(true);
+    expect(await expiring.waitClosed()).toBe(CLOSE_CODES.credentialExpired);
+    expect(other.closed).toBeNull();
+    expect((await hub(name).stats()).dropped.credentialExpired).toBe(1);
   });
 });
 
@@ -305,13 +474,13 @@ describe('DashboardHub slow and dead sockets', () => {
     }
     // The sweep also checks backlogs, so the drop does not wait for the next publish.
     expect(await runDurableObjectAlarm(hub(name))).toBe(true);
-    expect((await hub(name).stats()).dropped).toEqual({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
+    expect((await hub(name).stats()).dropped).toMatchObject({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
     expect(await hub(name).publish({ type: 'event', data: { after: true } })).toMatchObject({ ok: true, delivered: 1 });
     expect((await a.waitFor(22)).at(-1)).toMatchObject({ data: { after: true } });
     expect(a.closed).toBeNull();
     // Closing, not yet gone: later sweeps and sends leave it alone rather than count it again.
     await runDurableObjectAlarm(hub(name));
-    expect((await hub(name).stats()).dropped).toEqual({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
+    expect((await hub(name).stats()).dropped).toMatchObject({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
     stuck.accept();
   });
 
@@ -320,11 +489,11 @@ describe('DashboardHub slow and dead sockets', () => {
     const a = await connect(name);
     const lagging = await connect(name);
     await Promise.all([a.waitFor(1), lagging.waitFor(1)]);
-    await tune(name, { slowClientLagMs: 200 });
     await hub(name).publish({ type: 'event', data: {} });
     await Promise.all([a.waitFor(2), lagging.waitFor(2)]);
-    await sleep(300);
     await a.ack();
+    // Any unacknowledged message is now too old: no waiting for a real lag to build up.
+    await tune(name, { slowClientLagMs: -1 });
     await runDurableObjectAlarm(hub(name));
     expect(await lagging.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
     expect(a.closed).toBeNull();
@@ -334,13 +503,18 @@ describe('DashboardHub slow and dead sockets', () => {
   it('closes sockets that stopped pinging when the sweep alarm runs, and keeps sweeping', async () => {
     const name = uniqueDashboard();
     const alive = await connect(name);
-    const dead = await connect(name);
+    const dead = await connect(name, undefined, { credentialId: 'dead' });
     await Promise.all([alive.waitFor(1), dead.waitFor(1)]);
-    await sleep(300);
+    // The dead socket was last heard from long ago: its connection time moves back, no waiting.
+    await runInDurableObject(hub(name), (_: DashboardHub, state) => {
+      for (const ws of state.getWebSockets('session:dead')) {
+        ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), connectedAt: new Date(0).toISOString() });
+      }
+    });
     // The canonical ping is answered by the runtime without waking the hub; the hub still sees it.
     alive.ws.send(PING_FRAME);
     expect((await alive.waitFor(2))[1]).toEqual({ type: 'pong' });
-    await tune(name, { heartbeatTimeoutMs: 200 });
+    await tune(name, { heartbeatTimeoutMs: 60_000 });
     expect(await runDurableObjectAlarm(hub(name))).toBe(true);
     expect(await dead.waitClosed()).toBe(CLOSE_CODES.heartbeatTimeout);
     expect(alive.closed).toBeNull();

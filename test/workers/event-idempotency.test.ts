@@ -1,5 +1,11 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { authHeaders, call, expectProblem, json } from './helpers.ts';
+import { createApi } from '../../worker/api.ts';
+import { authHeaders, expectProblem, json } from './helpers.ts';
+
+// This file's own dashboard, configured for its app.
+const api = createApi();
+const call = (path: string, init?: RequestInit) => api.request(path, init, { ...env, DASHBOARDS: 'default,idempotency' });
 
 const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 // Alerts are opened and resolved again, so the shared database keeps no open alert from here.

@@ -5,12 +5,19 @@ import { loadConfig } from '../../worker/config/env.ts';
 import type { Bindings } from '../../worker/config/env.ts';
 import { drainWaitingEvents } from '../../worker/dashboard/events/scheduled.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { authHeaders, call, json, listen } from './helpers.ts';
+import { createApi } from '../../worker/api.ts';
+import { authHeaders, json, listen as listenVia } from './helpers.ts';
 import worker from './entry.ts';
 
 let n = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++n}`;
-const board = () => `outbox${Date.now().toString(36)}${++n}`;
+// Dashboards of this file's own, configured for its app, so its hubs never share state.
+const boards = Array.from({ length: 8 }, (_, i) => `outbox${Date.now().toString(36)}-${i}`);
+const board = () => boards[n++]!;
+const api = createApi();
+const bindings = { ...env, DASHBOARDS: ['default', ...boards].join(',') };
+const call = (path: string, init?: RequestInit) => api.request(path, init, bindings);
+const listen = (dashboard: string) => listenVia(dashboard, call);
 const made: string[] = [];
 
 const postgres = () => {

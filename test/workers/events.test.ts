@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '../../worker/api.ts';
 import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { authHeaders, call, expectProblem, json, listen } from './helpers.ts';
+import { authHeaders, expectProblem, json, listen as listenVia } from './helpers.ts';
 
 const config = () => {
   const loaded = loadConfig(env);
@@ -13,7 +13,13 @@ const config = () => {
 
 let n = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++n}`;
-const dashboard = () => `ev${Date.now().toString(36)}${++n}`;
+// Dashboards of this file's own, configured for its app, so its hubs never share state.
+const boards = Array.from({ length: 16 }, (_, i) => `ev${Date.now().toString(36)}-${i}`);
+let nextBoard = 0;
+const dashboard = () => boards[nextBoard++]!;
+const api = createApi();
+const bindings = { ...env, DASHBOARDS: ['default', ...boards].join(',') };
+const call = (path: string, init?: RequestInit) => api.request(path, init, bindings);
 
 async function ingest(body: unknown, board: string, role: 'editor' | 'viewer' = 'editor') {
   return call(`/v1/events?dashboard=${board}`, {
@@ -29,6 +35,8 @@ const claimFiled = (claimId = uid('K')) => ({
   occurred_at: new Date().toISOString(),
   data: { claim_id: claimId, customer_id: 'C00001', product: 'Total Protection', claim_type: 'damage', region: 'EMEA', claim_cost: 240.5, cost_avoided: 120 },
 });
+
+const listen = (board: string) => listenVia(board, call);
 
 describe('event ingest', () => {
   it('stores an event once, publishes it and the KPIs it moved to the hub', async () => {
@@ -154,13 +162,16 @@ describe('event ingest', () => {
     expect(inBatch.errors).toEqual([{ pointer: 'body/events/1/data/product', message: expect.stringContaining('Total Protection') }]);
   });
 
+  it('refuses a dashboard that is not configured with 404, publishing nothing', async () => {
+    await expectProblem(await ingest(claimFiled(), `unknown-${Date.now().toString(36)}`), 404, 'not_found');
+  });
+
   it('answers 503 with nothing published when Postgres is down', async () => {
     const board = dashboard();
-    const api = createApi();
-    const res = await api.request(
+    const res = await createApi().request(
       `/v1/events?dashboard=${board}`,
       { method: 'POST', headers: { ...(await authHeaders('editor')), 'content-type': 'application/json' }, body: JSON.stringify(claimFiled()) },
-      { ...env, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
+      { ...bindings, NEON_WS_PROXY: '127.0.0.1:9/v2', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql' },
     );
     await expectProblem(res, 503, 'postgres_unavailable');
     expect((await env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(board)).stats()).lastSeq).toBe(0);

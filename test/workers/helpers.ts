@@ -164,10 +164,8 @@ export function deniedClaimsMetric(name: string, queries: { postgres?: string; d
 }
 
 /** A viewer's socket on a dashboard's hub, collecting every published message in seq order. */
-export async function listen(board: string) {
-  const res = await exports.default.fetch(
-    new Request(`http://cc.test/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } }),
-  );
+export async function listen(board: string, via: (path: string, init?: RequestInit) => Response | Promise<Response> = call) {
+  const res = await via(`/v1/dashboard/stream?dashboard=${board}`, { headers: { upgrade: 'websocket', ...(await authHeaders('viewer')) } });
   const ws = res.webSocket!;
   ws.accept();
   type Message = { type: string; seq: number; data?: Record<string, unknown>; messages?: Message[] };

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueToken } from '../../worker/auth/session.ts';
 import { USER_TTL_MS, forgetUsers } from '../../worker/auth/user-cache.ts';
-import { upsertUser } from '../../worker/auth/users.ts';
+import { findActiveUserById, upsertUser } from '../../worker/auth/users.ts';
 import { CATALOG_TTL_MS } from '../../worker/metrics/catalog/snapshot.ts';
 import { loadConfig } from '../../worker/config/env.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
@@ -38,6 +38,8 @@ afterAll(async () => {
 });
 
 const me = () => call('/v1/auth/me', { headers: { authorization: `Bearer ${token}` } });
+/** A session carrying the user's current epoch (sessions from before a role or status change are over). */
+const freshSession = async () => (await issueToken((await findActiveUserById(db, userId))!, 'session', 3_600, config.SESSION_SECRET!)).token;
 
 describe('request costs and the caches behind them', () => {
   it('a role change shows within the identity cache lifetime, and a disabled account is refused', async () => {
@@ -47,18 +49,26 @@ describe('request costs and the caches behind them', () => {
     // Within the lifetime the isolate still has the old role: the documented bound.
     expect((await json<{ role: string }>(await me())).role).toBe('viewer');
     vi.useFakeTimers({ now: Date.now() + USER_TTL_MS + 1_000, toFake: ['Date'] });
+    // Past it, the change has ended the sessions issued before it (the session epoch moved).
+    await expectProblem(await me(), 401, 'unauthenticated');
+    token = await freshSession();
     expect((await json<{ role: string }>(await me())).role).toBe('editor');
 
     await db.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]);
     vi.setSystemTime(Date.now() + USER_TTL_MS + 1_000);
     await expectProblem(await me(), 401, 'unauthenticated');
     await db.query('UPDATE users SET disabled_at = NULL WHERE id = $1', [userId]);
-    // A refused account is not remembered: re-enabled, it works on the next request.
+    // A refused account is not remembered: re-enabled, a new session works on the next request.
+    await expectProblem(await me(), 401, 'unauthenticated');
+    token = await freshSession();
     expect((await me()).status).toBe(200);
+    // The later tests run on the real clock, with a session issued on it.
+    vi.useRealTimers();
+    token = await freshSession();
   });
 
   it('a sign-out takes effect at once even while the identity is cached', async () => {
-    const session = (await issueToken({ id: userId, email, name: 'Cache Probe', role: 'viewer' }, 'session', 3_600, config.SESSION_SECRET!)).token;
+    const session = await freshSession();
     const headers = { authorization: `Bearer ${session}` };
     expect((await call('/v1/auth/me', { headers })).status).toBe(200);
     expect((await call('/v1/auth/sign-out', { method: 'POST', headers })).status).toBeLessThan(300);

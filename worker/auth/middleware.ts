@@ -7,7 +7,8 @@ import { ApiError } from '../http/errors.ts';
 import { accessEnabled, verifyAccessAssertion } from './access.ts';
 import { looksLikeApiToken } from './api-tokens.ts';
 import { ruleFor } from './policy.ts';
-import { isSessionRevoked } from './revocation.ts';
+import { RENEWAL_GRACE_SECONDS, redeemTicket, revokeSession, sessionStanding } from './revocation.ts';
+import type { SessionStanding } from './revocation.ts';
 import { roleAtLeast } from './roles.ts';
 import type { Identity } from './roles.ts';
 import { SESSION_COOKIE, issueToken, readToken } from './session.ts';
@@ -64,7 +65,7 @@ export const authorize = createMiddleware<AppEnv>(async (c, next) => {
 const identify = (c: Context<AppEnv>, routePath: string) => c.get('services').timings.time('auth', () => resolve(c, routePath));
 
 /** Cookie-authenticated writes must come from this origin (or a configured CORS origin). */
-function sameOrigin(c: Context<AppEnv>): boolean {
+export function sameOrigin(c: Context<AppEnv>): boolean {
   const origin = c.req.header('origin');
   if (!origin) return c.req.header('sec-fetch-site') !== 'cross-site';
   if (origin === new URL(c.req.url).origin) return true;
@@ -97,11 +98,7 @@ async function resolve(c: Context<AppEnv>, routePath: string): Promise<Resolved>
   }
 
   const ticket = routePath === '/v1/dashboard/stream' ? c.req.query('ticket') : undefined;
-  if (ticket !== undefined && secret) {
-    const claims = await readToken(ticket, secret, 'stream');
-    if (!claims) return { identity: null, problem: 'The stream ticket is invalid or expired.' };
-    return userFromClaims(c, claims, 'stream_ticket', false);
-  }
+  if (ticket !== undefined && secret) return fromTicket(c, await readToken(ticket, secret, 'stream'));
 
   const assertion = c.req.header('cf-access-jwt-assertion');
   if (assertion !== undefined && accessEnabled(config)) {
@@ -119,23 +116,54 @@ async function resolve(c: Context<AppEnv>, routePath: string): Promise<Resolved>
 
 async function fromSession(c: Context<AppEnv>, claims: SessionClaims | null, fromCookie: boolean): Promise<Resolved> {
   if (!claims) return { identity: null, problem: 'The session is invalid or expired; sign in again.' };
-  // The revocation check and the user lookup are independent: one wait, not two.
-  const [revoked, resolved] = await Promise.all([
-    isSessionRevoked(c.get('services').redis, claims.jti, c.get('log')),
+  // The session's standing in Redis and the user lookup are independent: one wait, not two.
+  const [standing, resolved] = await Promise.all([
+    sessionStanding(c.get('services').redis, claims.jti, claims.sub, c.get('log')),
     userFromClaims(c, claims, 'session', fromCookie),
   ]);
-  if (revoked) return { identity: null, problem: 'The session was signed out; sign in again.' };
+  if (standing.revoked) return { identity: null, problem: 'The session was signed out; sign in again.' };
+  return refuseStale(resolved, claims.epc ?? 0, standing);
+}
+
+/** A stream ticket opens one socket: used once, and only while the session it came from stands. */
+async function fromTicket(c: Context<AppEnv>, claims: SessionClaims | null): Promise<Resolved> {
+  if (!claims) return { identity: null, problem: 'The stream ticket is invalid or expired.' };
+  const [standing, resolved] = await Promise.all([
+    redeemTicket(c.get('services').redis, claims, c.get('log')),
+    userFromClaims(c, claims, 'stream_ticket', false),
+  ]);
+  if (!standing) return { identity: null, problem: 'Stream tickets need Redis, which is not configured here; use the session cookie.' };
+  if (standing.used) return { identity: null, problem: 'The stream ticket was already used; ask for a new one.' };
+  if (standing.revoked) return { identity: null, problem: 'The session behind this ticket was signed out; sign in again.' };
+  return refuseStale(resolved, claims.epc ?? 0, standing);
+}
+
+/** A session from before the user's latest epoch (sign-out everywhere, role, password or status change) is over. */
+function refuseStale(resolved: Resolved & { epoch?: number }, epoch: number, standing: SessionStanding): Resolved {
+  if (!resolved.identity) return resolved;
+  const current = Math.max(standing.epoch ?? 0, resolved.epoch ?? 0);
+  if (epoch < current) return { identity: null, problem: 'This session has ended (signed out everywhere, or the account changed); sign in again.' };
   return resolved;
 }
 
 /** Role and status come from the database, not the token, so a demotion takes effect within seconds. */
-async function userFromClaims(c: Context<AppEnv>, claims: SessionClaims, via: Identity['via'], fromCookie: boolean): Promise<Resolved> {
+async function userFromClaims(
+  c: Context<AppEnv>,
+  claims: SessionClaims,
+  via: Identity['via'],
+  fromCookie: boolean,
+): Promise<Resolved & { epoch?: number }> {
   const user = await activeUserById(c.get('services').postgres, claims.sub);
   if (!user) return { identity: null, problem: 'The account behind this session no longer exists or is disabled.' };
+  const session =
+    via === 'stream_ticket'
+      ? { id: claims.sid ?? claims.jti, epoch: claims.epc ?? 0, expiresAt: claims.sx ?? claims.exp }
+      : { id: claims.jti, epoch: claims.epc ?? 0, expiresAt: claims.exp };
   return {
-    identity: { userId: user.id, email: user.email, name: user.name, role: user.role, via, credentialId: claims.jti, expiresAt: claims.exp },
+    identity: { userId: user.id, email: user.email, name: user.name, role: user.role, via, credentialId: claims.jti, expiresAt: claims.exp, session },
     fromCookie,
     claims,
+    epoch: user.sessionEpoch,
   };
 }
 
@@ -143,7 +171,10 @@ export function sessionCookieOptions(maxAge: number) {
   return { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', maxAge } as const;
 }
 
-/** Sliding sessions: past half its life, a browser session is reissued with a fresh expiry. */
+/**
+ * Sliding sessions: past half its life, a browser session is reissued with a fresh expiry and the
+ * old token is revoked, after RENEWAL_GRACE_SECONDS so requests already sent with it still land.
+ */
 async function renewIfAging(c: Context<AppEnv>, claims: SessionClaims): Promise<void> {
   const config = c.get('config');
   const identity = c.get('identity');
@@ -151,10 +182,11 @@ async function renewIfAging(c: Context<AppEnv>, claims: SessionClaims): Promise<
   const left = claims.exp - Math.floor(Date.now() / 1000);
   if (left > config.SESSION_TTL_SECONDS / 2) return;
   const { token } = await issueToken(
-    { id: identity.userId, email: identity.email, name: identity.name, role: identity.role },
+    { id: identity.userId, email: identity.email, name: identity.name, role: identity.role, sessionEpoch: claims.epc ?? 0 },
     'session',
     config.SESSION_TTL_SECONDS,
     config.SESSION_SECRET,
   );
+  await revokeSession(c.get('services').redis, claims.jti, claims.exp, c.get('log'), RENEWAL_GRACE_SECONDS);
   setCookie(c, SESSION_COOKIE, token, sessionCookieOptions(config.SESSION_TTL_SECONDS));
 }

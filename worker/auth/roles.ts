@@ -21,6 +21,11 @@ export interface Identity {
   credentialId: string;
   /** Unix seconds at which the credential expires, when it does. */
   expiresAt: number | null;
+  /**
+   * The browser or API session behind a session or stream-ticket credential: its jti, the user's
+   * session epoch it carries, and when it expires. Sign-out and epochs apply to it.
+   */
+  session?: { id: string; epoch: number; expiresAt: number };
 }
 
 export const UserSchema = z

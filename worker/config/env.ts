@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+import { DASHBOARD_NAME } from '../../durable-objects/dashboards.ts';
 import type { UserSpace } from '../../durable-objects/user-space.ts';
 import type { Identity } from '../auth/roles.ts';
 import type { Logger } from '../lib/log.ts';
@@ -55,6 +56,18 @@ export const ConfigSchema = z.object({
   CORS_ORIGINS: optionalString.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
   MAX_BODY_BYTES: z.coerce.number().int().positive().max(10_485_760).default(1_048_576),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(2_000),
+  /** The dashboards (hubs) this deployment serves, comma-separated; see durable-objects/dashboards.ts. */
+  DASHBOARDS: z
+    .string()
+    .default('default')
+    .transform((v) => [...new Set(v.split(',').map((d) => d.trim()).filter(Boolean))])
+    .pipe(
+      z
+        .array(z.string().regex(DASHBOARD_NAME, 'each dashboard name: a-z, 0-9, _ and -, up to 63 characters'))
+        .max(50)
+        // The site's dashboard and layout updates use `default`.
+        .refine((names) => names.includes('default'), 'must include default, the dashboard the site shows'),
+    ),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

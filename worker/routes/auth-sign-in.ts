@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { setCookie } from 'hono/cookie';
 import { sessionCookieOptions } from '../auth/middleware.ts';
 import { burnPasswordCheck, verifyPassword } from '../auth/password.ts';
-import { limitSignIn } from '../auth/rate-limit.ts';
+import { guardSignIn } from '../auth/rate-limit.ts';
 import { UserSchema } from '../auth/roles.ts';
 import { SESSION_COOKIE, issueToken } from '../auth/session.ts';
 import { findActiveUserByEmail } from '../auth/users.ts';
@@ -31,7 +31,7 @@ const route = createRoute({
   tags: ['auth'],
   summary: 'Sign in with email and password',
   description:
-    'Answers the same 401 for an unknown email and a wrong password. Attempts are rate limited per email and per client address (429 with Retry-After).',
+    'Answers the same 401 for an unknown email and a wrong password. Attempts are rate limited per client address, and failed passwords per email (from one address, and from all together), 429 with Retry-After.',
   request: { body: { required: true, content: { 'application/json': { schema: SignInRequestSchema } } } },
   responses: {
     200: { description: 'Signed in', content: { 'application/json': { schema: SignInResponseSchema } } },
@@ -45,11 +45,15 @@ export const signInRoutes = newApp().openapi(route, async (c) => {
   if (!config.SESSION_SECRET) throw new ApiError('config_invalid', 'SESSION_SECRET is not set: sign-in is unavailable.');
   const { email, password } = c.req.valid('json');
   const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-  await limitSignIn(services.redis, config, email.toLowerCase(), ip);
+  const guard = await guardSignIn(services.redis, config, email.toLowerCase(), ip);
 
   const user = await findActiveUserByEmail(services.postgres, email);
   const ok = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
-  if (!user || !ok) throw new ApiError('unauthenticated', 'Email or password is incorrect.');
+  if (!user || !ok) {
+    await guard.failed();
+    throw new ApiError('unauthenticated', 'Email or password is incorrect.');
+  }
+  await guard.succeeded();
 
   const { token, claims } = await issueToken(user, 'session', config.SESSION_TTL_SECONDS, config.SESSION_SECRET);
   setCookie(c, SESSION_COOKIE, token, sessionCookieOptions(config.SESSION_TTL_SECONDS));

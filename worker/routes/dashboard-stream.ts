@@ -1,5 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DASHBOARD_NAME, hubFor, isKnownDashboard } from '../../durable-objects/dashboards.ts';
+import { HUB_CREDENTIAL_HEADER, socketCredential } from '../auth/socket-access.ts';
 import { issueToken } from '../auth/session.ts';
+import { activeUserById } from '../auth/user-cache.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { problems } from '../http/schemas.ts';
@@ -7,9 +10,9 @@ import { problems } from '../http/schemas.ts';
 const QuerySchema = z.strictObject({
   dashboard: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+    .regex(DASHBOARD_NAME)
     .default('default')
-    .openapi({ description: 'Which dashboard hub to join' }),
+    .openapi({ description: 'Which dashboard hub to join: one of the configured DASHBOARDS (404 otherwise)' }),
   since: z
     .string()
     .regex(/^\d{1,15}$/)
@@ -19,7 +22,7 @@ const QuerySchema = z.strictObject({
     .string()
     .max(4096)
     .optional()
-    .openapi({ description: 'A stream ticket from POST /v1/dashboard/stream/ticket, for clients that cannot send cookies or headers' }),
+    .openapi({ description: 'A single-use stream ticket from POST /v1/dashboard/stream/ticket, for clients that cannot send cookies or headers' }),
 });
 
 const TICKET_TTL_SECONDS = 60;
@@ -32,10 +35,12 @@ const ticketRoute = createRoute({
   method: 'post',
   path: '/v1/dashboard/stream/ticket',
   tags: ['dashboard'],
-  summary: 'A one-minute ticket to open the stream without cookies or headers',
+  summary: 'A single-use, one-minute ticket to open the stream without cookies or headers',
+  description:
+    'The ticket opens one socket, once, within a minute, and only while the session it was minted from stands; the socket is closed when that session ends or expires. Needs Redis (503 `redis_unavailable` without it).',
   responses: {
     200: { description: 'Ticket', content: { 'application/json': { schema: TicketSchema } } },
-    ...problems(401, 500),
+    ...problems(401, 500, 503),
   },
 });
 
@@ -45,11 +50,11 @@ const route = createRoute({
   tags: ['dashboard'],
   summary: 'Live dashboard stream (WebSocket)',
   description:
-    'Upgrade to a WebSocket. Messages are JSON `{type, seq, ts, ...}`; send `{"type":"resume","since":N}` or connect with `?since=N` to replay what was missed.',
+    'Upgrade to a WebSocket. Messages are JSON `{type, seq, ts, ...}`; send `{"type":"resume","since":N}` or connect with `?since=N` to replay what was missed. The socket is closed (4005) when its session is signed out or the account is disabled or changed, and (4004) when its credential expires; close codes in durable-objects/protocol.ts.',
   request: { query: QuerySchema },
   responses: {
     101: { description: 'Switching protocols: the socket is joined to the dashboard hub' },
-    ...problems(401, 403, 422, 426),
+    ...problems(401, 403, 404, 422, 426, 503),
   },
 });
 
@@ -61,22 +66,30 @@ export const dashboardStreamRoutes = newApp()
       });
     }
     const { dashboard } = c.req.valid('query');
+    // Every name is an object with storage: only configured dashboards are reached.
+    if (!isKnownDashboard(c.get('config').DASHBOARDS, dashboard)) throw new ApiError('not_found', `No dashboard is named ${dashboard}.`);
     const identity = c.get('identity')!;
-    // The hub learns who connected from the worker, never from a header the client could set.
-    const headers = new Headers(c.req.raw.headers);
-    headers.set('x-hub-subject', identity.userId);
-    const hub = c.env.DASHBOARD_HUB.get(c.env.DASHBOARD_HUB.idFromName(dashboard));
-    return hub.fetch(new Request(c.req.raw.url, { headers })) as unknown as Response;
+    // The hub learns who connected, and with what credential, from the worker alone.
+    const headers = new Headers({ upgrade: 'websocket' });
+    headers.set(HUB_CREDENTIAL_HEADER, JSON.stringify(socketCredential(identity)));
+    return hubFor(c.env.DASHBOARD_HUB, dashboard).fetch(new Request(c.req.raw.url, { headers })) as unknown as Response;
   })
   .openapi(ticketRoute, async (c) => {
     const config = c.get('config');
     if (!config.SESSION_SECRET) throw new ApiError('config_invalid', 'SESSION_SECRET is not set: tickets are unavailable.');
+    // Single use is recorded in Redis; without it a ticket could be replayed for its whole minute.
+    if (!c.get('services').redis.client) throw new ApiError('redis_unavailable', 'Stream tickets need Redis, which is not configured here; use the session cookie.');
     const identity = c.get('identity')!;
+    // The ticket stands for the credential it was minted with: its session (sign-out and epochs
+    // reach it) and its expiry (the socket closes then).
+    const credential = socketCredential(identity);
+    const epoch = identity.session?.epoch ?? (await activeUserById(c.get('services').postgres, identity.userId))?.sessionEpoch ?? 0;
     const { token, claims } = await issueToken(
-      { id: identity.userId, email: identity.email, name: identity.name, role: identity.role },
+      { id: identity.userId, email: identity.email, name: identity.name, role: identity.role, sessionEpoch: epoch },
       'stream',
       TICKET_TTL_SECONDS,
       config.SESSION_SECRET,
+      { sid: credential.credentialId, sx: credential.expiresAt ?? Math.floor(Date.now() / 1000) + config.SESSION_TTL_SECONDS },
     );
     c.header('cache-control', 'no-store');
     return c.json(

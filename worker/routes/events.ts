@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DASHBOARD_NAME, isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { recordEvents } from '../dashboard/events/store.ts';
 import { openMetrics } from '../metrics/index.ts';
 import { publishEvents } from '../dashboard/events/publish.ts';
@@ -16,23 +17,25 @@ const route = createRoute({
   description:
     'The batch is applied in one transaction (all or nothing). After the commit each event and the KPIs it moved are published to the dashboard hub. Events are published from what was stored, each exactly once: this request publishes its own and any older ones a failed publish left behind, and a scheduled drain takes any still waiting. A retry with the same event_id answers `duplicate` with the original seq (null while the first delivery is still being published).',
   request: {
-    query: z.strictObject({ dashboard: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).default('default') }),
+    query: z.strictObject({ dashboard: z.string().regex(DASHBOARD_NAME).default('default').openapi({ description: 'One of the configured DASHBOARDS (404 otherwise)' }) }),
     body: { required: true, content: { 'application/json': { schema: IngestRequestSchema } } },
   },
   responses: {
     200: { description: 'Applied or recognised as duplicates', content: { 'application/json': { schema: IngestResultSchema } } },
-    ...problems(400, 401, 403, 409, 413, 415, 422, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
   },
 });
 
 export const eventRoutes = newApp().openapi(route, async (c) => {
+  const { dashboard } = c.req.valid('query');
+  // Every name is a hub with storage: only configured dashboards are published to.
+  if (!isKnownDashboard(c.get('config').DASHBOARDS, dashboard)) throw new ApiError('not_found', `No dashboard is named ${dashboard}.`);
   const body = c.req.valid('json');
   const events: IngestEvent[] = 'events' in body ? body.events : [body];
   const ids = events.map((e) => e.event_id);
   if (new Set(ids).size !== ids.length) throw new ApiError('validation_failed', 'A batch may carry each event_id once.');
   const metrics = await openMetrics(c);
   const postgres = c.get('services').postgres;
-  const { dashboard } = c.req.valid('query');
   const seen = await recordEvents(postgres, events, c.get('identity')!.userId, dashboard);
   const published = await publishEvents(c.env, postgres, dashboard, metrics.catalog, metrics.routing, c.get('log'));
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
