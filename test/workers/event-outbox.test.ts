@@ -13,7 +13,8 @@ let n = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++n}`;
 // Dashboards of this file's own, configured for its app, so its hubs never share state.
 const boards = Array.from({ length: 8 }, (_, i) => `outbox${Date.now().toString(36)}-${i}`);
-const board = () => boards[n++]!;
+let nextBoard = 0;
+const board = () => boards[nextBoard++]!;
 const api = createApi();
 const bindings = { ...env, DASHBOARDS: ['default', ...boards].join(',') };
 const call = (path: string, init?: RequestInit) => api.request(path, init, bindings);

@@ -26,7 +26,7 @@ type Row = {
   type: IngestEvent['type'];
   occurred_at: Date | string;
   payload: unknown;
-  received_at: Date | string;
+  outbox_seq: string | number;
 };
 
 export async function drainOutbox(
@@ -40,16 +40,16 @@ export async function drainOutbox(
       WHERE event_id IN (
         SELECT event_id FROM events
          WHERE published_seq IS NULL AND dashboard = $1 AND (publish_claimed_until IS NULL OR publish_claimed_until < now())
-         ORDER BY received_at, event_id
+         ORDER BY outbox_seq
          LIMIT $2
            FOR UPDATE SKIP LOCKED)
-      RETURNING event_id, type, occurred_at, payload, received_at`,
+      RETURNING event_id, type, occurred_at, payload, outbox_seq`,
     [dashboard, DRAIN_LIMIT, CLAIM_SECONDS],
   );
   if (rows.length === 0) return { published: [], failed: false };
   // RETURNING does not keep the subquery's order.
   const events = rows
-    .sort((a, b) => new Date(a.received_at).getTime() - new Date(b.received_at).getTime() || (a.event_id < b.event_id ? -1 : 1))
+    .sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq))
     .map(toEvent);
 
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
