@@ -66,9 +66,12 @@ describe('per-user rate limits', () => {
     expect(other.status).not.toBe(429);
   });
 
-  it('refuses with 503 redis_unavailable when Redis is configured but down', async () => {
+  it('refuses with 503 redis_unavailable when Redis is configured but down, except on the dashboard’s read paths', async () => {
     const app = routeTestApp(routes, someone(), { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
     await expectProblem(await app('/v1/sql/validate', json({ sql: 'SELECT 1' })), 503, 'redis_unavailable');
+    await expectProblem(await app(`/v1/widgets/${widget}/records`, json({ page: 1, page_size: 10 })), 503, 'redis_unavailable');
+    // Tiles already serve uncached through a Redis outage; the limiter does not take them down.
+    await expectProblem(await app(`/v1/widgets/${widget}/data`, { method: 'POST' }), 404, 'not_found');
   });
 
   it('does not limit without Redis configured', async () => {

@@ -8,7 +8,9 @@ import { ApiError } from './errors.ts';
  * Per-user limits on the routes that cost a query, a warehouse statement or model tokens each
  * time: sliding windows in Upstash, one per named budget, keyed by user id. Without Redis
  * configured there is no limit (/health says Redis is disabled); with Redis configured but
- * unreachable the call is refused (503 redis_unavailable) rather than left unmetered.
+ * unreachable the call is refused (503 redis_unavailable) rather than left unmetered, except on
+ * the dashboard's read paths, which already serve uncached through a Redis outage: refusing them
+ * would turn a cache outage into a dashboard outage.
  * USER_RATE_LIMITS=off lifts them (load benchmarks drive one user far past any budget).
  */
 export interface Budget {
@@ -16,6 +18,8 @@ export interface Budget {
   name: string;
   requests: number;
   window: Duration;
+  /** With Redis configured but unreachable: refuse (503, the default) or serve unmetered. */
+  whenRedisDown?: 'refuse' | 'serve';
 }
 
 export const BUDGETS = {
@@ -24,11 +28,11 @@ export const BUDGETS = {
   /** SQL generation: a model call and a warehouse statement. */
   generate: { name: 'generate', requests: 20, window: '10 m' },
   /** A tile's numbers: cached answers are cheap, misses run the metric on its source. */
-  widgetData: { name: 'widget data', requests: 240, window: '1 m' },
+  widgetData: { name: 'widget data', requests: 240, window: '1 m', whenRedisDown: 'serve' },
   /** The rows behind a tile: never cached, every page is a statement. */
   records: { name: 'records', requests: 30, window: '1 m' },
   /** The whole dashboard in one call: every KPI and tile. */
-  dashboardState: { name: 'dashboard state', requests: 60, window: '1 m' },
+  dashboardState: { name: 'dashboard state', requests: 60, window: '1 m', whenRedisDown: 'serve' },
   /** The SQL safety verdict: parsing only, but a long statement costs real CPU. */
   sqlValidate: { name: 'sql validate', requests: 60, window: '1 m' },
 } as const satisfies Record<string, Budget>;
@@ -53,6 +57,10 @@ export async function spend(c: Context<AppEnv>, budget: Budget, tokens = 1): Pro
     });
     result = await limiter.limit(identity.userId, { rate: tokens });
   } catch (err) {
+    if (budget.whenRedisDown === 'serve') {
+      c.get('log').warn('rate limit skipped: Redis is unreachable', { budget: budget.name, error: err });
+      return;
+    }
     throw new ApiError('redis_unavailable', `The ${budget.name} limit cannot be checked: Redis is unreachable.`, { cause: err });
   }
   if (!result.success) {
