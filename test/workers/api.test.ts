@@ -5,8 +5,8 @@ import { ListMetricsResponseSchema } from '../../worker/routes/metrics.ts';
 import { getApi } from '../../worker/api.ts';
 
 describe('health and readiness', () => {
-  it('reports every dependency with its mode and status', async () => {
-    const res = await call('/health');
+  it('reports every dependency with its mode and status to a signed-in caller', async () => {
+    const res = await call('/health', { headers: await authHeaders('viewer') });
     expect(res.status).toBe(200);
     const body = HealthSchema.parse(await res.json());
     expect(body.status).toBe('ok');
@@ -21,7 +21,7 @@ describe('health and readiness', () => {
   it('is ready when Postgres answers', async () => {
     const res = await call('/readyz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ready: true, postgres: { status: 'ok' } });
+    expect(await res.json()).toEqual({ ready: true, postgres: { status: 'ok' } });
   });
 
   it('echoes a caller-supplied request id', async () => {

@@ -2,6 +2,11 @@ import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import routingYaml from '../../config/metric_routing.yaml?raw';
 import { createApi } from '../../worker/api.ts';
+import { loadConfig } from '../../worker/config/env.ts';
+import { postgresMetricSqlProblem } from '../../worker/metrics/catalog/postgres-sql.ts';
+import { invalidateCatalog } from '../../worker/metrics/catalog/snapshot.ts';
+import { createPostgres } from '../../worker/services/postgres.ts';
+import { POSTGRES_METRIC_ROLE, POSTGRES_METRIC_TABLES } from '../../worker/sqlgen/allowlist.ts';
 import { authHeaders, call, deniedClaimsMetric, expectProblem, json } from './helpers.ts';
 
 const post = async (path: string, body: unknown, method = 'POST', api?: ReturnType<typeof createApi>) => {
@@ -69,5 +74,76 @@ describe('catalog API', () => {
     await expectProblem(await post('/v1/metrics', { ...definition('x_metric'), sql: 'SELECT 1' }), 422, 'validation_failed');
     await expectProblem(await post('/v1/metrics', { ...definition('x_metric'), unit: 'parsecs' }), 422, 'validation_failed');
     await expectProblem(await post('/v1/metrics', { ...definition('x_metric'), queries: {} }), 422, 'validation_failed');
+  });
+});
+
+/** The app database directly, as a migration or an operator would reach it. */
+async function withDatabase<T>(work: (db: ReturnType<typeof createPostgres>) => Promise<T>): Promise<T> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const db = createPostgres(loaded.config);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('Postgres metric queries', () => {
+  it.each([
+    ['SELECT length(password_hash) AS value FROM users', 'table users'],
+    ['SELECT COUNT(*) AS value FROM claims WHERE pg_sleep(5) IS NOT NULL', 'function pg_sleep'],
+    ["SELECT COUNT(*) AS value FROM claims WHERE set_config('statement_timeout', '0', false) IS NOT NULL", 'function set_config'],
+    ['SELECT COUNT(*) AS value FROM claims WHERE pg_advisory_lock(7413002) IS NOT NULL', 'function pg_advisory_lock'],
+    ['SELECT COUNT(*) AS value FROM claims WHERE pg_terminate_backend(1)', 'function pg_terminate_backend'],
+  ])('refuses %s at write time, naming %s', async (postgres, named) => {
+    const name = `guarded_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+    const res = await post('/v1/metrics', { ...definition(name), queries: { postgres } }, 'POST', stagedFor(name));
+    const problem = await expectProblem(res, 422, 'validation_failed');
+    const message = problem.errors?.find((e) => e.pointer === 'body/queries/postgres')?.message ?? '';
+    expect(message).toContain(named);
+    await expectProblem(await call(`/v1/metrics/${name}`, { headers: await authHeaders('viewer') }), 404, 'not_found');
+  });
+
+  it('accepts every Postgres query the catalog holds after the migrations', async () => {
+    const { metrics } = await json<{ metrics: Array<{ name: string; queries: { postgres?: string } }> }>(
+      await call('/v1/metrics', { headers: await authHeaders('viewer') }),
+    );
+    const postgres = metrics.filter((m) => m.queries.postgres);
+    expect(postgres.map((m) => m.name)).toContain('cost_avoided_mtd');
+    for (const m of postgres) expect(postgresMetricSqlProblem(m.queries.postgres!), m.name).toBeNull();
+  });
+
+  it('runs as a role that can read only the operational tables', async () => {
+    const grants = await withDatabase((db) =>
+      db.query<{ table_name: string }>(
+        `SELECT DISTINCT table_name FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY table_name`,
+        [POSTGRES_METRIC_ROLE],
+      ),
+    );
+    expect(grants.map((g) => g.table_name)).toEqual([...POSTGRES_METRIC_TABLES].sort());
+
+    // A definition stored before the write-time check (or slipped past it) still cannot read users.
+    const name = `legacy_${Date.now().toString(36)}`;
+    const api = stagedFor(name);
+    await json(await post('/v1/metrics', definition(name), 'POST', api), 201);
+    await withDatabase((db) => db.query(`UPDATE metrics SET queries = jsonb_build_object('postgres', 'SELECT COUNT(*) AS value FROM users') WHERE name = $1`, [name]));
+    invalidateCatalog();
+    const editor = { ...(await authHeaders('editor')), 'content-type': 'application/json' };
+    const send = (path: string, init: RequestInit) => api.fetch(new Request(new URL(path, 'http://cc.test'), init), env, createExecutionContext());
+    const widget = await json<{ id: string }>(
+      await send('/v1/widgets', { method: 'POST', headers: editor, body: JSON.stringify({ title: 'Legacy', metric: name, visualization: 'kpi', time_window: { preset: '24h' } }) }),
+      201,
+    );
+    try {
+      const res = await send(`/v1/widgets/${widget.id}/data`, { method: 'POST', headers: editor });
+      const text = await res.text();
+      expect(res.status, text).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(text).not.toMatch(/"rows"/);
+    } finally {
+      await send(`/v1/widgets/${widget.id}`, { method: 'DELETE', headers: editor });
+      await post(`/v1/metrics/${name}`, undefined, 'DELETE', api);
+    }
   });
 });

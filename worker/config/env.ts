@@ -50,6 +50,7 @@ export const ConfigSchema = z.object({
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3_600),
   SIGNIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(1_000).default(5),
   SIGNIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
+  USER_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   ACCESS_TEAM_DOMAIN: optionalString,
   ACCESS_AUD: optionalString,
   ACCESS_CERTS_URL: optionalUrl,

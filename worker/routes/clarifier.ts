@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import type { ClarifierEventData, ClarifierEventName } from '../clarifier/events.ts';
-import { CLARIFY_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
-import type { BuilderLimit } from '../clarifier/rate-limit.ts';
+import { BUDGETS, spend } from '../http/rate-limit.ts';
+import type { Budget } from '../http/rate-limit.ts';
 import { ConversationSchema, appendMessages, createConversation, getConversation } from '../clarifier/store.ts';
 import type { Conversation, StoredMessage } from '../clarifier/store.ts';
 import { clarifyTurn } from '../clarifier/turn.ts';
@@ -57,7 +57,7 @@ const getRoute = createRoute({
 });
 
 export interface ClarifierOptions {
-  limit?: BuilderLimit;
+  limit?: Budget;
 }
 
 function stateAfter(outcome: TurnOutcome): { status: Conversation['status']; spec?: Conversation['spec'] } {
@@ -67,7 +67,7 @@ function stateAfter(outcome: TurnOutcome): { status: Conversation['status']; spe
 }
 
 export function createClarifierRoutes(options: ClarifierOptions = {}) {
-  const limit = options.limit ?? CLARIFY_LIMIT;
+  const limit = options.limit ?? BUDGETS.clarify;
   return newApp()
     .openapi(clarifyRoute, async (c) => {
       const config = c.get('config');
@@ -75,7 +75,7 @@ export function createClarifierRoutes(options: ClarifierOptions = {}) {
       const userId = c.get('identity')!.userId;
       const requestId = c.get('requestId');
       const body = c.req.valid('json');
-      await limitBuilder(services.redis, limit, userId);
+      await spend(c, limit);
 
       const source: Conversation['source'] = config.BUILDER_MODE === 'offline' ? 'template' : 'bedrock';
       const said: StoredMessage = { role: 'user', text: body.message, at: new Date().toISOString() };

@@ -5,6 +5,7 @@ import { WidgetDataSchema, openMetrics } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { toProblem } from '../http/problem.ts';
+import { BUDGETS, spend } from '../http/rate-limit.ts';
 import { problems } from '../http/schemas.ts';
 import { WidgetSchema } from '../metrics/widgets/schema.ts';
 import { listWidgets } from '../metrics/widgets/store.ts';
@@ -77,13 +78,14 @@ const route = createRoute({
     'With `budget_ms` the answer never waits on a slow source for longer than the budget: each KPI or tile not ready by then is marked `pending`. ' +
     'A page can render at once with placeholders and fetch the pending ones individually.',
   request: { query: QuerySchema },
-  responses: { 200: { description: 'State', content: { 'application/json': { schema: StateSchema } } }, ...problems(401, 404, 422, 503) },
+  responses: { 200: { description: 'State', content: { 'application/json': { schema: StateSchema } } }, ...problems(401, 404, 422, 429, 503) },
 });
 
 export const dashboardStateRoutes = newApp().openapi(route, async (c) => {
   const query = c.req.valid('query');
-  const metrics = await openMetrics(c);
   const identity = c.get('identity')!;
+  await spend(c, BUDGETS.dashboardState);
+  const metrics = await openMetrics(c);
   const strip = KPI_STRIP.filter((k) => metrics.metric(k.metric) !== undefined && (query.kpi === undefined || k.metric === query.kpi));
   if (query.kpi !== undefined && strip.length === 0) throw new ApiError('not_found', `No KPI ${query.kpi} on the dashboard strip.`);
   const [layout, widgets] = await Promise.all([

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MetricNameSchema, requireActiveMetric } from '../metrics/catalog/store.ts';
-import { GENERATE_LIMIT, limitBuilder } from '../clarifier/rate-limit.ts';
-import type { BuilderLimit } from '../clarifier/rate-limit.ts';
+import { BUDGETS, spend } from '../http/rate-limit.ts';
+import type { Budget } from '../http/rate-limit.ts';
 import { bundledDictionary } from '../config/bundled.ts';
 import { safetyPolicy } from '../metrics/index.ts';
 import { runStatement } from '../services/statements.ts';
@@ -96,18 +96,18 @@ const listRoute = createRoute({
 });
 
 export interface SqlGenerateOptions {
-  limit?: BuilderLimit;
+  limit?: Budget;
 }
 
 export function createSqlGenerateRoutes(options: SqlGenerateOptions = {}) {
-  const limit = options.limit ?? GENERATE_LIMIT;
+  const limit = options.limit ?? BUDGETS.generate;
   return newApp()
     .openapi(generateRoute, async (c) => {
       const config = c.get('config');
       const services = c.get('services');
       const userId = c.get('identity')!.userId;
       const body = c.req.valid('json');
-      await limitBuilder(services.redis, limit, userId);
+      await spend(c, limit);
       const metric = await requireActiveMetric(services.postgres, body.metric);
       const policy = safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA);
       const generation = await generateSql(

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { safetyPolicy } from '../metrics/index.ts';
 import { newApp } from '../http/app.ts';
+import { BUDGETS, spend } from '../http/rate-limit.ts';
 import { problems } from '../http/schemas.ts';
 import { MAX_SQL_LENGTH, checkSql } from '../sqlgen/safety.ts';
 
@@ -26,11 +27,12 @@ const validateRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: ValidateRequestSchema } } } },
   responses: {
     200: { description: 'The verdict', content: { 'application/json': { schema: SqlVerdictSchema } } },
-    ...problems(400, 401, 403, 415, 422),
+    ...problems(400, 401, 403, 415, 422, 429, 503),
   },
 });
 
 export const sqlValidateRoutes = newApp().openapi(validateRoute, async (c) => {
+  await spend(c, BUDGETS.sqlValidate);
   const config = c.get('config');
   const verdict = checkSql(c.req.valid('json').sql, safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA));
   return c.json(verdict, 200);

@@ -3,6 +3,7 @@ import { ApiError, DependencyError, isDependencyError } from '../http/errors.ts'
 import { Lru } from '../lib/lru.ts';
 import type { Services } from './index.ts';
 import type { Postgres } from './postgres.ts';
+import { POSTGRES_METRIC_ROLE } from '../sqlgen/allowlist.ts';
 import type { SafetyPolicy } from '../sqlgen/allowlist.ts';
 import { checkSql } from '../sqlgen/safety.ts';
 import { compileNamedForPostgres } from '../sqlgen/named-params.ts';
@@ -69,14 +70,15 @@ async function runPostgres(postgres: Pick<Postgres, 'batch'>, { sql, params, tim
   const started = Date.now();
   const deadline = Math.max(100, Math.floor(timeoutMs));
   try {
-    // One round trip: a read-only transaction that sets its own deadline, then the statement.
+    // One round trip: a read-only transaction that takes the metric role (it reads only the
+    // operational tables) and sets its own deadline, then the statement.
     const results = await postgres.batch(
-      [{ text: `SET LOCAL statement_timeout = ${deadline}` }, { text: compiled.text, params: compiled.values }],
+      [{ text: `SET LOCAL ROLE ${POSTGRES_METRIC_ROLE}` }, { text: `SET LOCAL statement_timeout = ${deadline}` }, { text: compiled.text, params: compiled.values }],
       // The server cancels a slow statement at the deadline (504); a connection that hangs is given
       // up a moment later (503), so the request never outlives its route.
       { readOnly: true, timeoutMs: deadline + 1_000 },
     );
-    const result = results[1]!;
+    const result = results.at(-1)!;
     const numeric = new Set(result.fields.filter((f) => NUMERIC_OIDS.has(f.dataTypeID)).map((f) => f.name));
     const rows = result.rows.map((row) => {
       const out: Record<string, unknown> = {};

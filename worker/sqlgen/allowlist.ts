@@ -75,3 +75,25 @@ export function resolveTable(ref: TableRef, policy: SafetyPolicy): string | null
   if (catalog !== policy.catalog || schema !== policy.schema || !policy.tables.has(table)) return null;
   return `${catalog}.${schema}.${table}`;
 }
+
+/**
+ * The app database's operational tables (migrations 0004 and 0008): the only ones an
+ * admin-written Postgres metric query may read. Users, API tokens, the catalog, widgets, layouts,
+ * conversations and generation logs are not here. Migration 0013 grants exactly these to
+ * POSTGRES_METRIC_ROLE, and a test keeps the two equal.
+ */
+export const POSTGRES_METRIC_TABLES: ReadonlySet<string> = new Set(['alerts', 'claims', 'devices', 'events', 'issue_sessions', 'recommendations']);
+
+/** The role metric statements run as (`SET LOCAL ROLE` inside their read-only transaction). */
+export const POSTGRES_METRIC_ROLE = 'cc_metric_reader';
+
+/**
+ * An operational table's name (lower case) when `ref` names one: unqualified or in `public`,
+ * never another database or schema (pg_catalog, information_schema).
+ */
+export function resolvePostgresTable(ref: TableRef): string | null {
+  if (ref.catalog !== null) return null;
+  if (ref.schema !== null && ref.schema.toLowerCase() !== 'public') return null;
+  const table = ref.table.toLowerCase();
+  return POSTGRES_METRIC_TABLES.has(table) ? table : null;
+}

@@ -3,9 +3,11 @@ import type { SafetyPolicy, TableRef } from './allowlist.ts';
 import { forbiddenFunctionReason, NILADIC_FORBIDDEN } from './functions.ts';
 
 /**
- * Walks a node-sql-parser (snowflake grammar) AST of one SELECT and checks every table reference
- * and function call in it, wherever it sits: CTE bodies, set-operation branches, subqueries in
- * FROM, WHERE, HAVING, QUALIFY or the select list, lateral joins, parenthesised join trees.
+ * Walks a node-sql-parser AST of one SELECT and checks every table reference and function call
+ * in it, wherever it sits: CTE bodies, set-operation branches, subqueries in FROM, WHERE, HAVING,
+ * QUALIFY or the select list, lateral joins, parenthesised join trees. The lakehouse path walks
+ * the snowflake grammar's AST with the safety policy; admin-written Postgres metric queries walk
+ * the postgresql grammar's AST with their own rules (which tables, which functions).
  *
  * Subqueries are found generically (any object whose `type` is `select`, or that wraps one in
  * `ast`), so a clause this code does not name is still searched. FROM items are the reverse: only
@@ -35,8 +37,27 @@ interface Scope {
   readonly parent: Scope | null;
 }
 
+/** What a dialect allows: the walk is the same, the answers to "may it read this?" differ. */
+export interface AstRules {
+  /** The allowed table's canonical name, or null when the reference is not allowed. */
+  resolveTable(ref: TableRef): string | null;
+  /** Completes "table x is not in …" in a refusal. */
+  readonly allowlistName: string;
+  /** Why calling the (unqualified) function `name` is refused, or undefined when it may be called. */
+  functionProblem(name: string): string | undefined;
+}
+
+/** The lakehouse's rules: the policy's catalog and schema, the Databricks function denylist. */
+export function lakehouseRules(policy: SafetyPolicy): AstRules {
+  return {
+    resolveTable: (ref) => resolveTable(ref, policy),
+    allowlistName: `${policy.catalog}.${policy.schema}'s allowlist`,
+    functionProblem: forbiddenFunctionReason,
+  };
+}
+
 interface Context {
-  readonly policy: SafetyPolicy;
+  readonly rules: AstRules;
   readonly tables: Set<string>;
   readonly cteNames: Set<string>;
 }
@@ -73,7 +94,7 @@ function functionName(node: Node): { name: string; qualified: boolean } | null {
   return { name: all.join('.'), qualified: all.length > 1 };
 }
 
-function checkFunction(node: Node): void {
+function checkFunction(node: Node, rules: AstRules): void {
   const fn = functionName(node);
   if (!fn) reject('unparseable', 'a function call whose name could not be read');
   if (fn.qualified) {
@@ -82,7 +103,7 @@ function checkFunction(node: Node): void {
   if (fn.name.toLowerCase() === 'identifier') {
     reject('forbidden_construct', 'IDENTIFIER(...) builds names at run time and is not allowed', fn.name);
   }
-  const reason = forbiddenFunctionReason(fn.name);
+  const reason = rules.functionProblem(fn.name);
   if (reason) reject('forbidden_function', `function ${fn.name} is not allowed: it ${reason}`, fn.name);
 }
 
@@ -115,7 +136,7 @@ function walk(value: unknown, scope: Scope | null, ctx: Context, depth: number):
     case 'function':
     case 'aggr_func':
     case 'window_func':
-      checkFunction(node);
+      checkFunction(node, ctx.rules);
       break;
     case 'column_ref': {
       const name = columnName(node);
@@ -202,7 +223,7 @@ function walkFrom(from: unknown, scope: Scope | null, ctx: Context, depth: numbe
       else if (expr.type === 'tables') walkFrom(expr.expr, scope, ctx, depth + 1);
       else if (expr.type === 'values') walk(expr, scope, ctx, depth + 1);
       else if (expr.type === 'function') {
-        checkFunction(expr);
+        checkFunction(expr, ctx.rules);
         const fn = functionName(expr)?.name ?? 'function';
         reject('forbidden_construct', `table-valued function ${fn}(...) in FROM is not allowed`, fn);
       } else {
@@ -230,16 +251,21 @@ function tableReference(item: Node, scope: Scope | null, ctx: Context): void {
     : { catalog: null, schema: db, table };
   if (ref.schema === null && inScope(scope, table.toLowerCase())) return;
   if (isPathSource(ref)) reject('forbidden_construct', `file and path sources are not allowed: ${displayRef(ref)}`, displayRef(ref));
-  const resolved = resolveTable(ref, ctx.policy);
+  const resolved = ctx.rules.resolveTable(ref);
   if (resolved === null) {
-    reject('table_not_allowed', `table ${displayRef(ref)} is not in ${ctx.policy.catalog}.${ctx.policy.schema}'s allowlist`, displayRef(ref));
+    reject('table_not_allowed', `table ${displayRef(ref)} is not in ${ctx.rules.allowlistName}`, displayRef(ref));
   }
   ctx.tables.add(resolved);
 }
 
-/** Checks a parsed statement (the AST of exactly one statement). */
+/** Checks a parsed lakehouse statement (the AST of exactly one statement) against the safety policy. */
 export function inspectAst(ast: unknown, policy: SafetyPolicy): AstResult {
-  const ctx: Context = { policy, tables: new Set(), cteNames: new Set() };
+  return inspectAstWith(ast, lakehouseRules(policy));
+}
+
+/** Checks a parsed statement (the AST of exactly one statement) against a dialect's rules. */
+export function inspectAstWith(ast: unknown, rules: AstRules): AstResult {
+  const ctx: Context = { rules, tables: new Set(), cteNames: new Set() };
   try {
     if (!isNode(ast)) reject('unparseable', 'the statement could not be read');
     if (ast.type !== 'select') reject('not_select', `only SELECT is allowed, found ${String(ast.type)}`, String(ast.type).toUpperCase());
@@ -250,4 +276,31 @@ export function inspectAst(ast: unknown, policy: SafetyPolicy): AstResult {
     // A stack overflow or an AST shape this walk did not expect: refuse, never pass.
     return { ok: false, rejection: { code: 'unparseable', detail: 'the statement could not be checked' } };
   }
+}
+
+/**
+ * Second opinion from the parser's own table list (`select::db::table`, CTE names as `null`):
+ * whatever the walk above might have missed, the parser still listed. Adds each resolved table.
+ */
+export function checkTableList(list: readonly string[], cteNames: ReadonlySet<string>, tables: Set<string>, rules: AstRules): AstRejection | null {
+  for (const entry of list) {
+    const first = entry.indexOf('::');
+    const last = entry.lastIndexOf('::');
+    if (first < 0 || first === last) return { code: 'table_not_allowed', detail: `unreadable table reference ${entry}`, offending: entry };
+    const kind = entry.slice(0, first);
+    const db = entry.slice(first + 2, last);
+    const table = entry.slice(last + 2);
+    if (kind !== 'select') return { code: 'not_select', detail: `only SELECT is allowed, found ${kind}`, offending: kind.toUpperCase() };
+    if (db === 'null' && cteNames.has(table.toLowerCase())) continue;
+    const parts = db === 'null' ? [] : db.split('.');
+    if (parts.length > 2) return { code: 'table_not_allowed', detail: `table ${db}.${table} is not allowed`, offending: `${db}.${table}` };
+    const ref = parts.length === 2 ? { catalog: parts[0]!, schema: parts[1]!, table } : { catalog: null, schema: parts[0] ?? null, table };
+    const resolved = rules.resolveTable(ref);
+    if (resolved === null) {
+      const shown = db === 'null' ? table : `${db}.${table}`;
+      return { code: 'table_not_allowed', detail: `table ${shown} is not in ${rules.allowlistName}`, offending: shown };
+    }
+    tables.add(resolved);
+  }
+  return null;
 }

@@ -1,8 +1,7 @@
 import sqlParser from 'node-sql-parser/build/snowflake.js';
 import type { Parser } from 'node-sql-parser/build/snowflake.js';
-import { resolveTable } from './allowlist.ts';
 import type { SafetyPolicy } from './allowlist.ts';
-import { inspectAst } from './ast-check.ts';
+import { checkTableList, inspectAst, lakehouseRules } from './ast-check.ts';
 import { forbiddenFunctionReason } from './functions.ts';
 import { applyEdits, intervalEdits } from './interval.ts';
 import { lex } from './lexer.ts';
@@ -136,30 +135,6 @@ function parseFailure(sql: string, tokens: readonly Token[], error: unknown): Re
   return rejection('unparseable', 'could not parse the statement');
 }
 
-/** Second opinion from the parser's table list (`select::db::table`, CTE names as `null`). */
-function checkTableList(list: readonly string[], cteNames: ReadonlySet<string>, tables: Set<string>, policy: SafetyPolicy): Rejection | null {
-  for (const entry of list) {
-    const first = entry.indexOf('::');
-    const last = entry.lastIndexOf('::');
-    if (first < 0 || first === last) return rejection('table_not_allowed', `unreadable table reference ${entry}`, entry);
-    const kind = entry.slice(0, first);
-    const db = entry.slice(first + 2, last);
-    const table = entry.slice(last + 2);
-    if (kind !== 'select') return rejection('not_select', `only SELECT is allowed, found ${kind}`, kind.toUpperCase());
-    if (db === 'null' && cteNames.has(table.toLowerCase())) continue;
-    const parts = db === 'null' ? [] : db.split('.');
-    if (parts.length > 2) return rejection('table_not_allowed', `table ${db}.${table} is not allowed`, `${db}.${table}`);
-    const ref = parts.length === 2 ? { catalog: parts[0]!, schema: parts[1]!, table } : { catalog: null, schema: parts[0] ?? null, table };
-    const resolved = resolveTable(ref, policy);
-    if (resolved === null) {
-      const shown = db === 'null' ? table : `${db}.${table}`;
-      return rejection('table_not_allowed', `table ${shown} is not in ${policy.catalog}.${policy.schema}'s allowlist`, shown);
-    }
-    tables.add(resolved);
-  }
-  return null;
-}
-
 /** The LIMIT value node-sql-parser attached to the outermost query, if any. */
 function astTopLimit(ast: Record<string, unknown>): number | null {
   let last = ast;
@@ -214,8 +189,8 @@ export function checkSql(sql: string, policy: SafetyPolicy): SafetyVerdict {
     const r = inspected.rejection;
     return rejection(r.code, r.detail, r.offending);
   }
-  const listed = checkTableList(parsed.tableList ?? [], inspected.cteNames, inspected.tables, policy);
-  if (listed) return listed;
+  const listed = checkTableList(parsed.tableList ?? [], inspected.cteNames, inspected.tables, lakehouseRules(policy));
+  if (listed) return rejection(listed.code, listed.detail, listed.offending);
 
   if (plan.literal !== null && astTopLimit(ast as Record<string, unknown>) !== plan.literal) {
     return rejection('unparseable', 'could not tell which query the final LIMIT belongs to');

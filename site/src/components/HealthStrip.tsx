@@ -3,11 +3,12 @@ import { browserClient } from '../lib/browser-client.ts';
 
 type DependencyName = 'postgres' | 'redis' | 'databricks' | 'bedrock';
 
+/** Mode, provider and detail come only to a signed-in caller, which this page always is. */
 interface Dependency {
-  mode: string;
-  provider: string;
+  mode?: string;
+  provider?: string;
   status: 'ok' | 'slow' | 'down' | 'disabled';
-  detail: string | null;
+  detail?: string | null;
 }
 
 interface Props {
@@ -73,9 +74,9 @@ export default function HealthStrip({ initial, checking = false }: Props) {
         {NAMES.map((name) => {
           const d = deps[name];
           return (
-            <li key={name} class={`dep ${d.status}`} title={d.detail ?? d.provider} data-dependency={name} data-status={d.status}>
+            <li key={name} class={`dep ${d.status}`} title={d.detail ?? d.provider ?? d.status} data-dependency={name} data-status={d.status}>
               <span class="dot" aria-hidden="true" />
-              <strong>{name}</strong> · {d.mode} · {d.status}
+              <strong>{name}</strong> · {d.mode ? `${d.mode} · ` : ''}{d.status}
             </li>
           );
         })}

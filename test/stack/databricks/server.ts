@@ -1,6 +1,7 @@
 // A local stand-in for a Databricks SQL warehouse: the Statement Execution API 2.0 (submit, wait, poll,
-// chunks, cancel, errors) over an embedded DuckDB holding the data dictionary's tables filled with
-// deterministic synthetic data. An unchanged production client (fetch + bearer token) works against it.
+// chunks, cancel, errors) and the Warehouses API's Get, over an embedded DuckDB holding the data
+// dictionary's tables filled with deterministic synthetic data. An unchanged production client
+// (fetch + bearer token) works against it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -61,6 +62,7 @@ export interface DatabricksStandIn {
 
 const HOUR_MS = 3_600_000;
 const STATEMENTS_PATH = '/api/2.0/sql/statements';
+const WAREHOUSES_PATH = '/api/2.0/sql/warehouses';
 const MAX_BODY_BYTES = 17 * 1024 * 1024;
 
 class HttpError extends Error {
@@ -173,7 +175,8 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = request.method ?? 'GET';
-    if (path !== STATEMENTS_PATH && !path.startsWith(`${STATEMENTS_PATH}/`)) {
+    const isWarehouse = path.startsWith(`${WAREHOUSES_PATH}/`);
+    if (path !== STATEMENTS_PATH && !path.startsWith(`${STATEMENTS_PATH}/`) && !isWarehouse) {
       throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
     }
     const injected = faults.takeHttpFault();
@@ -184,6 +187,15 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
         : new HttpError(503, 'TEMPORARILY_UNAVAILABLE', 'The service is temporarily unavailable; retry later.', headers);
     }
     authenticate(request);
+
+    // The Warehouses API's Get: the one warehouse this stand-in is, always running and healthy.
+    if (isWarehouse) {
+      const id = decodeURIComponent(path.slice(WAREHOUSES_PATH.length + 1));
+      if (method !== 'GET' || id.includes('/')) throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
+      if (id !== warehouseId) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `Warehouse ${id} does not exist.`);
+      await send(response, 200, { id, name: 'Local stand-in warehouse', cluster_size: '2X-Small', state: 'RUNNING', health: { status: 'HEALTHY' } });
+      return;
+    }
 
     if (path === STATEMENTS_PATH) {
       if (method !== 'POST') throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);

@@ -14,15 +14,17 @@ import type {
   DatabricksParam,
   ExecuteOptions,
   HealthOptions,
+  WarehouseInfo,
   HealthResult,
   StatementResult,
 } from './types.ts';
-import { wireChunk, wireStatement } from './wire.ts';
+import { wireChunk, wireStatement, wireWarehouse } from './wire.ts';
 import type { StatementState, WireChunk, WireExecuteRequest, WireStatement } from './wire.ts';
 
 export type * from './types.ts';
 
 const STATEMENTS_PATH = '/api/2.0/sql/statements';
+const WAREHOUSES_PATH = '/api/2.0/sql/warehouses';
 /** The API accepts wait_timeout of 0s or 5s..50s. */
 const MIN_WAIT_SECONDS = 5;
 const MAX_WAIT_SECONDS = 50;
@@ -213,5 +215,13 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     return { rowsSampled: result.rows.length, latencyMs: Date.now() - started, table: `${options.catalog}.${options.schema}.${table}` };
   };
 
-  return { execute, health };
+  const warehouse = async (opts: { timeoutMs: number; signal?: AbortSignal }): Promise<WarehouseInfo> => {
+    const call = startCall(opts.timeoutMs, opts.signal);
+    const url = transport.url(`${WAREHOUSES_PATH}/${encodeURIComponent(options.warehouseId)}`);
+    const parsed = wireWarehouse.safeParse(await transport.request('GET', url, undefined, call));
+    if (!parsed.success) throw databricksError('protocol', 'unexpected warehouse answer');
+    return { id: parsed.data.id, state: parsed.data.state, health: parsed.data.health?.status ?? null };
+  };
+
+  return { execute, health, warehouse };
 }

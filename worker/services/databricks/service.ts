@@ -24,16 +24,16 @@ function modeFor(config: Config): { mode: DependencyMode; provider: string } {
 
 export function createDatabricks(config: Config): DatabricksService {
   const { mode, provider } = modeFor(config);
-  const client =
-    mode === 'disabled'
-      ? null
-      : createDatabricksClient({
-          host: config.DATABRICKS_HOST!,
-          token: config.DATABRICKS_TOKEN!,
-          warehouseId: config.DATABRICKS_WAREHOUSE_ID!,
-          catalog: config.DATABRICKS_CATALOG,
-          schema: config.DATABRICKS_SCHEMA,
-        });
+  const connect = (maxAttempts?: number) =>
+    createDatabricksClient({
+      host: config.DATABRICKS_HOST!,
+      token: config.DATABRICKS_TOKEN!,
+      warehouseId: config.DATABRICKS_WAREHOUSE_ID!,
+      catalog: config.DATABRICKS_CATALOG,
+      schema: config.DATABRICKS_SCHEMA,
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    });
+  const client = mode === 'disabled' ? null : connect();
   return {
     mode,
     provider,
@@ -41,9 +41,16 @@ export function createDatabricks(config: Config): DatabricksService {
     async health(timeoutMs) {
       if (!client) return disabled(provider, 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
       return probe(mode, provider, timeoutMs, async (signal) => {
-        // A trivial statement proves reachability, auth and the warehouse without scanning data.
-        await client.execute('SELECT 1 AS ok', {}, { timeoutMs, signal });
-        return `warehouse ${config.DATABRICKS_WAREHOUSE_ID}`;
+        // The warehouse's state, not a statement: a statement would start a stopped warehouse or
+        // keep a running one from auto-stopping, which costs money on every health check.
+        // One attempt (a retried refusal would read as `slow`), and the probe's own deadline
+        // decides `slow`: the request is abandoned a moment after it.
+        const warehouse = await connect(1).warehouse({ timeoutMs: timeoutMs + 500, signal });
+        if (warehouse.state === 'DELETED' || warehouse.state === 'DELETING' || warehouse.health === 'FAILED') {
+          throw new Error(`warehouse ${warehouse.id} is ${warehouse.state}${warehouse.health ? `, health ${warehouse.health}` : ''}`);
+        }
+        const idle = warehouse.state === 'RUNNING' ? '' : ' (it starts on the next query)';
+        return `warehouse ${warehouse.id} ${warehouse.state}${warehouse.health ? `, health ${warehouse.health}` : ''}${idle}`;
       });
     },
   };

@@ -90,8 +90,22 @@ export interface HealthResult {
   table: string;
 }
 
+/** A SQL warehouse as the Warehouses API describes it (GET /api/2.0/sql/warehouses/{id}). */
+export interface WarehouseInfo {
+  id: string;
+  /** STARTING, RUNNING, STOPPING, STOPPED, DELETING or DELETED. */
+  state: string;
+  /** HEALTHY, DEGRADED, FAILED or STATUS_UNSPECIFIED, when reported. */
+  health: string | null;
+}
+
 export interface DatabricksClient {
   execute(statement: string, params: Record<string, DatabricksParam>, opts: ExecuteOptions): Promise<StatementResult>;
+  /**
+   * The warehouse's state without running anything on it: proves reachability and auth, and,
+   * unlike a statement, neither starts a stopped warehouse nor keeps a running one awake.
+   */
+  warehouse(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<WarehouseInfo>;
   /** Reads a few rows of `<catalog>.<schema>.<table>`: proves reachability, auth, the warehouse and the data. */
   health(table: string, opts: HealthOptions): Promise<HealthResult>;
 }

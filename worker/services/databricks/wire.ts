@@ -50,6 +50,13 @@ export const wireStatement = z.object({
 });
 
 /** The body of an HTTP error answer. */
+/** The fields of a Warehouses API answer the client reads; the rest are ignored. */
+export const wireWarehouse = z.object({
+  id: z.string(),
+  state: z.string(),
+  health: z.object({ status: z.string().optional() }).optional(),
+});
+
 export const wireError = z.object({ error_code: z.string().optional(), message: z.string().optional() });
 
 export type WireColumn = z.infer<typeof wireColumn>;
