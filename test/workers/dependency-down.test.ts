@@ -61,7 +61,7 @@ describe('when dependencies are down', () => {
 
   it('readyz is 503 postgres_unavailable, without the error text for an anonymous caller', async () => {
     const problem = await expectProblem(await withDeadDependencies()('/readyz'), 503, 'postgres_unavailable');
-    expect(problem.detail).toBe('Not ready: Postgres is down.');
+    expect(problem.detail).toBe('Not ready: Postgres cannot be reached.');
   });
 
   it('routes that need Postgres answer 503 with a code', async () => {
