@@ -167,7 +167,14 @@ export async function runFanoutBench(options: FanoutOptions): Promise<FanoutRepo
 
 async function measure(options: FanoutOptions, deadline: number, own: (stop: () => Promise<unknown>) => void): Promise<FanoutReport> {
   const { log } = options;
-  const server = await startDevServer({ port: await freePort(), purpose: 'bench', log: (l) => log(`[stack] ${l}`) });
+  // A fresh hub per run (Durable Object state persists between runs), configured as a dashboard.
+  const dashboard = `bench-${Date.now().toString(36)}`;
+  const server = await startDevServer({
+    port: await freePort(),
+    purpose: 'bench',
+    vars: { DASHBOARDS: `default,${dashboard},${dashboard}-via-proxy` },
+    log: (l) => log(`[stack] ${l}`),
+  });
   own(() => server.close());
 
   const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
@@ -204,7 +211,6 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   });
   own(() => proxy.dispose());
 
-  const dashboard = `bench-${Date.now().toString(36)}`;
   const hub = proxy.env.DASHBOARD_HUB.get(proxy.env.DASHBOARD_HUB.idFromName(dashboard));
   const bareHub = proxy.env.BARE_HUB.get(proxy.env.BARE_HUB.idFromName(dashboard));
   await retry(() => hub.stats(), 40, 250);

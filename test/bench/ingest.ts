@@ -16,8 +16,7 @@ export interface IngestReport {
  * Ingest throughput with zero loss: batches of `alert.opened` events through POST /v1/events
  * while one subscriber on the same hub counts every event frame it receives, in seq order.
  */
-export async function benchIngest(url: string, token: string, options: { batches: number; batchSize: number }): Promise<IngestReport> {
-  const dashboard = `bench${Date.now().toString(36)}`;
+export async function benchIngest(url: string, token: string, dashboard: string, options: { batches: number; batchSize: number }): Promise<IngestReport> {
   const ws: WebSocket = new WS(`${url.replace('http', 'ws')}/v1/dashboard/stream?dashboard=${dashboard}`, { headers: { authorization: `Bearer ${token}` } });
   const seen: number[] = [];
   let eventFrames = 0;
