@@ -44,7 +44,8 @@ export function readCsvTable(text: string): { table: CsvTable; problems: CsvShap
     // Any line end, mixed within a file (csv-parse otherwise fixes the first one it sees).
     record_delimiter: ['\r\n', '\n', '\r'],
     info: true,
-  }) as ParsedRecord[];
+    // csv-parse's types do not model `info: true`, which wraps each record with its position.
+  }) as unknown as ParsedRecord[];
   const [head, ...body] = records;
   if (!head) return { table: { header: [], rows: [] }, problems: [{ line: 1, message: 'the file is empty (no header row)' }] };
   const header = head.record.map((name) => name.trim());

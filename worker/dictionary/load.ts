@@ -49,7 +49,7 @@ function readFile<S extends z.ZodType<unknown, Record<string, string>>>(
     parsed = readCsvTable(text);
   } catch (error) {
     if (error instanceof CsvError) {
-      problems.push({ severity: 'error', file, line: error.lines, message: `not valid CSV: ${error.message}` });
+      problems.push({ severity: 'error', file, line: typeof error.lines === 'number' ? error.lines : 1, message: `not valid CSV: ${error.message}` });
       return [];
     }
     throw error;

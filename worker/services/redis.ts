@@ -2,6 +2,7 @@ import { Redis } from '@upstash/redis';
 import type { Config } from '../config/env.ts';
 import type { Timings } from '../http/timing.ts';
 import { disabled, probe } from './mode.ts';
+import { keyPrefixer } from './redis-keys.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 
 export interface RedisService {
@@ -31,6 +32,7 @@ export function createRedis(config: Config, timings?: Timings): RedisService {
           enableTelemetry: false,
         })
       : null;
+  if (client && config.REDIS_KEY_PREFIX) client.use(keyPrefixer(config.REDIS_KEY_PREFIX));
   if (client && timings) client.use((req, next) => timings.time('redis', () => next(req)));
   return {
     mode,
