@@ -1,46 +1,29 @@
 // The demo reset replaces every operational row, so it runs here on a database of its own rather
 // than on the one the workers tests share.
-import { Client } from '@neondatabase/serverless';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../../scripts/migrations.ts';
+import { describe, expect, it } from 'vitest';
 import { resetDemoData } from '../../worker/dashboard/decisions/store.ts';
 import type { Postgres } from '../../worker/services/postgres.ts';
-import { migrate } from '../../worker/services/postgres-migrate.ts';
-import { startLocalPostgres } from '../stack/postgres/index.ts';
-import type { LocalPostgres } from '../stack/postgres/index.ts';
+import { privateDatabase } from './private-database.ts';
 
-let pg: LocalPostgres;
-let client: Client;
+const client = privateDatabase('command_center_demo_reset');
 
 /** The two calls the store makes, over one client. */
 const db: Pick<Postgres, 'query' | 'transaction'> = {
-  query: async <T extends Record<string, unknown>>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as T[],
+  query: async <T extends Record<string, unknown>>(text: string, params?: unknown[]) => (await client().query(text, params)).rows as T[],
   transaction: async (fn) => {
-    await client.query('BEGIN');
+    await client().query('BEGIN');
     try {
       const result = await fn({ query: db.query, queryWithFields: () => Promise.reject(new Error('not used')) });
-      await client.query('COMMIT');
+      await client().query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK');
+      await client().query('ROLLBACK');
       throw error;
     }
   },
 };
 
 const count = async (table: string) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
-
-beforeAll(async () => {
-  pg = await startLocalPostgres({ database: `command_center_demo_reset_${process.pid}`, reset: true });
-  client = new Client({ connectionString: pg.databaseUrl });
-  await client.connect();
-  await migrate(client, await readMigrations());
-});
-
-afterAll(async () => {
-  await client?.end();
-  await pg?.close();
-});
 
 describe('demo reset', () => {
   it('restores the seed and drops events and feedback', async () => {
