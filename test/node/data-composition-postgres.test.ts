@@ -1,7 +1,4 @@
-import { Client } from '@neondatabase/serverless';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../../scripts/migrations.ts';
-import { migrate } from '../../worker/services/postgres-migrate.ts';
+import { describe, expect, it } from 'vitest';
 import { composeSeries, planBuckets } from '../../worker/metrics/compose/buckets.ts';
 import { applyFilters } from '../../worker/metrics/compose/filters-cte.ts';
 import type { TypedValue } from '../../worker/services/statements.ts';
@@ -9,34 +6,20 @@ import type { BoundFilter } from '../../worker/metrics/compose/filters.ts';
 import { composeGrouped, groupPlan, orderGroups, OTHER_LABEL } from '../../worker/metrics/compose/grouping.ts';
 import type { GroupPlan } from '../../worker/metrics/compose/grouping.ts';
 import { compileNamedForPostgres } from '../../worker/sqlgen/named-params.ts';
-import { startLocalPostgres } from '../stack/postgres/index.ts';
-import type { LocalPostgres } from '../stack/postgres/index.ts';
 import { dictionary, metric, qualify } from './catalog-fixture.ts';
+import { privateDatabase } from './private-database.ts';
 
 // The casts the data path gives each parameter type (worker/services/statements.ts).
 const CASTS: Record<string, string> = { TIMESTAMP: 'timestamptz', STRING: 'text', INT: 'integer', DOUBLE: 'double precision' };
 
-let pg: LocalPostgres;
-let client: Client;
+const db = privateDatabase('command_center_composition');
 const dict = dictionary();
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-  pg = await startLocalPostgres({ database: `command_center_composition_${process.pid}`, reset: true });
-  client = new Client({ connectionString: pg.databaseUrl });
-  await client.connect();
-  await migrate(client, await readMigrations());
-});
-
-afterAll(async () => {
-  await client?.end();
-  await pg?.close();
-});
 
 async function run(sql: string, params: Record<string, TypedValue>): Promise<Array<{ label?: string; value: number | null }>> {
   const values = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.value]));
   const compiled = compileNamedForPostgres(sql, values, (name) => CASTS[params[name]?.type ?? '']);
-  const { rows } = await client.query(compiled.text, compiled.values);
+  const { rows } = await db().query(compiled.text, compiled.values);
   return rows.map((r: Record<string, unknown>) => ({ ...r, value: r.value === null ? null : Number(r.value) }) as { label?: string; value: number | null });
 }
 

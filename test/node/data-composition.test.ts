@@ -4,7 +4,8 @@ import { applyFilters, shadowsTable, sliceRow, statementBody } from '../../worke
 import type { BoundFilter } from '../../worker/metrics/compose/filters.ts';
 import { composeGrouped, groupableColumns, groupPlan, MAX_GROUPS, orderGroups, OTHER_LABEL } from '../../worker/metrics/compose/grouping.ts';
 import type { GroupPlan } from '../../worker/metrics/compose/grouping.ts';
-import { compileNamedForPostgres, joinTokens, namedParameters, renameParameters, tokenizeSql } from '../../worker/sqlgen/named-params.ts';
+import { joinTokens, tokenizeSql } from '../../worker/sqlgen/lexer.ts';
+import { compileNamedForPostgres, namedParameters, renameParameters } from '../../worker/sqlgen/named-params.ts';
 import { checkPresentation, presentationFor } from '../../worker/metrics/compose/presentation.ts';
 import { metricShape, outputColumns } from '../../worker/metrics/compose/shape.ts';
 import { resolveWindow, WINDOW_PRESETS } from '../../worker/metrics/compose/window.ts';

@@ -115,7 +115,9 @@ export async function hubAbuse(
   clearInterval(flood);
   clearInterval(ackTimer);
 
-  const settle = <T>(p: Promise<T>) => Promise.race([p, new Promise<null>((r) => setTimeout(() => r(null), 1_000))]);
+  // The deaf socket can only learn it was closed by reading again: what the hub sent, then its close.
+  (deaf as unknown as { _socket: { resume(): void } })._socket.resume();
+  const settle = <T>(p: Promise<T>) => Promise.race([p, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
   const abusers = [];
   for (const [name, ws, done] of [
     ['resume flood', flooder, flooderClosed],

@@ -7,6 +7,7 @@ import { startStackControl } from './control.ts';
 import { startDatabricksStandIn } from './databricks/server.ts';
 import { startLocalPostgres } from './postgres/index.ts';
 import type { LocalPostgres } from './postgres/index.ts';
+import { deleteKeysUnder } from './upstash/keys.ts';
 import { startUpstashServer } from './upstash/server.ts';
 import { ensureStarterTiles } from './starter-tiles.ts';
 import { LOCAL_USERS, ensureUsers } from './users.ts';
@@ -48,10 +49,13 @@ function redisUrlFor(purpose: StackOptions['purpose']): string {
   return base.toString();
 }
 
-/** Test purposes start from an empty Redis database of their own. */
-async function flushRedis(url: string, token: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["FLUSHDB"]' });
-  if (!res.ok) throw new Error(`could not flush the test Redis database: HTTP ${res.status} ${await res.text()}`);
+/**
+ * The worker's REDIS_KEY_PREFIX. Test runs each get one of their own and delete exactly those keys
+ * when they stop, so two runs (or a run and a dev server) can share a Redis database without
+ * clearing or reading each other's keys; dev keeps one stable prefix so its cache survives restarts.
+ */
+function redisKeyPrefix(purpose: StackOptions['purpose']): string {
+  return purpose === 'dev' ? 'dev' : `${purpose}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -78,7 +82,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         memory: process.env.LOCAL_REDIS === 'memory',
       }).then((u) => (started.push(u), u)),
     ]);
-    if (test) await flushRedis(upstash.url, upstash.token);
+    const keyPrefix = redisKeyPrefix(options.purpose);
     const databricks = await startDatabricksStandIn({
       token: `dapi-local-${randomBytes(12).toString('hex')}`,
       dictionaryDir: DICTIONARY_DIR,
@@ -122,6 +126,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       UPSTASH_REDIS_REST_URL: upstash.url,
       UPSTASH_REDIS_REST_TOKEN: upstash.token,
       LOCAL_REDIS: upstash.mode,
+      REDIS_KEY_PREFIX: keyPrefix,
       DATABRICKS_HOST: databricks.url,
       DATABRICKS_TOKEN: databricks.token,
       DATABRICKS_WAREHOUSE_ID: databricks.warehouseId,
@@ -155,6 +160,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databricks,
       bedrock,
       async close() {
+        // The run's keys go first, while the server in front of Redis still answers.
+        if (test) await deleteKeysUnder(upstash, keyPrefix).catch((error: unknown) => log(`redis      could not delete the keys under ${keyPrefix}: ${String(error)}`));
         await Promise.allSettled(started.reverse().map((s) => s.close()));
       },
     };

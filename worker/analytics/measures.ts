@@ -10,8 +10,9 @@
  * the filtered rows, as grouped tiles do. Both keep the definition's own text.
  */
 import type { Metric } from '../metrics/index.ts';
-import { joinTokens, namedParameters, tokenizeSql } from '../sqlgen/named-params.ts';
-import type { SqlToken } from '../sqlgen/named-params.ts';
+import { joinTokens, tokenizeSql } from '../sqlgen/lexer.ts';
+import type { SqlToken } from '../sqlgen/lexer.ts';
+import { namedParameters } from '../sqlgen/named-params.ts';
 import type { Direction } from './change.ts';
 
 export const MEASURE_NAMES = [

@@ -33,6 +33,14 @@ export const ConfigSchema = z.object({
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   LOCAL_REDIS: z.enum(['redis', 'memory']).optional(),
+  /**
+   * Put before every Redis key (`<prefix>:cc:...`), so several deployments or test runs can share one
+   * Redis database without reading or clearing each other's keys. No glob characters: the local stack
+   * deletes its keys with SCAN MATCH `<prefix>:*`.
+   */
+  REDIS_KEY_PREFIX: optionalString.pipe(
+    z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -').optional(),
+  ),
   DATABRICKS_HOST: optionalUrl,
   DATABRICKS_TOKEN: optionalString,
   DATABRICKS_WAREHOUSE_ID: optionalString,

@@ -1,7 +1,7 @@
 // Data dictionary text -> DataDictionary. Pure: it takes the CSVs' contents, so the worker can bundle
 // them as text and tools can read them from disk. Every malformed row is reported (not just the first),
 // each with its file and line.
-import { CsvSyntaxError, readCsvTable } from './csv.ts';
+import { CsvError, readCsvTable } from './csv.ts';
 import { createDataDictionary } from './model.ts';
 import { HEADERS, columnRow, formatProblem, joinRow, metricRow, tableRow } from './schema.ts';
 import type { DataDictionary, DictionaryFile, Problem } from './schema.ts';
@@ -48,8 +48,8 @@ function readFile<S extends z.ZodType<unknown, Record<string, string>>>(
   try {
     parsed = readCsvTable(text);
   } catch (error) {
-    if (error instanceof CsvSyntaxError) {
-      problems.push({ severity: 'error', file, line: error.line, message: `not valid CSV: ${error.message.replace(/^line \d+: /, '')}` });
+    if (error instanceof CsvError) {
+      problems.push({ severity: 'error', file, line: typeof error.lines === 'number' ? error.lines : 1, message: `not valid CSV: ${error.message}` });
       return [];
     }
     throw error;

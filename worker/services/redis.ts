@@ -3,6 +3,7 @@ import type { Config } from '../config/env.ts';
 import { DependencyError, scrub } from '../http/errors.ts';
 import type { Timings } from '../http/timing.ts';
 import { disabled, probe } from './mode.ts';
+import { keyPrefixer } from './redis-keys.ts';
 import type { DependencyMode, DependencyProbe } from './mode.ts';
 
 export interface RedisService {
@@ -32,6 +33,7 @@ export function createRedis(config: Config, timings?: Timings): RedisService {
           enableTelemetry: false,
         })
       : null;
+  if (client && config.REDIS_KEY_PREFIX) client.use(keyPrefixer(config.REDIS_KEY_PREFIX));
   if (client) {
     const secrets = [config.UPSTASH_REDIS_REST_TOKEN];
     client.use(async (req, next) => {

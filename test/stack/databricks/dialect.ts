@@ -3,6 +3,7 @@
 // `:name` parameter markers, the clock functions (pinned to the stand-in's clock), Spark functions
 // whose DuckDB namesake means something else, numeric literal suffixes and `<=>`. String literal values
 // and comments pass through unchanged in meaning.
+import { tokenizeSql } from '../../../worker/sqlgen/lexer.ts';
 import { StatementError, syntaxError } from './errors.ts';
 
 export interface Translation {
@@ -69,11 +70,6 @@ const NUMERIC_SUFFIX_CASTS: Record<string, string | null> = {
   BD: null,
 };
 
-const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
-const isIdentStart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z_\u0080-\uffff]/.test(c);
-const isIdentPart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_\u0080-\uffff]/.test(c);
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-
 /** Spark string literal escapes; unknown escapes drop the backslash, LIKE wildcards keep theirs. */
 function decodeEscape(sql: string, at: number): { value: string; length: number } {
   const c = sql[at] ?? '';
@@ -103,100 +99,83 @@ function decodeEscape(sql: string, at: number): { value: string; length: number 
   }
 }
 
+/**
+ * A string literal's value. A doubled quote inside the token is where Spark reads two adjacent
+ * literals, which it concatenates: it contributes nothing.
+ */
+function decodeString(literal: string): string {
+  const quote = literal[0];
+  let value = '';
+  for (let i = 1; i < literal.length - 1; ) {
+    const ch = literal[i]!;
+    if (ch === '\\') {
+      const escape = decodeEscape(literal, i + 1);
+      value += escape.value;
+      i += 1 + escape.length;
+    } else if (ch === quote) {
+      i += 2;
+    } else {
+      value += ch;
+      i++;
+    }
+  }
+  return value;
+}
+
+const NUMERIC_SUFFIX = /^(.*?)(BD|L|S|Y|D|F)$/i;
+const PLAIN_NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A numeric literal with its Spark type suffix (`10L`, `1.25BD`) split off; an exponent's E is no suffix. */
+function numberToken(text: string): Token {
+  const suffixed = NUMERIC_SUFFIX.exec(text);
+  const suffix = suffixed?.[2]?.toUpperCase();
+  return suffixed && suffix && PLAIN_NUMBER.test(suffixed[1]!) ? { kind: 'number', text: suffixed[1]!, suffix } : { kind: 'number', text };
+}
+
+/** The worker's tokenizer (the one the safety layer reads with), decoded for rewriting into DuckDB. */
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i] ?? '';
-    const next = sql[i + 1];
-    const start = i;
-    if (isSpace(c)) {
-      while (i < sql.length && isSpace(sql[i] ?? '')) i++;
-      tokens.push({ kind: 'space', text: sql.slice(start, i) });
-    } else if (c === '-' && next === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      tokens.push({ kind: 'comment', text: sql.slice(start, i) });
-    } else if (c === '/' && next === '*') {
-      // Spark allows bracketed comments to nest.
-      let depth = 0;
-      do {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (depth > 0 && i < sql.length);
-      if (depth > 0) throw new StatementError('BAD_REQUEST', '[UNCLOSED_BRACKETED_COMMENT] Found an unclosed bracketed comment. SQLSTATE: 42601', '42601');
-      tokens.push({ kind: 'comment', text: sql.slice(start, i) });
-    } else if (c === "'" || c === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw syntaxError('end of input');
-        const ch = sql[i] ?? '';
-        if (ch === '\\') {
-          const escape = decodeEscape(sql, i + 1);
-          value += escape.value;
-          i += 1 + escape.length;
-        } else if (ch === c) {
-          i++;
-          break;
-        } else {
-          value += ch;
-          i++;
-        }
-      }
-      tokens.push({ kind: 'string', text: value });
-    } else if (c === '`') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw syntaxError('end of input');
-        if (sql[i] === '`') {
-          if (sql[i + 1] === '`') {
-            value += '`';
-            i += 2;
-            continue;
-          }
-          i++;
+  const read = tokenizeSql(sql, 'databricks');
+  for (let index = 0; index < read.length; index++) {
+    const token = read[index]!;
+    switch (token.kind) {
+      case 'comment':
+        if (token.unterminated) throw new StatementError('BAD_REQUEST', '[UNCLOSED_BRACKETED_COMMENT] Found an unclosed bracketed comment. SQLSTATE: 42601', '42601');
+        tokens.push({ kind: 'comment', text: token.text });
+        break;
+      case 'string':
+        if (token.unterminated) throw syntaxError('end of input');
+        tokens.push({ kind: 'string', text: decodeString(token.text) });
+        break;
+      case 'quoted':
+        if (token.unterminated) throw syntaxError('end of input');
+        tokens.push({ kind: 'quoted', text: token.name ?? '' });
+        break;
+      case 'param':
+        tokens.push({ kind: 'param', text: token.name ?? '' });
+        break;
+      case 'cast':
+        tokens.push({ kind: 'symbol', text: '::' });
+        break;
+      case 'number':
+        tokens.push(numberToken(token.text));
+        break;
+      case 'symbol':
+        // Spark reads `.5D` as one literal; the shared tokenizer gives the dot on its own.
+        if (token.text === '.' && read[index + 1]?.kind === 'number' && read[index + 1]!.start === token.end) {
+          tokens.push(numberToken(`.${read[index + 1]!.text}`));
+          index++;
           break;
         }
-        value += sql[i];
-        i++;
-      }
-      tokens.push({ kind: 'quoted', text: value });
-    } else if (c === ':' && isIdentStart(next) && sql[i - 1] !== ':') {
-      i++;
-      while (isIdentPart(sql[i])) i++;
-      tokens.push({ kind: 'param', text: sql.slice(start + 1, i) });
-    } else if (isIdentStart(c)) {
-      while (isIdentPart(sql[i])) i++;
-      tokens.push({ kind: 'word', text: sql.slice(start, i) });
-    } else if (isDigit(c) || (c === '.' && isDigit(next))) {
-      while (isDigit(sql[i])) i++;
-      if (sql[i] === '.') {
-        i++;
-        while (isDigit(sql[i])) i++;
-      }
-      if ((sql[i] === 'e' || sql[i] === 'E') && (isDigit(sql[i + 1]) || ((sql[i + 1] === '+' || sql[i + 1] === '-') && isDigit(sql[i + 2])))) {
-        i += 2;
-        while (isDigit(sql[i])) i++;
-      }
-      const number = sql.slice(start, i);
-      const suffix = /^(BD|L|S|Y|D|F)(?![A-Za-z0-9_])/i.exec(sql.slice(i, i + 3))?.[1]?.toUpperCase();
-      if (suffix) i += suffix.length;
-      tokens.push(suffix ? { kind: 'number', text: number, suffix } : { kind: 'number', text: number });
-    } else if (c === '$') {
-      // Not Databricks syntax; in DuckDB it would open a parameter or dollar-quoted string.
-      throw syntaxError("'$'");
-    } else if (sql.startsWith('<=>', i)) {
-      i += 3;
-      tokens.push({ kind: 'symbol', text: '<=>' });
-    } else {
-      i++;
-      tokens.push({ kind: 'symbol', text: c });
+        // Not Databricks syntax; in DuckDB it would open a parameter or dollar-quoted string.
+        if (token.text === '$') throw syntaxError("'$'");
+        if (token.text === '<' && read[index + 1]?.text === '=' && read[index + 2]?.text === '>') {
+          tokens.push({ kind: 'symbol', text: '<=>' });
+          index += 2;
+        } else tokens.push({ kind: 'symbol', text: token.text });
+        break;
+      default:
+        tokens.push({ kind: token.kind, text: token.text });
     }
   }
   return tokens;

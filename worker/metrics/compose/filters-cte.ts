@@ -1,7 +1,7 @@
 import type { BoundFilter } from './filters.ts';
 import { predicate } from './filters.ts';
-import { joinTokens, tokenizeSql } from '../../sqlgen/named-params.ts';
-import type { SqlToken } from '../../sqlgen/named-params.ts';
+import { joinTokens, tokenizeSql } from '../../sqlgen/lexer.ts';
+import type { SqlToken } from '../../sqlgen/lexer.ts';
 
 type Source = 'postgres' | 'databricks';
 
@@ -90,7 +90,7 @@ function renameQualified(tokens: readonly SqlToken[], qualified: string, alias: 
   const out: SqlToken[] = [];
   for (let i = 0; i < tokens.length; i++) {
     if (qualifiedAt(tokens, i, parts)) {
-      out.push({ kind: 'word', text: alias, name: alias });
+      out.push({ kind: 'word', start: tokens[i]!.start, end: tokens[i + 2 * parts.length - 2]!.end, text: alias, name: alias });
       i += 2 * parts.length - 2;
     } else out.push(tokens[i]!);
   }
