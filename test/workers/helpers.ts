@@ -88,7 +88,8 @@ export async function json<T>(res: Response, status = 200): Promise<T> {
 
 // The Bedrock stand-in's script queue is shared by the whole run: files that script it take
 // turns through a lock in Redis rather than interleave their turns.
-const LOCK_KEY = 'cc:test:bedrock-script-lock';
+// Under the run's own key prefix: another run has its own stand-in, and its own lock.
+const LOCK_KEY = `${vars.REDIS_KEY_PREFIX ?? 'test'}:cc:test:bedrock-script-lock`;
 const lockToken = crypto.randomUUID();
 const redis = () => new Redis({ url: vars.UPSTASH_REDIS_REST_URL!, token: vars.UPSTASH_REDIS_REST_TOKEN!, enableTelemetry: false });
 
