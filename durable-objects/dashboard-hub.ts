@@ -33,6 +33,12 @@ const log = rootLogger.child({ component: 'dashboard-hub' });
 
 /** How many messages the hub keeps for reconnecting clients. */
 export const REPLAY_LOG_LIMIT = 1_000;
+/**
+ * How long a publish key is remembered. Well past the outbox's claim expiry (30 s), after which a
+ * publisher that died mid-publish is retried by another.
+ */
+export const PUBLISH_KEY_RETENTION_MS = 60 * 60_000;
+export const MAX_PUBLISH_KEY_LENGTH = 200;
 
 /**
  * From this many sockets on, a fan-out costs enough (each frame is a separate write in the
@@ -100,7 +106,8 @@ export type PublishRefusal =
 export type PublishResult = { ok: true; seq: number; delivered: number } | PublishRefusal;
 
 /** `seq` is the batch's last seq, so callers that only read `seq` treat both results alike. */
-export type PublishBatchResult = { ok: true; firstSeq: number; seq: number; delivered: number } | PublishRefusal;
+/** `seqs[i]` is message i's seq: its own, or, for a key published before, the seq it got then. */
+export type PublishBatchResult = { ok: true; firstSeq: number; seq: number; delivered: number; seqs: number[]; duplicates: number } | PublishRefusal;
 
 type Prepared = { ok: true; type: string; data: string } | PublishRefusal;
 
@@ -163,6 +170,14 @@ export class DashboardHub extends DurableObject<Bindings> {
         ts TEXT NOT NULL,
         body TEXT NOT NULL
       )`);
+      // Publishers' idempotency keys (an event's event_id): a publisher that retries after a crash
+      // between our answer and its own bookkeeping gets the first seq back instead of a second copy.
+      sql.exec(`CREATE TABLE IF NOT EXISTS published_keys (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL
+      )`);
+      sql.exec('CREATE INDEX IF NOT EXISTS published_keys_at ON published_keys (at)');
       const row = sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM replay_log').one();
       this.lastSeq = row.seq ?? 0;
       this.sentSeq = this.lastSeq;
@@ -226,7 +241,7 @@ export class DashboardHub extends DurableObject<Bindings> {
    * A burst in one call: consecutive seqs, one SQLite transaction, and one `batch` frame per
    * socket instead of one frame per message. All or nothing: one bad message refuses the batch.
    */
-  async publishBatch(messages: readonly PublishInput[]): Promise<PublishBatchResult> {
+  async publishBatch(messages: readonly PublishInput[], options: { keys?: readonly string[] } = {}): Promise<PublishBatchResult> {
     if (!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_BATCH_MESSAGES) {
       return { ok: false, reason: 'invalid_message', issues: [`messages: expected 1 to ${MAX_BATCH_MESSAGES} messages`] };
     }
@@ -243,12 +258,45 @@ export class DashboardHub extends DurableObject<Bindings> {
         (p.reason === 'too_large' ? tooLarge : invalid).push(...p.issues.map((issue) => `${i}.${issue}`));
       }
     });
+    const keys = options.keys;
+    if (keys !== undefined && (!Array.isArray(keys) || keys.length !== messages.length || keys.some((k) => typeof k !== 'string' || k.length === 0 || k.length > MAX_PUBLISH_KEY_LENGTH))) {
+      invalid.push(`keys: expected one key of 1 to ${MAX_PUBLISH_KEY_LENGTH} characters per message`);
+    }
     if (invalid.length > 0) return { ok: false, reason: 'invalid_message', issues: invalid };
     if (tooLarge.length > 0) return { ok: false, reason: 'too_large', issues: tooLarge };
     if (bytes > MAX_BATCH_BYTES) {
       return { ok: false, reason: 'too_large', issues: [`messages: ${bytes} bytes of data; the limit per batch is ${MAX_BATCH_BYTES}`] };
     }
-    return { ok: true, ...this.commit(prepared) };
+    if (!keys) {
+      const committed = this.commit(prepared);
+      return { ok: true, ...committed, seqs: prepared.map((_, i) => committed.firstSeq + i), duplicates: 0 };
+    }
+    // Keys seen before keep their seq; only the rest are stored and sent (a key twice in one batch
+    // is sent once).
+    const known = new Map(
+      this.ctx.storage.sql
+        .exec<{ key: string; seq: number }>('SELECT key, seq FROM published_keys WHERE key IN (SELECT value FROM json_each(?))', JSON.stringify(keys))
+        .toArray()
+        .map((r) => [r.key, r.seq]),
+    );
+    const fresh: number[] = [];
+    const firstIndex = new Map<string, number>();
+    keys.forEach((key, i) => {
+      if (known.has(key) || firstIndex.has(key)) return;
+      firstIndex.set(key, i);
+      fresh.push(i);
+    });
+    const committed = fresh.length > 0 ? this.commit(fresh.map((i) => prepared[i]!), fresh.map((i) => keys[i]!)) : null;
+    fresh.forEach((i, n) => known.set(keys[i]!, committed!.firstSeq + n));
+    const seqs = keys.map((key) => known.get(key)!);
+    return {
+      ok: true,
+      firstSeq: Math.min(...seqs),
+      seq: Math.max(...seqs),
+      delivered: committed?.delivered ?? 0,
+      seqs,
+      duplicates: keys.length - fresh.length,
+    };
   }
 
   async stats(): Promise<HubStats> {
@@ -372,7 +420,7 @@ export class DashboardHub extends DurableObject<Bindings> {
    * up behind a fan-out leave together as one `batch` frame: the busier the hub, the fewer frames
    * per message, and a lone publish waits only one turn.
    */
-  private commit(messages: ReadonlyArray<{ type: string; data: string }>): { firstSeq: number; seq: number; delivered: number } {
+  private commit(messages: ReadonlyArray<{ type: string; data: string }>, keys?: readonly string[]): { firstSeq: number; seq: number; delivered: number } {
     const firstSeq = this.lastSeq + 1;
     const ts = new Date().toISOString();
     const bodies = messages.map((m, i) => `{"type":"${m.type}","seq":${firstSeq + i},"ts":"${ts}","data":${m.data}}`);
@@ -380,6 +428,11 @@ export class DashboardHub extends DurableObject<Bindings> {
     this.ctx.storage.transactionSync(() => {
       bodies.forEach((body, i) => sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', firstSeq + i, messages[i]!.type, ts, body));
       sql.exec('DELETE FROM replay_log WHERE seq <= ?', firstSeq + bodies.length - 1 - REPLAY_LOG_LIMIT);
+      if (keys) {
+        const at = Date.now();
+        keys.forEach((key, i) => sql.exec('INSERT INTO published_keys (key, seq, at) VALUES (?, ?, ?)', key, firstSeq + i, at));
+        sql.exec('DELETE FROM published_keys WHERE at < ?', at - PUBLISH_KEY_RETENTION_MS);
+      }
     });
     // Only a committed message takes its seq, so a failed write never leaves a hole or a reuse.
     this.lastSeq = firstSeq + bodies.length - 1;

@@ -260,7 +260,7 @@ describe('DashboardHub batches', () => {
       { type: 'kpi_update', data: { n: 2 } },
       { type: 'event', data: { n: 3 } },
     ]);
-    expect(result).toEqual({ ok: true, firstSeq: 2, seq: 4, delivered: 1 });
+    expect(result).toEqual({ ok: true, firstSeq: 2, seq: 4, delivered: 1, seqs: [2, 3, 4], duplicates: 0 });
     await a.waitFor(4);
     expect(a.frames).toHaveLength(2);
     expect(a.frames[1]).toMatchObject({ type: 'batch', seq: 4 });
@@ -277,6 +277,24 @@ describe('DashboardHub batches', () => {
     b.ws.send(JSON.stringify({ type: 'resume', since: 3 }));
     expect((await b.waitFor(4))[3]).toMatchObject({ seq: 4, data: { n: 3 } });
     expect(await hub(name).stats()).toMatchObject({ lastSeq: 4, oldestSeq: 1 });
+  });
+
+  it('stores and sends a keyed message once: a repeated key answers the seq it got the first time', async () => {
+    const name = uniqueDashboard();
+    const a = await connect(name);
+    await a.waitFor(1);
+    const first = await hub(name).publishBatch([{ type: 'event', data: { n: 1 } }, { type: 'event', data: { n: 2 } }], { keys: ['k1', 'k2'] });
+    expect(first).toMatchObject({ ok: true, seqs: [1, 2], duplicates: 0 });
+    // A retry holding one old key and one new: only the new one is stored and sent.
+    const retry = await hub(name).publishBatch([{ type: 'event', data: { n: 2 } }, { type: 'event', data: { n: 3 } }], { keys: ['k2', 'k3'] });
+    expect(retry).toMatchObject({ ok: true, seqs: [2, 3], duplicates: 1, delivered: 1 });
+    const again = await hub(name).publishBatch([{ type: 'event', data: { n: 1 } }], { keys: ['k1'] });
+    expect(again).toMatchObject({ ok: true, seqs: [1], duplicates: 1, delivered: 0 });
+    await a.waitFor(4);
+    expect(a.messages.slice(1).map((m) => (m.data as { n: number }).n)).toEqual([1, 2, 3]);
+    expect(await hub(name).stats()).toMatchObject({ lastSeq: 3 });
+    expect(await hub(name).publishBatch([{ type: 'event', data: {} }], { keys: [''] })).toMatchObject({ ok: false, reason: 'invalid_message' });
+    expect(await hub(name).publishBatch([{ type: 'event', data: {} }], { keys: ['a', 'b'] })).toMatchObject({ ok: false, reason: 'invalid_message' });
   });
 
   it('refuses a whole batch when one message is bad, and empty or overlong batches', async () => {

@@ -125,4 +125,21 @@ describe('the events outbox', () => {
     expect(socket.messages.filter((m) => m.data?.event_id === waiting.event_id)).toHaveLength(1);
     expect(again.failed).toBe(0);
   });
+
+  it('a publisher that died after the hub took its events is not sent twice: the next drain gets the first seqs back', async () => {
+    const dashboard = board();
+    const socket = await listen(dashboard);
+    const stranded = await storeUnpublished(dashboard, 60);
+    // What the dying publisher managed: the hub has the event, Postgres never heard its seq.
+    const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
+    const first = await hub.publishBatch([{ type: 'event', data: { event_id: stranded.event_id, event_type: stranded.type } }], { keys: [stranded.event_id] });
+    if (!first.ok) throw new Error(JSON.stringify(first));
+    await socket.until(() => socket.messages.some((m) => m.data?.event_id === stranded.event_id));
+
+    const next = alert();
+    await ingest(next, dashboard);
+    await socket.until(() => socket.messages.some((m) => m.data?.event_id === next.event_id));
+    expect(socket.messages.filter((m) => m.data?.event_id === stranded.event_id)).toHaveLength(1);
+    expect(await publishedSeq(stranded.event_id)).toBe(first.seqs[0]);
+  });
 });

@@ -53,21 +53,24 @@ export async function drainOutbox(
     .map(toEvent);
 
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
-  let firstSeq: number;
+  let seqs: number[];
   try {
+    // The event ids are the hub's idempotency keys: if this worker dies after the hub took the
+    // batch and before the seqs are recorded, the next drain gets the same seqs back, not copies.
     const result = await hub.publishBatch(
       events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
+      { keys: events.map((e) => e.event_id) },
     );
     if (!result.ok) {
       log.warn('hub refused the events; they stay in the outbox', { dashboard, reason: result.reason });
       return { published: [], failed: true };
     }
-    firstSeq = result.firstSeq;
+    seqs = result.seqs;
   } catch (err) {
     log.warn('hub publish failed; the events stay in the outbox', { dashboard, error: err });
     return { published: [], failed: true };
   }
-  const published = events.map((event, i) => ({ event, seq: firstSeq + i }));
+  const published = events.map((event, i) => ({ event, seq: seqs[i]! }));
   await postgres.query(
     `UPDATE events SET published_seq = p.seq, publish_claimed_until = NULL
        FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id`,
