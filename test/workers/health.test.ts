@@ -53,7 +53,7 @@ describe('/health for anonymous callers', () => {
     const deadline = Date.now() + 5_000;
     let found = false;
     while (!found && Date.now() < deadline) {
-      const keys = await redis.keys('cc:health:*');
+      const keys = await redis.keys(`${vars.REDIS_KEY_PREFIX ? `${vars.REDIS_KEY_PREFIX}:` : ''}cc:health:*`);
       const rounds = await Promise.all(keys.map((k) => redis.get<{ checkedAt: number }>(k)));
       found = rounds.some((r) => r !== null && new Date(r.checkedAt).toISOString() === body.checked_at);
       if (!found) await new Promise((resolve) => setTimeout(resolve, 50));
