@@ -444,7 +444,7 @@ describe('loading states', () => {
   const created = new Map<string, unknown>();
   const tile = (s: Session, id: string) => s.page.locator(`[data-testid="tiles"] > li[data-widget="${id}"]`);
   /** Each statement stays RUNNING this long: far past the first paint's budget, well inside the routes' timeouts. */
-  const LAKEHOUSE_LATENCY_MS = 4_000;
+  const LAKEHOUSE_LATENCY_MS = 6_000;
 
   for (const scheme of ['light', 'dark'] as const) {
     it(`paints at once with skeletons while the lakehouse is slow, then swaps in the data without a reload (${scheme})`, async () => {
