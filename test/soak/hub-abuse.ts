@@ -46,6 +46,15 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
 }
 
+/**
+ * The hub's close frame, once read. `ws` emits 'close' only when the TCP connection ends too, which
+ * the runtime may leave to the client's 30 s close timeout; the frame itself is the hub's verdict.
+ */
+function closeFrame(ws: WebSocket): { code: number; reason: string } | null {
+  const internals = ws as unknown as { _closeFrameReceived: boolean; _closeCode: number; _closeMessage: Buffer };
+  return internals._closeFrameReceived ? { code: internals._closeCode, reason: String(internals._closeMessage) } : null;
+}
+
 export async function hubAbuse(
   url: string,
   token: string,
@@ -124,7 +133,7 @@ export async function hubAbuse(
     ['ack beyond what was sent', liar, liarClosed],
     ['never reads', deaf, deafClosed],
   ] as const) {
-    const result = ws.readyState === ws.CLOSED ? await done : await settle(done);
+    const result = ws.readyState === ws.CLOSED ? await done : ((await settle(done)) ?? closeFrame(ws));
     abusers.push({ name, closedWith: result?.code ?? null, reason: result?.reason ?? 'still open' });
     ws.terminate();
   }
