@@ -89,12 +89,12 @@ async function start(): Promise<{ res: Response; run: RefreshRun }> {
   return { res, run: body.data };
 }
 
-/** Follows a run the way a client does, through the API, until it says it is done. */
-async function follow(run: RefreshRun, timeoutMs = 10_000): Promise<RefreshRun> {
+/** Follows a run the way a client does, through the API, until it says it is done (or reaches `until`). */
+async function follow(run: RefreshRun, until = (r: RefreshRun) => r.done, timeoutMs = 10_000): Promise<RefreshRun> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = (await json<{ data: RefreshRun }>(await as('viewer')(run.links.self))).data;
-    if (current.done) return current;
+    if (until(current)) return current;
     if (Date.now() > deadline) throw new Error(`run ${run.run_id} still ${current.state} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -182,12 +182,16 @@ describe('POST /v1/settings/refresh', () => {
       const problem = await expectProblem(res, 409, 'conflict');
       expect(problem.detail).toContain(String(run.run_id));
       expect(res.headers.get('location')).toBe(run.links.self);
-      expect((await json<{ data: RefreshRun }>(await as('viewer')(run.links.self))).data).toMatchObject({ state: 'RUNNING', done: false });
+      // Held: it reaches RUNNING and stays there, and a start is still refused.
+      expect(await follow(run, (r) => r.state === 'RUNNING')).toMatchObject({ done: false, result: null });
+      await expectProblem(await as('admin')('/v1/settings/refresh', { method: 'POST' }), 409, 'conflict');
       await lake('faults', { holdRuns: false });
       expect((await follow(run)).result).toBe('SUCCESS');
     } finally {
       await lake('clear');
     }
+    // Released, the job takes a new run.
+    expect((await follow((await start()).run)).result).toBe('SUCCESS');
   });
 
   it('surfaces a failed run as FAILED with Databricks’ message, and changes no version', async () => {
