@@ -149,10 +149,13 @@ describe('POST /v1/settings/refresh', () => {
     expect((await contacts()).cache).toBe('hit');
     const manifestBefore = await manifest();
 
+    // Held at RUNNING until the start has been looked at, however slow this machine is.
+    await lake('faults', { holdRuns: true });
     const { res, run } = await start();
     expect(res.headers.get('location')).toBe(`/v1/settings/refresh/${run.run_id}`);
     expect(run).toMatchObject({ job_name: 'support_l3_refresh', done: false, result: null, links: { self: `/v1/settings/refresh/${run.run_id}` } });
     expect(['QUEUED', 'PENDING', 'RUNNING']).toContain(run.state);
+    await lake('clear');
 
     const done = await follow(run);
     expect(done).toMatchObject({ state: 'TERMINATED', result: 'SUCCESS', done: true, job_id: run.job_id });

@@ -126,11 +126,23 @@ describe('the support_l3_refresh job', () => {
   it('runs QUEUED → RUNNING → TERMINATED SUCCESS, appending the next day and bumping the versions of what it changed', async () => {
     const before = { ...standIn.rowCounts };
     const versions = standIn.tableVersions();
+    const order = ['QUEUED', 'PENDING', 'RUNNING', 'TERMINATING', 'TERMINATED'];
+    const seen: string[] = [];
+    const observe = async () => {
+      const run = await runOf(run_id);
+      if (seen.at(-1) !== run.state.life_cycle_state) seen.push(run.state.life_cycle_state);
+      expect(run.status.state).toBe(run.state.life_cycle_state);
+      return run;
+    };
+    standIn.faults.set({ holdRuns: true });
     const { run_id } = await runNow();
-    const first = await runOf(run_id);
-    expect(first).toMatchObject({ job_id: standIn.refreshJobId, run_id, state: { life_cycle_state: 'QUEUED' }, status: { state: 'QUEUED' }, end_time: 0 });
-    const seen = new Set<string>();
-    const done = await until(() => runOf(run_id), (r) => (seen.add(r.state.life_cycle_state), r.state.life_cycle_state === 'TERMINATED'));
+    const running = await until(observe, (r) => r.state.life_cycle_state === 'RUNNING');
+    expect(running).toMatchObject({ job_id: standIn.refreshJobId, run_id, end_time: 0 });
+    expect(running.state.result_state).toBeUndefined();
+    standIn.faults.set({ holdRuns: false });
+    const done = await until(observe, (r) => r.state.life_cycle_state === 'TERMINATED');
+    // Every state seen comes after the one before it in the life cycle.
+    expect(seen.map((state) => order.indexOf(state))).toEqual([...seen.map((state) => order.indexOf(state))].sort((a, b) => a - b));
     expect(seen).toContain('RUNNING');
     expect(done).toMatchObject({ state: { result_state: 'SUCCESS' }, status: { state: 'TERMINATED', termination_details: { code: 'SUCCESS', type: 'SUCCESS' } } });
     expect(done.end_time).toBeGreaterThanOrEqual(done.start_time);
