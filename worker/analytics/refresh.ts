@@ -123,7 +123,8 @@ export async function startRefresh(c: Context<AppEnv>): Promise<RefreshRun> {
   const jobId = await refreshJobId(jobs, config);
   const opts = { timeoutMs: JOBS_TIMEOUT_MS };
 
-  const lock = `cc:lakehouse:refresh-start:${jobId}`;
+  // Job ids are unique within a workspace, not across workspaces sharing a Redis.
+  const lock = `cc:lakehouse:refresh-start:${config.DATABRICKS_HOST}|${jobId}`;
   const token = c.get('requestId');
   if (!(await lockStart(services, lock, token))) {
     throw new ApiError('conflict', `${config.DATABRICKS_REFRESH_JOB_NAME} is being started by another request; follow it from there.`);
