@@ -30,6 +30,7 @@ import { callRoutes } from './routes/calls.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { filterOptionRoutes } from './routes/filters.ts';
+import { settingsRoutes } from './routes/settings.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
 export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
@@ -91,6 +92,7 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', callRoutes)
     .route('/', agentRoutes)
     .route('/', analyticsRoutes)
+    .route('/', settingsRoutes)
     .route('/', filterOptionRoutes);
 
   registerDocs(app);

@@ -1,12 +1,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startDatabricksStandIn } from './databricks/server.ts';
+import type { DatabricksStandIn } from './databricks/server.ts';
 import type { Stack } from './index.ts';
+
+const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
 
 /**
  * Fault control for tests that run inside workerd and so cannot call the stand-ins' handles:
  * a loopback HTTP server, guarded by a random token, that stops and starts the lakehouse,
  * sets its faults, stalls Postgres's HTTP endpoint, pauses Redis and scripts Bedrock turns. Only the test stacks run it.
+ *
+ * It also starts private lakehouses (`POST /lakehouses`, answering their worker variables): a test
+ * that changes the lakehouse's data, as a refresh run does, works on one of its own and leaves the
+ * shared one, and every other test's numbers and cache, alone.
  */
 export interface StackControl {
   url: string;
@@ -30,16 +39,51 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
       stack.bedrock.script(body as never);
     },
   };
+  const lakehouses = new Map<string, DatabricksStandIn>();
+  actions['/lakehouses'] = async (body) => {
+    const { jobPhaseMs } = (body ?? {}) as { jobPhaseMs?: number };
+    const lakehouse = await startDatabricksStandIn({
+      token: `dapi-private-${randomBytes(12).toString('hex')}`,
+      dictionaryDir: DICTIONARY_DIR,
+      ...(jobPhaseMs === undefined ? {} : { jobPhaseMs }),
+    });
+    const id = randomBytes(8).toString('hex');
+    lakehouses.set(id, lakehouse);
+    return {
+      id,
+      now: lakehouse.now.toISOString(),
+      vars: { DATABRICKS_HOST: lakehouse.url, DATABRICKS_TOKEN: lakehouse.token, DATABRICKS_WAREHOUSE_ID: lakehouse.warehouseId },
+    };
+  };
+  /** `/lakehouses/<id>/<verb>`: what `/databricks/<verb>` does, for a private lakehouse. */
+  const privateAction = (url: string): ((body: unknown) => Promise<unknown>) | undefined => {
+    const match = /^\/lakehouses\/([0-9a-f]{16})\/(stop|start|faults|clear|close)$/.exec(url);
+    const lakehouse = match ? lakehouses.get(match[1]!) : undefined;
+    if (!match || !lakehouse) return undefined;
+    const verbs: Record<string, (body: unknown) => Promise<unknown>> = {
+      stop: async () => lakehouse.stop(),
+      start: async () => lakehouse.start(),
+      faults: async (body) => lakehouse.faults.set(body as never),
+      clear: async () => lakehouse.faults.clear(),
+      close: async () => {
+        lakehouses.delete(match[1]!);
+        await lakehouse.close();
+      },
+    };
+    return verbs[match[2]!];
+  };
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
-      const action = req.method === 'POST' ? actions[req.url ?? ''] : undefined;
+      const action = req.method === 'POST' ? (actions[req.url ?? ''] ?? privateAction(req.url ?? '')) : undefined;
       if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
       if (!action) return void res.writeHead(404).end();
       Promise.resolve()
         .then(() => action(raw ? JSON.parse(raw) : undefined))
-        .then(() => res.writeHead(204).end())
+        .then((answer) =>
+          answer === undefined ? res.writeHead(204).end() : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
+        )
         .catch((err: unknown) => res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err)));
     });
   });
@@ -47,6 +91,9 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...lakehouses.values()].map((lakehouse) => lakehouse.close()));
+    },
   };
 }

@@ -11,9 +11,9 @@ import type { Logger } from '../lib/log.ts';
 import { cacheKey, readCache, writeCache } from '../metrics/cache.ts';
 import type { CacheState } from '../metrics/cache.ts';
 import { safetyPolicy } from '../metrics/index.ts';
-import type { Services } from '../services/index.ts';
 import { runStatement } from '../services/statements.ts';
 import type { QueryAnswer, TypedValue } from '../services/statements.ts';
+import { tableVersions } from './versions.ts';
 
 /** A lakehouse statement's deadline; the warehouse cancels it then. */
 export const STATEMENT_TIMEOUT_MS = 10_000;
@@ -29,13 +29,10 @@ export interface Run {
 }
 
 /**
- * The data versions of the tables an answer reads. Today the lakehouse's versions are not read
- * yet, so answers live for their TTL; the data manifest will fill this in (from DESCRIBE HISTORY)
- * and every cache key changes with it.
+ * The data versions of the tables an answer reads (their Delta versions, see versions.ts): part
+ * of every cache key, so a refresh makes every answer over a changed table stale at once.
  */
-export async function tableVersions(_services: Services, tables: readonly string[]): Promise<Record<string, string>> {
-  return Object.fromEntries(tables.map((t) => [t, 'ttl']));
-}
+export { tableVersions } from './versions.ts';
 
 export const ANALYTICS_TABLES = ['interactions', 'customers', 'agents', 'devices', 'claims', 'issue_sessions'] as const;
 
@@ -54,7 +51,7 @@ export function openRun(c: Context<AppEnv>): Run {
       return runStatement(services, { source: 'databricks', sql: st.sql, params: st.params, timeoutMs, policy });
     },
     async cached(parts, seconds, compute) {
-      const versions = await tableVersions(services, ANALYTICS_TABLES);
+      const versions = await tableVersions(services, config, ANALYTICS_TABLES);
       const key = await cacheKey({ domain: 'analytics', versions, ...parts });
       const read = await readCache<{ value: unknown; as_of: string }>(services.redis, key);
       if (read.value) return { value: read.value.value as never, cache: 'hit', as_of: read.value.as_of };

@@ -64,6 +64,9 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'GET /v1/analytics/trends': 'viewer',
   'GET /v1/analytics/breakdowns': 'viewer',
   'GET /v1/filters/options': 'viewer',
+  'GET /v1/settings/manifest': 'viewer',
+  'POST /v1/settings/refresh': 'admin',
+  'GET /v1/settings/refresh/:run_id': 'viewer',
 };
 
 export function ruleFor(method: string, path: string): AccessRule | undefined {

@@ -47,6 +47,11 @@ export const ConfigSchema = z.object({
   DATABRICKS_CATALOG: z.string().default('workspace'),
   DATABRICKS_SCHEMA: z.string().default('support_l3'),
   LOCAL_DATABRICKS: z.enum(['duckdb']).optional(),
+  /** The lakehouse refresh job: its id when known, else it is looked up by name through the Jobs API. */
+  DATABRICKS_REFRESH_JOB_ID: optionalString.pipe(z.string().regex(/^\d{1,18}$/, 'must be a Databricks job id').optional()),
+  DATABRICKS_REFRESH_JOB_NAME: z.string().min(1).default('support_l3_refresh'),
+  /** How long the lakehouse tables' Delta versions (part of every analytics cache key) are shared before being read again. */
+  TABLE_VERSIONS_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,

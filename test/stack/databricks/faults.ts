@@ -23,11 +23,16 @@ const faultSettings = z.strictObject({
   stuckPending: z.boolean().optional(),
   /** Responses that carry result rows (statement and chunk) are cut off mid-JSON. */
   malformedChunk: z.boolean().optional(),
+  /** The next job run fails while RUNNING with this message and writes nothing; the fault then clears itself. */
+  failNextRun: z.strictObject({ message: z.string().min(1) }).optional(),
+  /** Job runs stay RUNNING while set, so a test can act while one is active. */
+  holdRuns: z.boolean().optional(),
 });
 
 export type FaultSettings = z.infer<typeof faultSettings>;
 export type HttpFault = NonNullable<FaultSettings['httpStatus']>;
 export type FailNextFault = NonNullable<FaultSettings['failNext']>;
+export type FailNextRunFault = NonNullable<FaultSettings['failNextRun']>;
 
 export interface FaultControls {
   /** Adds or replaces the given faults; the others stay as they are. */
@@ -40,6 +45,7 @@ export interface FaultControls {
 export interface FaultInjector extends FaultControls {
   takeHttpFault(): { status: 429 | 503; retryAfterSeconds?: number } | null;
   takeFailNext(): FailNextFault | null;
+  takeFailNextRun(): FailNextRunFault | null;
 }
 
 export function createFaultInjector(): FaultInjector {
@@ -69,6 +75,13 @@ export function createFaultInjector(): FaultInjector {
       const fault = state.failNext;
       if (!fault) return null;
       const { failNext: _spent, ...rest } = state;
+      state = rest;
+      return fault;
+    },
+    takeFailNextRun() {
+      const fault = state.failNextRun;
+      if (!fault) return null;
+      const { failNextRun: _spent, ...rest } = state;
       state = rest;
       return fault;
     },

@@ -30,6 +30,8 @@ export interface Lakehouse {
   openSession(catalog: string, schema: string): Promise<Session>;
   /** Raw DuckDB SQL on a private connection, bypassing the dialect layer (tests inspect data this way). */
   query(sql: string): Promise<Record<string, unknown>[]>;
+  /** Appends rows to a dictionary table (the refresh job's write) and counts them in `rowCounts`. */
+  append(table: string, rows: GeneratedRow[]): Promise<void>;
   close(): void;
 }
 
@@ -198,6 +200,13 @@ export async function openLakehouse(options: LakehouseOptions): Promise<Lakehous
         } finally {
           connection.closeSync();
         }
+      },
+      async append(name, rows) {
+        if (closed) throw new Error('lakehouse is closed');
+        const table = dictionary.tableDefinitions.find((t) => t.name === name);
+        if (!table) throw new Error(`no table ${name} in the dictionary`);
+        await appendRows(admin, table, rows);
+        rowCounts[name] = (rowCounts[name] ?? 0) + rows.length;
       },
       close() {
         if (closed) return;

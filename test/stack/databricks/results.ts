@@ -201,11 +201,14 @@ export function chunkResult(reader: DuckDBResultReader, limits: ResultLimits): C
     }
     rows.push(row);
   }
+  return chunked(columns, rows, limits.chunkRows, truncated);
+}
 
+function chunked(columns: ColumnInfo[], rows: Row[], rowsPerChunk: number, truncated: boolean): ChunkedResult {
   const chunkRows: Row[][] = [];
   const chunks: ChunkInfo[] = [];
-  for (let offset = 0; offset < rows.length; offset += limits.chunkRows) {
-    const slice = rows.slice(offset, offset + limits.chunkRows);
+  for (let offset = 0; offset < rows.length; offset += rowsPerChunk) {
+    const slice = rows.slice(offset, offset + rowsPerChunk);
     chunks.push({ chunk_index: chunks.length, row_offset: offset, row_count: slice.length });
     chunkRows.push(slice);
   }
@@ -220,4 +223,22 @@ export function chunkResult(reader: DuckDBResultReader, limits: ResultLimits): C
     },
     chunkRows,
   };
+}
+
+/**
+ * A result the stand-in answers itself rather than from the engine (the DESCRIBE commands): typed
+ * columns and rows already rendered as the API renders them.
+ */
+export function literalResult(
+  columns: ReadonlyArray<{ name: string; type_name: string; type_text: string }>,
+  rows: Row[],
+  limits: ResultLimits,
+): ChunkedResult {
+  const kept = rows.slice(0, limits.rowLimit ?? rows.length);
+  return chunked(
+    columns.map((column, position) => ({ ...column, position })),
+    kept,
+    limits.chunkRows,
+    kept.length < rows.length,
+  );
 }

@@ -10,8 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readDictionaryDir } from '../../../scripts/dictionary-files.ts';
 import { loadDictionary } from '../../../worker/dictionary/load.ts';
 import { describeIssues, executeStatementRequest } from './api-schema.ts';
+import { createDeltaLog } from './delta-log.ts';
+import { answerDescribe } from './describe.ts';
 import { createFaultInjector } from './faults.ts';
 import type { FaultControls } from './faults.ts';
+import { createJobs, JOBS_PATH } from './jobs.ts';
 import { openLakehouse } from './lakehouse.ts';
 import { parseParameterType } from './parameters.ts';
 import { chunkBody, createStatementRegistry, isTerminal, statementBody } from './statements.ts';
@@ -37,6 +40,10 @@ export interface DatabricksStandInOptions {
   waitScale?: number;
   /** How long a SUCCEEDED result stays fetchable before the statement is CLOSED. */
   resultTtlMs?: number;
+  /** How long a refresh job run spends in each of its phases (default 1000 ms); tests make it short. */
+  jobPhaseMs?: number;
+  /** The refresh job's id (default a fixed one); the Jobs API finds it by name too. */
+  refreshJobId?: number;
 }
 
 export interface DatabricksStandIn {
@@ -50,6 +57,10 @@ export interface DatabricksStandIn {
   readonly now: Date;
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly faults: FaultControls;
+  /** The `support_l3_refresh` job's id. */
+  readonly refreshJobId: number;
+  /** Each table's current Delta version. */
+  tableVersions(): Record<string, number>;
   /** Raw DuckDB SQL against the same data (three-part names work), for test assertions. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Closes the listener so connections are refused; statements and data are kept. */
@@ -112,6 +123,19 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
   const lakehouse = await openLakehouse({ dictionary, now, seed: options.seed ?? 20_240_601 });
   const startedAt = Date.now();
   const faults = createFaultInjector();
+  const clock = (): Date => new Date(now.getTime() + (Date.now() - startedAt));
+  const delta = createDeltaLog({ tables: dictionary.tableDefinitions, rowCounts: lakehouse.rowCounts, loadedAt: now.getTime() });
+  const jobs = createJobs({
+    lakehouse,
+    delta,
+    faults,
+    clock,
+    seed: options.seed ?? 20_240_601,
+    dataEnd: now,
+    phaseMs: options.jobPhaseMs ?? 1000,
+    jobId: options.refreshJobId ?? 428_019_573_306_145,
+    origin: () => `http://${host}:${port}`,
+  });
   const statements: StatementRegistry = createStatementRegistry({
     lakehouse,
     faults,
@@ -119,6 +143,8 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     clock: () => new Date(now.getTime() + (Date.now() - startedAt)),
     resultTtlMs: options.resultTtlMs ?? HOUR_MS,
     maxStatements: 2000,
+    describe: (command, session, limits) =>
+      answerDescribe(command, { delta, ...session, describeTable: (name) => dictionary.table(name)?.description ?? null }, limits),
   });
 
   const send = async (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, carriesRows = false): Promise<void> => {
@@ -171,21 +197,34 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     await send(response, 200, result, {}, result.result?.data_array !== undefined);
   };
 
+  /** An HTTP fault the control server injected: a 429 or 503 before the request is looked at. */
+  const throwInjectedHttpFault = (): void => {
+    const injected = faults.takeHttpFault();
+    if (!injected) return;
+    const headers: Record<string, string> = injected.retryAfterSeconds !== undefined ? { 'retry-after': String(injected.retryAfterSeconds) } : {};
+    throw injected.status === 429
+      ? new HttpError(429, 'REQUEST_LIMIT_EXCEEDED', 'Too many requests; retry later.', headers)
+      : new HttpError(503, 'TEMPORARILY_UNAVAILABLE', 'The service is temporarily unavailable; retry later.', headers);
+  };
+
+  /** The Jobs API: the same faults and the same bearer token as the statements. */
+  const handleJobs = async (request: IncomingMessage, response: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> => {
+    throwInjectedHttpFault();
+    authenticate(request);
+    const answer = await jobs.handle(method, path, query, () => readJson(request));
+    await send(response, answer.status, answer.body);
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = request.method ?? 'GET';
+    if (path.startsWith(`${JOBS_PATH}/`)) return handleJobs(request, response, method, path, url.searchParams);
     const isWarehouse = path.startsWith(`${WAREHOUSES_PATH}/`);
     if (path !== STATEMENTS_PATH && !path.startsWith(`${STATEMENTS_PATH}/`) && !isWarehouse) {
       throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${url.pathname}'`);
     }
-    const injected = faults.takeHttpFault();
-    if (injected) {
-      const headers: Record<string, string> = injected.retryAfterSeconds !== undefined ? { 'retry-after': String(injected.retryAfterSeconds) } : {};
-      throw injected.status === 429
-        ? new HttpError(429, 'REQUEST_LIMIT_EXCEEDED', 'Too many requests; retry later.', headers)
-        : new HttpError(503, 'TEMPORARILY_UNAVAILABLE', 'The service is temporarily unavailable; retry later.', headers);
-    }
+    throwInjectedHttpFault();
     authenticate(request);
 
     // The Warehouses API's Get: the one warehouse this stand-in is, always running and healthy.
@@ -291,6 +330,7 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
   try {
     await start();
   } catch (error) {
+    await jobs.shutdown();
     await statements.shutdown();
     lakehouse.close();
     throw error;
@@ -310,12 +350,15 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     now,
     rowCounts: lakehouse.rowCounts,
     faults,
+    refreshJobId: jobs.jobId,
+    tableVersions: () => delta.versions(),
     query: (sql) => lakehouse.query(sql),
     stop,
     start,
     close() {
       closing ??= (async () => {
         await stop();
+        await jobs.shutdown();
         await statements.shutdown();
         lakehouse.close();
       })();

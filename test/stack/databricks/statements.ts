@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StatementType } from '@duckdb/node-api';
 import type { ExecuteStatementRequest } from './api-schema.ts';
+import { parseDescribe } from './describe.ts';
+import type { DescribeCommand } from './describe.ts';
 import { translateDatabricksSql } from './dialect.ts';
 import { StatementError, sqlError, syntaxError, toStatementError } from './errors.ts';
 import type { FaultInjector } from './faults.ts';
@@ -12,7 +14,7 @@ import type { Lakehouse, Session } from './lakehouse.ts';
 import { DEFAULT_SCHEMA } from './lakehouse.ts';
 import { bindParameters } from './parameters.ts';
 import { chunkResult } from './results.ts';
-import type { ChunkedResult, Manifest, Row } from './results.ts';
+import type { ChunkedResult, Manifest, ResultLimits, Row } from './results.ts';
 
 export type StatementState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'CLOSED';
 
@@ -47,6 +49,8 @@ export interface StatementRegistryOptions {
   resultTtlMs: number;
   /** Finished statements kept for polling; the oldest are forgotten beyond this. */
   maxStatements: number;
+  /** Answers DESCRIBE DETAIL / DESCRIBE HISTORY from table metadata rather than the engine. */
+  describe?: (command: DescribeCommand, session: { catalog: string; schema: string }, limits: ResultLimits) => ChunkedResult;
 }
 
 export interface StatementRegistry {
@@ -106,12 +110,17 @@ export function createStatementRegistry(options: StatementRegistryOptions): Stat
       }
     }
     try {
+      const catalog = request.catalog ?? options.lakehouse.defaultCatalog;
+      const schema = request.schema ?? DEFAULT_SCHEMA;
+      const command = options.describe ? parseDescribe(request.statement) : null;
+      if (command && options.describe) {
+        const limits = { chunkRows: options.chunkRows, ...(request.row_limit !== undefined ? { rowLimit: request.row_limit } : {}) };
+        finish(execution, { state: 'SUCCEEDED', result: options.describe(command, { catalog, schema }, limits) });
+        return;
+      }
       const translation = translateDatabricksSql(request.statement, { now: options.clock() });
       const bindings = bindParameters(translation.parameters, request.parameters ?? []);
-      const session = await options.lakehouse.openSession(
-        request.catalog ?? options.lakehouse.defaultCatalog,
-        request.schema ?? DEFAULT_SCHEMA,
-      );
+      const session = await options.lakehouse.openSession(catalog, schema);
       execution.session = session;
       if (abort.signal.aborted) return;
       const extracted = await session.connection.extractStatements(translation.sql);

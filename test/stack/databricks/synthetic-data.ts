@@ -34,6 +34,11 @@ export interface GenerateOptions {
   /** How far back activity goes. */
   days?: number;
   volumes?: Partial<Volumes>;
+  /**
+   * Draws contacts, claims and sessions from streams of their own while customers, devices and
+   * agents stay those of `seed`: how a later day's activity is made for the same customer base.
+   */
+  factSalt?: string;
 }
 
 const HOUR = 3_600_000;
@@ -296,6 +301,7 @@ export function generateLakehouse(options: GenerateOptions): Record<string, Gene
   const windowStart = now - (options.days ?? 120) * DAY;
   const span = now - windowStart;
   const root = createRandom(options.seed);
+  const facts = options.factSalt ? root.fork(options.factSalt) : root;
   const progress = (epochMs: number): number => clamp((epochMs - windowStart) / span, 0, 1);
 
   // customers --------------------------------------------------------------------------------------
@@ -381,7 +387,7 @@ export function generateLakehouse(options: GenerateOptions): Record<string, Gene
   };
 
   // interactions: generated as episodes, one issue that may take a few contacts to resolve ----------
-  const contactRandom = root.fork('interactions');
+  const contactRandom = facts.fork('interactions');
   const contactTime = timeSampler(windowStart, now, WEEKDAY_CONTACTS, HOURLY_CONTACTS, 0.12);
   const hourOfDay = cumulativeWeights(HOURLY_CONTACTS);
   const contacts: GeneratedRow[] = [];
@@ -432,7 +438,7 @@ export function generateLakehouse(options: GenerateOptions): Record<string, Gene
   });
 
   // claims -----------------------------------------------------------------------------------------
-  const claimRandom = root.fork('claims');
+  const claimRandom = facts.fork('claims');
   const claimTime = timeSampler(windowStart, now, WEEKDAY_CONTACTS, HOURLY_CONTACTS, 0.15);
   const claims: GeneratedRow[] = [];
   for (let i = 0; i < volumes.claims; i++) {
@@ -479,7 +485,7 @@ export function generateLakehouse(options: GenerateOptions): Record<string, Gene
   });
 
   // issue sessions ---------------------------------------------------------------------------------
-  const sessionRandom = root.fork('issue_sessions');
+  const sessionRandom = facts.fork('issue_sessions');
   const sessionTime = timeSampler(windowStart, now, WEEKDAY_SESSIONS, HOURLY_SESSIONS, 0.08);
   const sessions: GeneratedRow[] = [];
   for (let i = 0; i < volumes.issueSessions; i++) {
