@@ -2,7 +2,10 @@ import { useRef, useState } from 'preact/hooks';
 import type { Ref } from 'preact';
 import { loadRecords } from '../../lib/dashboard-data.ts';
 import type { Records, Tile } from '../../lib/dashboard-data.ts';
-import { DataTable } from '../charts.tsx';
+import { fallbackInfo } from '../../lib/column-info.ts';
+import type { ColumnInfoMap } from '../../lib/column-info.ts';
+import { RecordTable } from '../RecordTable.tsx';
+import type { TableColumn } from '../RecordTable.tsx';
 import { TableSkeleton } from './skeletons.tsx';
 
 type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: string });
@@ -24,7 +27,7 @@ export function useRecordsDialog() {
     if (current !== request.current || !dialog.current?.open) return;
     setRecords(
       loaded.ok
-        ? { title, status: 'ready', records: { columns: loaded.value.columns.slice(0, 8), rows: loaded.value.rows } }
+        ? { title, status: 'ready', records: loaded.value }
         : { title, status: 'failed', problem: `The rows behind this tile are not available right now. ${loaded.problem}` },
     );
   }
@@ -35,10 +38,19 @@ export function useRecordsDialog() {
   return { open, dialog: { dialogRef: dialog, records, onClose } };
 }
 
-export function RecordsDialog({ dialogRef, records, onClose }: { dialogRef: Ref<HTMLDialogElement>; records: RecordsView | null; onClose: () => void }) {
+/** Headers from the dictionary's descriptions of the rows' table; a column it does not describe keeps its name, readable. */
+function recordColumns(records: Records, columns: ColumnInfoMap): TableColumn[] {
+  return records.columns.map((name) => ({
+    key: name,
+    ...(columns[`${records.table}.${name}`] ?? fallbackInfo(name, records.rows.find((r) => r[name] !== null && r[name] !== undefined)?.[name])),
+  }));
+}
+
+export function RecordsDialog({ dialogRef, records, onClose, columns }: { dialogRef: Ref<HTMLDialogElement>; records: RecordsView | null; onClose: () => void; columns: ColumnInfoMap }) {
   return (
     <dialog
       ref={dialogRef}
+      class="records-dialog"
       aria-labelledby="records-title"
       aria-busy={records?.status === 'loading' ? 'true' : undefined}
       data-testid="records-dialog"
@@ -49,9 +61,16 @@ export function RecordsDialog({ dialogRef, records, onClose }: { dialogRef: Ref<
         <>
           <h2 id="records-title">Rows behind {records.title}</h2>
           {records.status === 'loading' && <TableSkeleton label={`Loading the rows behind ${records.title}…`} rows={10} />}
-          {records.status === 'ready' && <div class="records-scroll"><DataTable rows={records.records.rows} columns={records.records.columns} /></div>}
+          {records.status === 'ready' && (
+            <div class="records-scroll">
+              <RecordTable columns={recordColumns(records.records, columns)} rows={records.records.rows} rowKey={(_, i) => String(i)} />
+            </div>
+          )}
           {records.status === 'failed' && <p class="notice error" role="alert">{records.problem}</p>}
-          <form method="dialog" class="dialog-actions end"><button type="submit">Close</button></form>
+          <div class="dialog-actions">
+            {records.status === 'ready' ? <p class="hint">Times in your time zone; hover a time for UTC, a header for its meaning.</p> : <span />}
+            <form method="dialog"><button type="submit">Close</button></form>
+          </div>
         </>
       )}
     </dialog>
