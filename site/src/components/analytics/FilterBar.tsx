@@ -38,7 +38,7 @@ function MultiPick({ name, values, chosen }: { name: string; values: Array<{ val
             <label key={v} class="check">
               <input type="checkbox" name={name} value={v} checked={chosen.includes(v)} />
               <span>{readable(v)}</span>
-              {typeof count === 'number' && <span class="count">{count.toLocaleString()}</span>}
+              {typeof count === 'number' && <span class="count" title="Contacts with this value in all the data">{count.toLocaleString()}</span>}
             </label>
           );
         })}
@@ -52,6 +52,7 @@ function RangePick({ name, label, min, max, from, to }: { name: string; label: s
   return (
     <fieldset class="range" data-filter={name}>
       <legend>{label}</legend>
+      <div class="range-row">
       <select name={`${name}_min`} value={from ?? ''} aria-label={`${label} at least`}>
         <option value="">Any</option>
         {steps.map((s) => <option key={s} value={s}>{s}</option>)}
@@ -61,6 +62,7 @@ function RangePick({ name, label, min, max, from, to }: { name: string; label: s
         <option value="">Any</option>
         {steps.map((s) => <option key={s} value={s}>{s}</option>)}
       </select>
+      </div>
     </fieldset>
   );
 }
@@ -74,6 +76,24 @@ export function FilterBar({ filters, options, keep = {}, onChange, resetHref }: 
   const form = useRef<HTMLFormElement>(null);
   const [q, setQ] = useState(filters.q ?? '');
   useEffect(() => setQ(filters.q ?? ''), [filters.q]);
+  // A choice list closes like a menu: on a click elsewhere, or Escape (focus back on its summary).
+  useEffect(() => {
+    const close = (keep: EventTarget | null) =>
+      form.current?.querySelectorAll<HTMLDetailsElement>('details.pick[open]').forEach((d) => !d.contains(keep as Node) && d.removeAttribute('open'));
+    const onPointer = (e: PointerEvent) => close(e.target);
+    const onKey = (e: KeyboardEvent) => {
+      const open = (e.target as HTMLElement).closest?.('details.pick[open]');
+      if (e.key !== 'Escape' || !open) return;
+      open.removeAttribute('open');
+      open.querySelector('summary')?.focus();
+    };
+    document.addEventListener('pointerdown', onPointer);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('pointerdown', onPointer);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, []);
   const opts = options?.ok ? options.value.data : null;
   const custom = Boolean(filters.start || filters.end);
 

@@ -23,7 +23,7 @@ function Change({ kpi, measure, compared }: { kpi: Kpi; measure: MeasureView; co
   const relative = kpi.relative === null ? '' : formatRelative(kpi.relative);
   return (
     <p class={`delta ${tone}`} title={`${before} in ${compared}`} data-testid="kpi-change">
-      <span aria-hidden="true">{arrow}</span> {formatAbsolute(kpi.absolute, measure.unit)}
+      <span class="abs"><span aria-hidden="true">{arrow}</span> {formatAbsolute(kpi.absolute, measure.unit)}</span>
       {relative && <span class="rel">{relative}</span>}
       <span class="visually-hidden">
         {' '}against {before} in {compared}

@@ -1,6 +1,6 @@
 import type { Loaded, Trend } from '../../lib/analytics-data.ts';
 import { SourceBadge } from '../badges.tsx';
-import { TrendChart } from '../charts.tsx';
+import { TrendChart } from '../trend-chart.tsx';
 import { TileSkeleton } from '../dashboard/skeletons.tsx';
 import { LiveUnavailable, provenance } from './LiveState.tsx';
 import { comparedWith } from './SummaryCards.tsx';
