@@ -94,7 +94,7 @@ export default function AgentsView({ search: initialSearch, first }: { search: s
     const next = sort === bestFirst ? (bestFirst.startsWith('-') ? key : `-${key}`) : bestFirst;
     navigate(toSearch(filters, extra({ sort: next === DEFAULT_AGENT_SORT ? undefined : next })));
   };
-  const groupLink = (g: 'agent' | 'team') => toSearch(filters, extra({ group: g === 'team' ? 'team' : undefined, sort: undefined }));
+  const groupLink = (g: 'agent' | 'team') => `/agents${toSearch(filters, extra({ group: g === 'team' ? 'team' : undefined, sort: undefined }))}`;
   const callsOf = (e: LeaderboardEntry) => `/calls${toSearch({ ...filters, ...(group === 'team' ? { team: e.key } : { agent_id: e.key }) })}`;
 
   const meta = board.value?.ok ? board.value.value.meta : undefined;
@@ -150,7 +150,7 @@ export default function AgentsView({ search: initialSearch, first }: { search: s
                   data-group={g}
                   onClick={(ev) => {
                     ev.preventDefault();
-                    navigate(groupLink(g));
+                    navigate(new URL(groupLink(g), window.location.origin).search);
                   }}
                 >
                   {g === 'agent' ? 'Agents' : 'Teams'}
