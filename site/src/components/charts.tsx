@@ -1,8 +1,5 @@
 /** Small SVG charts: no chart runtime ships to the browser, and they render the same on the server. */
-import { fallbackInfo } from '../lib/column-info.ts';
 import { fullTimeLabel, timeLabel } from '../lib/time-labels.ts';
-import { RecordTable } from './RecordTable.tsx';
-import type { TableColumn } from './RecordTable.tsx';
 
 type Row = Record<string, unknown>;
 
@@ -177,10 +174,21 @@ function CategoryLine({ rows, title }: { rows: Row[]; title: string }) {
   );
 }
 
-/** A tile's table: its rows through the one records table, labels from the column names. */
+/** A tile drawn as a table: the metric's own label and value rows (the records behind it open in the Rows dialog). */
 export function DataTable({ rows, columns }: { rows: Row[]; columns: string[] }) {
-  const cols: TableColumn[] = columns.map((c) => fallbackInfo(c, rows.find((r) => r[c] !== null && r[c] !== undefined)?.[c])).map((info, i) => ({ key: columns[i]!, ...info }));
-  return <RecordTable columns={cols} rows={rows.slice(0, 20)} rowKey={(_, i) => String(i)} />;
+  if (rows.length === 0) return <p class="empty">No rows in this window.</p>;
+  return (
+    <table class="data">
+      <thead>
+        <tr>{columns.map((c) => <th scope="col" key={c}>{c}</th>)}</tr>
+      </thead>
+      <tbody>
+        {rows.slice(0, 20).map((r, i) => (
+          <tr key={i}>{columns.map((c) => <td key={c}>{typeof r[c] === 'number' ? formatNumber(r[c] as number) : String(r[c] ?? '')}</td>)}</tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 export function formatNumber(v: number, unit?: string): string {

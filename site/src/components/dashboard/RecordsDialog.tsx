@@ -2,13 +2,11 @@ import { useRef, useState } from 'preact/hooks';
 import type { Ref } from 'preact';
 import { loadRecords } from '../../lib/dashboard-data.ts';
 import type { Records, Tile } from '../../lib/dashboard-data.ts';
-import { fallbackInfo } from '../../lib/column-info.ts';
 import type { ColumnInfoMap } from '../../lib/column-info.ts';
-import { RecordTable } from '../RecordTable.tsx';
-import type { TableColumn } from '../RecordTable.tsx';
 import { TableSkeleton } from './skeletons.tsx';
 
-type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: string });
+type TableModule = typeof import('./RecordsTable.tsx');
+type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records; view: TableModule } | { status: 'failed'; problem: string });
 
 /** The rows behind a tile: `open(tile)` and the props for the one <RecordsDialog> that shows them. */
 export function useRecordsDialog() {
@@ -22,12 +20,13 @@ export function useRecordsDialog() {
     const title = tile.widget.title;
     setRecords({ title, status: 'loading' });
     dialog.current?.showModal();
-    const loaded = await loadRecords(tile.widget.id);
+    // The table's code comes with the first rows, while the skeleton is up.
+    const [loaded, view] = await Promise.all([loadRecords(tile.widget.id), import('./RecordsTable.tsx')]);
     // Closed, or opened for another tile, while these rows were on their way.
     if (current !== request.current || !dialog.current?.open) return;
     setRecords(
       loaded.ok
-        ? { title, status: 'ready', records: loaded.value }
+        ? { title, status: 'ready', records: loaded.value, view }
         : { title, status: 'failed', problem: `The rows behind this tile are not available right now. ${loaded.problem}` },
     );
   }
@@ -36,14 +35,6 @@ export function useRecordsDialog() {
     setRecords(null);
   };
   return { open, dialog: { dialogRef: dialog, records, onClose } };
-}
-
-/** Headers from the dictionary's descriptions of the rows' table; a column it does not describe keeps its name, readable. */
-function recordColumns(records: Records, columns: ColumnInfoMap): TableColumn[] {
-  return records.columns.map((name) => ({
-    key: name,
-    ...(columns[`${records.table}.${name}`] ?? fallbackInfo(name, records.rows.find((r) => r[name] !== null && r[name] !== undefined)?.[name])),
-  }));
 }
 
 export function RecordsDialog({ dialogRef, records, onClose, columns }: { dialogRef: Ref<HTMLDialogElement>; records: RecordsView | null; onClose: () => void; columns: ColumnInfoMap }) {
@@ -63,7 +54,7 @@ export function RecordsDialog({ dialogRef, records, onClose, columns }: { dialog
           {records.status === 'loading' && <TableSkeleton label={`Loading the rows behind ${records.title}…`} rows={10} />}
           {records.status === 'ready' && (
             <div class="records-scroll">
-              <RecordTable columns={recordColumns(records.records, columns)} rows={records.records.rows} rowKey={(_, i) => String(i)} />
+              <records.view.RecordsTable records={records.records} columns={columns} />
             </div>
           )}
           {records.status === 'failed' && <p class="notice error" role="alert">{records.problem}</p>}
