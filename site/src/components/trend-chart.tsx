@@ -9,11 +9,12 @@ export interface TrendPoint {
 
 const TREND = { width: 1000, height: 250, left: 70, right: 988, top: 12, bottom: 218 };
 
-/** Round numbers for the value axis: 0 (or the lowest value) to a little past the highest. */
+/** The value axis runs from 0 (or the lowest value) to a round number a little past the highest. */
 function niceMax(v: number): number {
   if (v <= 0) return 1;
   const step = 10 ** Math.floor(Math.log10(v));
-  return [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * step).find((m) => m >= v) ?? v;
+  // Each is four round quarters (0.25, 0.3, 0.5, 0.6, 1, 1.5, 2, 2.5 of the step), so the gridlines read 0, 50, 100 …
+  return [1, 1.2, 2, 2.4, 4, 6, 8, 10].map((m) => m * step).find((m) => m >= v) ?? v;
 }
 
 /**
