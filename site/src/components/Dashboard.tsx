@@ -4,6 +4,7 @@ import type { DashboardState } from '../lib/dashboard-data.ts';
 import { LayoutUpdateSchema } from '../lib/live-updates.ts';
 import { store } from '../lib/store.ts';
 import type { MetricInfo } from './badges.tsx';
+import type { ColumnInfoMap } from '../lib/column-info.ts';
 import { ConnectionIndicator } from './dashboard/ConnectionIndicator.tsx';
 import { KpiStrip } from './dashboard/KpiStrip.tsx';
 import { LiveFeed } from './dashboard/LiveFeed.tsx';
@@ -21,6 +22,8 @@ interface Props {
   initial: DashboardState;
   metrics: Record<string, MetricInfo>;
   canEdit: boolean;
+  /** Headers for the Rows dialog, from the dictionary. */
+  columns: ColumnInfoMap;
 }
 
 /**
@@ -30,7 +33,7 @@ interface Props {
  * skeleton of its shape and is fetched here, one request per KPI or tile, so a slow source holds
  * back only its own tiles.
  */
-export default function Dashboard({ userId, initial, metrics, canEdit }: Props) {
+export default function Dashboard({ userId, initial, metrics, canEdit, columns }: Props) {
   const kpis = useKpis(initial.kpis);
   const tiles = useTiles(initial.tiles);
   const layout = useLayout(initial.layout, tiles.tiles, tiles.reorder, reload);
@@ -82,7 +85,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit }: Props) 
         onRetry={tiles.retry}
       />
       <LiveFeed />
-      <RecordsDialog {...records.dialog} />
+      <RecordsDialog {...records.dialog} columns={columns} />
     </div>
   );
 }

@@ -1,4 +1,6 @@
 /** Small SVG charts: no chart runtime ships to the browser, and they render the same on the server. */
+import { fullTimeLabel, timeLabel } from '../lib/time-labels.ts';
+
 type Row = Record<string, unknown>;
 
 const PALETTE = ['#6639ba', '#0969da', '#1a7f37', '#bf8700', '#cf222e', '#8250df', '#1b7c83', '#9a6700'];
@@ -58,24 +60,7 @@ export function PieChart({ rows, title }: { rows: Row[]; title: string }) {
   );
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/**
- * Bucket starts are UTC instants and the buckets are aligned in UTC, so the axis speaks UTC: the
- * server-rendered chart and the hydrated one then read the same in every time zone.
- */
-function timeLabel(ms: number, withHours: boolean): string {
-  const d = new Date(ms);
-  return withHours ? `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}` : `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
-}
-
-function fullTimeLabel(ms: number, withHours: boolean): string {
-  const d = new Date(ms);
-  const date = `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
-  return withHours ? `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC` : date;
-}
 
 /** Rows whose labels are all timestamps are a time series; empty buckets stay as gaps. */
 function timeSeries(rows: Row[]): Array<{ at: number; value: number | null }> | null {
@@ -189,6 +174,7 @@ function CategoryLine({ rows, title }: { rows: Row[]; title: string }) {
   );
 }
 
+/** A tile drawn as a table: the metric's own label and value rows (the records behind it open in the Rows dialog). */
 export function DataTable({ rows, columns }: { rows: Row[]; columns: string[] }) {
   if (rows.length === 0) return <p class="empty">No rows in this window.</p>;
   return (

@@ -40,11 +40,14 @@ export interface DashboardState {
   layout: { version: number; tiles: Array<{ widget_id: string; w: number; h: number }> };
 }
 export interface Records {
+  /** The dictionary table the rows come from, which names their headers. */
+  table: string;
   columns: string[];
   rows: Array<Record<string, unknown>>;
 }
 
-export type Loaded<T> = { ok: true; value: T } | { ok: false; problem: string };
+/** `code` is the problem's stable code when the server sent one (`databricks_unavailable` …). */
+export type Loaded<T> = { ok: true; value: T } | { ok: false; problem: string; code?: string };
 
 /**
  * A reload while the dashboard is already on screen: long enough for cached answers, short
@@ -63,7 +66,7 @@ export const DEGRADED_REFRESH_MS = 10_000;
 const FETCH_TIMEOUT_MS = 45_000;
 
 /** Turns a typed client call into data or a sentence for the tile: it never throws, and never waits forever. */
-async function settle<T>(
+export async function settle<T>(
   send: (options: { init: RequestInit }) => Promise<{ status: number; json(): Promise<unknown> }>,
   read: (body: unknown) => T | undefined,
 ): Promise<Loaded<T>> {
@@ -74,12 +77,16 @@ async function settle<T>(
     const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
     return { ok: false, problem: timedOut ? 'The server took too long to answer.' : 'The server could not be reached.' };
   }
-  const body = (await res.json().catch(() => undefined)) as { detail?: unknown } | undefined;
+  const body = (await res.json().catch(() => undefined)) as { detail?: unknown; code?: unknown } | undefined;
   if (res.status === 200) {
     const value = read(body);
     return value === undefined ? { ok: false, problem: 'The server sent an unreadable answer.' } : { ok: true, value };
   }
-  return { ok: false, problem: typeof body?.detail === 'string' ? body.detail : `The server answered ${res.status}.` };
+  return {
+    ok: false,
+    problem: typeof body?.detail === 'string' ? body.detail : `The server answered ${res.status}.`,
+    ...(typeof body?.code === 'string' ? { code: body.code } : {}),
+  };
 }
 
 // Each reader's parameter is the route's own response type, so a contract change that breaks the

@@ -2,10 +2,11 @@ import { useRef, useState } from 'preact/hooks';
 import type { Ref } from 'preact';
 import { loadRecords } from '../../lib/dashboard-data.ts';
 import type { Records, Tile } from '../../lib/dashboard-data.ts';
-import { DataTable } from '../charts.tsx';
+import type { ColumnInfoMap } from '../../lib/column-info.ts';
 import { TableSkeleton } from './skeletons.tsx';
 
-type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: string });
+type TableModule = typeof import('./RecordsTable.tsx');
+type RecordsView = { title: string } & ({ status: 'loading' } | { status: 'ready'; records: Records; view: TableModule } | { status: 'failed'; problem: string });
 
 /** The rows behind a tile: `open(tile)` and the props for the one <RecordsDialog> that shows them. */
 export function useRecordsDialog() {
@@ -19,12 +20,13 @@ export function useRecordsDialog() {
     const title = tile.widget.title;
     setRecords({ title, status: 'loading' });
     dialog.current?.showModal();
-    const loaded = await loadRecords(tile.widget.id);
+    // The table's code comes with the first rows, while the skeleton is up.
+    const [loaded, view] = await Promise.all([loadRecords(tile.widget.id), import('./RecordsTable.tsx')]);
     // Closed, or opened for another tile, while these rows were on their way.
     if (current !== request.current || !dialog.current?.open) return;
     setRecords(
       loaded.ok
-        ? { title, status: 'ready', records: { columns: loaded.value.columns.slice(0, 8), rows: loaded.value.rows } }
+        ? { title, status: 'ready', records: loaded.value, view }
         : { title, status: 'failed', problem: `The rows behind this tile are not available right now. ${loaded.problem}` },
     );
   }
@@ -35,10 +37,11 @@ export function useRecordsDialog() {
   return { open, dialog: { dialogRef: dialog, records, onClose } };
 }
 
-export function RecordsDialog({ dialogRef, records, onClose }: { dialogRef: Ref<HTMLDialogElement>; records: RecordsView | null; onClose: () => void }) {
+export function RecordsDialog({ dialogRef, records, onClose, columns }: { dialogRef: Ref<HTMLDialogElement>; records: RecordsView | null; onClose: () => void; columns: ColumnInfoMap }) {
   return (
     <dialog
       ref={dialogRef}
+      class="records-dialog"
       aria-labelledby="records-title"
       aria-busy={records?.status === 'loading' ? 'true' : undefined}
       data-testid="records-dialog"
@@ -49,9 +52,16 @@ export function RecordsDialog({ dialogRef, records, onClose }: { dialogRef: Ref<
         <>
           <h2 id="records-title">Rows behind {records.title}</h2>
           {records.status === 'loading' && <TableSkeleton label={`Loading the rows behind ${records.title}…`} rows={10} />}
-          {records.status === 'ready' && <div class="records-scroll"><DataTable rows={records.records.rows} columns={records.records.columns} /></div>}
+          {records.status === 'ready' && (
+            <div class="records-scroll">
+              <records.view.RecordsTable records={records.records} columns={columns} />
+            </div>
+          )}
           {records.status === 'failed' && <p class="notice error" role="alert">{records.problem}</p>}
-          <form method="dialog" class="dialog-actions end"><button type="submit">Close</button></form>
+          <div class="dialog-actions">
+            {records.status === 'ready' ? <p class="hint">Times in your time zone; hover a time for UTC, a header for its meaning.</p> : <span />}
+            <form method="dialog"><button type="submit">Close</button></form>
+          </div>
         </>
       )}
     </dialog>

@@ -6,7 +6,7 @@ import { SOURCE_LABEL } from '../badges.tsx';
  * empty chart would read as "nothing happened". Say so in a leader's words, keep the technical
  * reason one click away, and let the next refresh recover the tile.
  */
-export function Unavailable({ data }: { data: WidgetData }) {
+export function Unavailable({ data }: { data: Pick<WidgetData, 'source' | 'reason'> }) {
   return (
     <div class="unavailable" data-testid="unavailable">
       <p>{SOURCE_LABEL[data.source]} is not answering; this recovers by itself.</p>
