@@ -138,6 +138,10 @@ describe('calls page', () => {
     expect(chatTotal).not.toBe(allTotal);
     // The list's total and the summary's contacts are one number under the same filters.
     const total = chatTotal!.match(/of ([\d,]+)/)![1];
+    // The cards and the list load separately; wait for the cards to answer the same filters.
+    await s.page
+      .waitForFunction((want) => document.querySelector('[data-measure="contacts"] [data-testid="kpi-value"]')?.textContent === want, total, { timeout: 10_000 })
+      .catch(() => undefined);
     await expect(s.page.locator('[data-measure="contacts"] [data-testid="kpi-value"]').textContent()).resolves.toBe(total);
     // The change names the window it compares with, and gives points for a rate.
     await expect(s.page.locator('[data-testid="compared-with"]').textContent()).resolves.toMatch(/the 30 days before/);

@@ -48,6 +48,8 @@ export default function Dashboard({ userId, initial, metrics, canEdit, columns }
     const loaded = await loadState(REFRESH_BUDGET_MS);
     if (!loaded.ok) return;
     kpis.reloaded(loaded.value.kpis);
+    // A read that started before this tab's last save answers an older layout: keep the newer one.
+    if (!layout.accepts(loaded.value.layout)) return;
     tiles.reloaded(loaded.value.tiles);
     layout.reloaded(loaded.value.layout);
   }
@@ -59,7 +61,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit, columns }
     const hub = store();
     const offLayout = hub.subscribe('layout_update', ({ data }) => {
       const update = LayoutUpdateSchema.safeParse(data);
-      if (update.success && update.data.user_id === userId && update.data.version !== layout.version()) void reload();
+      if (update.success && update.data.user_id === userId && update.data.version > layout.version()) void reload();
     });
     // The hub's log no longer covers what this page missed: start again from the server's state.
     const offSnapshot = hub.subscribe('snapshot', () => void reload());

@@ -42,7 +42,11 @@ export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[
         } else {
           unsaved.current = null;
           setNotice(res.status === 409 ? 'Your layout changed in another tab; showing the latest.' : 'The layout could not be saved.');
-          if (res.status === 409) await reload();
+          if (res.status === 409) {
+            // The server's layout wins: let the reload replace what is on screen.
+            saving.current = false;
+            await reload();
+          }
           return;
         }
       }
@@ -58,6 +62,12 @@ export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[
     notice,
     /** The version this tab last saved or loaded. */
     version: () => version.current,
+    /**
+     * Whether a layout read from the server may replace what is on screen: not while this tab's own
+     * saves are in flight (the last of them is the newest layout), and never an older version than
+     * the one this tab already has.
+     */
+    accepts: (layout: Layout) => !saving.current && layout.version >= version.current,
     move(from: number, to: number) {
       const next = moved(tiles, from, to);
       if (next) void save(next, sizes);
