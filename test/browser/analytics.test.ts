@@ -1,52 +1,29 @@
-import { createRequire } from 'node:module';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startDevServer } from '../../scripts/dev-server.ts';
 import type { DevServer } from '../../scripts/dev-server.ts';
-import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
+import { SHOTS, axe, openSession, signInTo, startBrowserApp, user } from './harness.ts';
+import type { BrowserApp, Session } from './harness.ts';
 
-const require = createRequire(import.meta.url);
-const SHOTS = process.env.SCREENSHOT_DIR ?? path.join(ROOT, '.cache', 'screenshots');
-const user = (role: 'admin' | 'editor' | 'viewer') => LOCAL_USERS.find((u) => u.role === role)!;
-
+let app: BrowserApp;
 let server: DevServer;
-let browser: Browser;
 
 beforeAll(async () => {
-  server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500', BUILDER_MODE: 'offline' } });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  await mkdir(SHOTS, { recursive: true });
+  app = await startBrowserApp();
+  server = app.server;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
-
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-  scriptBytes: () => number;
-  scriptGzipBytes: () => number;
-  resetScripts: () => void;
-  scriptNames: () => string[];
-}
 
 /**
  * A fresh context in a fixed locale and a zone away from UTC, so "the viewer's time" is
  * checkable: New York's clock is never UTC's.
  */
-async function session(scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}): Promise<Session> {
-  const context = await browser.newContext({
+const session = (scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}) =>
+  openSession(app.browser, {
     colorScheme: scheme,
     viewport: { width: 1440, height: 1000 },
     locale: 'en-US',
@@ -54,43 +31,7 @@ async function session(scheme: 'light' | 'dark' = 'light', options: { bypassCSP?
     acceptDownloads: true,
     bypassCSP: options.bypassCSP ?? false,
   });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  const scripts = new Map<string, Buffer>();
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
-  });
-  page.on('response', async (res) => {
-    if (res.request().resourceType() === 'script') scripts.set(res.url(), await res.body().catch(() => Buffer.alloc(0)));
-  });
-  return {
-    context,
-    page,
-    errors,
-    scriptBytes: () => [...scripts.values()].reduce((sum, b) => sum + b.length, 0),
-    scriptGzipBytes: () => [...scripts.values()].reduce((sum, b) => sum + gzipSync(b).length, 0),
-    resetScripts: () => scripts.clear(),
-    scriptNames: () => [...scripts.keys()].map((u) => u.split('/').pop()!),
-  };
-}
-
-/** Signs in on the way to `target`, and lands there. */
-async function signIn(s: Session, role: 'admin' | 'editor' | 'viewer', target: string) {
-  await s.page.goto(`${server.url}${target}`);
-  await s.page.waitForURL(/\/sign-in\?next=/);
-  await s.page.fill('#email', user(role).email);
-  await s.page.fill('#password', user(role).password);
-  await Promise.all([s.page.waitForURL((u) => u.pathname === target.split('?')[0]), s.page.click('button[type="submit"]')]);
-}
-
-async function axe(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run();
-    return result.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
+const signIn = (s: Session, role: 'admin' | 'editor' | 'viewer', target: string) => signInTo(server, s, role, target);
 
 const control = async (action: string, body?: unknown) => {
   const res = await fetch(`${server.stack.vars.STACK_CONTROL_URL}${action}`, {

@@ -1,83 +1,28 @@
-import { createRequire } from 'node:module';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startDevServer } from '../../scripts/dev-server.ts';
 import type { DevServer } from '../../scripts/dev-server.ts';
-import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
+import { SHOTS, axe, openSession, signInTo, startBrowserApp, user } from './harness.ts';
+import type { BrowserApp, Session } from './harness.ts';
 
-const require = createRequire(import.meta.url);
-const SHOTS = process.env.SCREENSHOT_DIR ?? path.join(ROOT, '.cache', 'screenshots');
-const user = (role: 'admin' | 'editor' | 'viewer') => LOCAL_USERS.find((u) => u.role === role)!;
-
+let app: BrowserApp;
 let server: DevServer;
-let browser: Browser;
 
 beforeAll(async () => {
-  // Many sign-ins from one address and account in a few minutes: the limits are tested elsewhere.
-  server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500', BUILDER_MODE: 'offline' } });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  await mkdir(SHOTS, { recursive: true });
+  app = await startBrowserApp();
+  server = app.server;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
 
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-  /** Bytes of distinct scripts loaded since the last `resetScripts()`: what one view costs to download. */
-  scriptBytes: () => number;
-  /** The same scripts gzipped, roughly what travels over the wire. */
-  scriptGzipBytes: () => number;
-  resetScripts: () => void;
-}
-
-/** A fresh browser context that records page errors, CSP violations and script bytes. */
-async function session(scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}): Promise<Session> {
-  // Only the accessibility check bypasses CSP: it injects axe as an inline script.
-  const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 900 }, bypassCSP: options.bypassCSP ?? false });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  // Keyed by URL so a script fetched twice (or served again from cache on a reload) counts once.
-  const scripts = new Map<string, Buffer>();
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
-  });
-  page.on('response', async (res) => {
-    if (res.request().resourceType() === 'script') scripts.set(res.url(), await res.body().catch(() => Buffer.alloc(0)));
-  });
-  const scriptBytes = () => [...scripts.values()].reduce((sum, b) => sum + b.length, 0);
-  const scriptGzipBytes = () => [...scripts.values()].reduce((sum, b) => sum + gzipSync(b).length, 0);
-  return { context, page, errors, scriptBytes, scriptGzipBytes, resetScripts: () => scripts.clear() };
-}
+const session = (scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}) =>
+  openSession(app.browser, { colorScheme: scheme, viewport: { width: 1280, height: 900 }, bypassCSP: options.bypassCSP ?? false });
 
 async function signIn(s: Session, role: 'admin' | 'editor' | 'viewer') {
-  await s.page.goto(`${server.url}/`);
-  await s.page.waitForURL(/\/sign-in\?next=/);
-  await s.page.fill('#email', user(role).email);
-  await s.page.fill('#password', user(role).password);
-  await Promise.all([s.page.waitForURL(`${server.url}/`), s.page.click('button[type="submit"]')]);
+  await signInTo(server, s, role, '/');
   await s.page.waitForLoadState('networkidle');
-}
-
-async function axe(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run();
-    return result.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
 }
 
 describe('signing in', () => {
