@@ -51,7 +51,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit, columns }
     // A read that started before this tab's last save answers an older layout: keep the newer one.
     if (!layout.accepts(loaded.value.layout)) return;
     tiles.reloaded(loaded.value.tiles);
-    layout.reloaded(loaded.value.layout);
+    layout.reloaded(loaded.value.layout, loaded.value.tiles);
   }
 
   const degraded = kpis.kpis.some((k) => k.data?.live_data_unavailable) || tiles.tiles.some((t) => t.data?.live_data_unavailable);

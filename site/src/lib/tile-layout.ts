@@ -29,10 +29,10 @@ export function resized(sizes: Sizes, id: string, step: 1 | -1): Sizes | null {
   return w === undefined ? null : { ...sizes, [id]: { ...current, w } };
 }
 
-/** The tiles with the one at `from` moved to `to`; null when that is no move. */
-export function moved(tiles: readonly Tile[], from: number, to: number): Tile[] | null {
-  if (to < 0 || to >= tiles.length || from === to) return null;
-  const next = [...tiles];
+/** The items with the one at `from` moved to `to`; null when that is no move. */
+export function moved<T>(items: readonly T[], from: number, to: number): T[] | null {
+  if (to < 0 || to >= items.length || from === to) return null;
+  const next = [...items];
   const [t] = next.splice(from, 1);
   next.splice(to, 0, t!);
   return next;

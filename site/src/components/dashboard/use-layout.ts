@@ -5,6 +5,10 @@ import { moved, resized, sizeOf, sizesOf } from '../../lib/tile-layout.ts';
 import type { Sizes } from '../../lib/tile-layout.ts';
 
 type Layout = DashboardState['layout'];
+interface Arrangement {
+  order: string[];
+  sizes: Sizes;
+}
 
 /**
  * Order and sizes are one layout, saved together under its version. Saves go one at a time:
@@ -12,21 +16,25 @@ type Layout = DashboardState['layout'];
  * first one returned (sending both at once would make this tab's own second write stale). A
  * conflict with another tab shows the latest layout.
  */
-export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[]) => void, reload: () => Promise<void>) {
+export function useLayout(initial: Layout, tiles: Tile[], reorder: (order: readonly string[]) => void, reload: () => Promise<void>) {
   const version = useRef(initial.version);
   const [sizes, setSizes] = useState(() => sizesOf(initial.tiles));
   const [notice, setNotice] = useState<string | null>(null);
   const saving = useRef(false);
-  const unsaved = useRef<{ tiles: Tile[]; sizes: Sizes } | null>(null);
-  // Two clicks can land before the first one re-renders; each step must start from the sizes
-  // the previous click made, not from the one this render closed over.
-  const latestSizes = useRef<Sizes | null>(null);
+  const unsaved = useRef<Arrangement | null>(null);
+  // The arrangement on screen, kept outside render: two clicks can land before the first one
+  // re-renders, and a reload can land between them, so each step starts from the latest
+  // arrangement, never from the one a render closed over. Tiles added on the page join the end.
+  const current = useRef<Arrangement>({ order: tiles.map((t) => t.widget.id), sizes });
+  const known = new Set(current.current.order);
+  const added = tiles.filter((t) => !known.has(t.widget.id)).map((t) => t.widget.id);
+  if (added.length > 0) current.current = { ...current.current, order: [...current.current.order, ...added] };
 
-  async function save(next: Tile[], nextSizes: Sizes) {
-    latestSizes.current = nextSizes;
-    reorder(next);
-    setSizes(nextSizes);
-    unsaved.current = { tiles: next, sizes: nextSizes };
+  async function save(next: Arrangement) {
+    current.current = next;
+    reorder(next.order);
+    setSizes(next.sizes);
+    unsaved.current = next;
     if (saving.current) return;
     saving.current = true;
     try {
@@ -34,7 +42,7 @@ export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[
         const layout = unsaved.current;
         unsaved.current = null;
         const res = await browserClient().v1.dashboard.layout.$put({
-          json: { version: version.current, tiles: layout.tiles.map((t) => ({ widget_id: t.widget.id, ...sizeOf(layout.sizes, t.widget.id) })) },
+          json: { version: version.current, tiles: layout.order.map((id) => ({ widget_id: id, ...sizeOf(layout.sizes, id) })) },
         });
         if (res.status === 200) {
           version.current = (await res.json()).version;
@@ -69,19 +77,19 @@ export function useLayout(initial: Layout, tiles: Tile[], reorder: (tiles: Tile[
      */
     accepts: (layout: Layout) => !saving.current && layout.version >= version.current,
     move(from: number, to: number) {
-      const next = moved(tiles, from, to);
-      if (next) void save(next, sizes);
+      const order = moved(current.current.order, from, to);
+      if (order) void save({ order, sizes: current.current.sizes });
     },
     /** One step wider or narrower along TILE_WIDTHS (a third, half, two thirds, full row). */
     resize(id: string, step: 1 | -1) {
-      const next = resized(latestSizes.current ?? sizes, id, step);
-      if (next) void save(tiles, next);
+      const next = resized(current.current.sizes, id, step);
+      if (next) void save({ order: current.current.order, sizes: next });
     },
-    /** The server's layout after a reload: it is the latest now, and the next click starts from what renders next. */
-    reloaded(layout: Layout) {
+    /** The server's layout after a reload: it is the latest now, and the next click starts from it. */
+    reloaded(layout: Layout, order: readonly Tile[]) {
       version.current = layout.version;
-      setSizes(sizesOf(layout.tiles));
-      latestSizes.current = null;
+      current.current = { order: order.map((t) => t.widget.id), sizes: sizesOf(layout.tiles) };
+      setSizes(current.current.sizes);
     },
   };
 }

@@ -39,8 +39,12 @@ export function useTiles(initial: Tile[]) {
 
   return {
     tiles,
-    /** A new order (the layout's). */
-    reorder: setTiles,
+    /** A new order (the layout's, by widget id); tiles it does not name keep their place at the end. */
+    reorder: (order: readonly string[]) =>
+      setTiles((ts) => {
+        const rank = new Map(order.map((id, i) => [id, i]));
+        return [...ts].sort((a, b) => (rank.get(a.widget.id) ?? order.length) - (rank.get(b.widget.id) ?? order.length));
+      }),
     retry: (id: string) => setTiles((ts) => ts.map((t) => (t.widget.id === id ? { ...t, pending: true, problem: null, retryable: false } : t))),
     /** The server's answer after a reload; numbers newer than it stay. */
     reloaded: (next: Tile[]) =>
