@@ -4,7 +4,8 @@ import type { Identity, Role } from '../../worker/auth/roles.ts';
 import { listMetrics } from '../../worker/metrics/catalog/store.ts';
 import type { Metric } from '../../worker/metrics/catalog/store.ts';
 import { matchMetric, matchVisualization, matchWindow, offlineTurn } from '../../worker/clarifier/matcher.ts';
-import { CLARIFIER_MODEL_ATTEMPTS, toModelMessages } from '../../worker/clarifier/model.ts';
+import { toModelMessages } from '../../worker/clarifier/model.ts';
+import { MODEL_ATTEMPTS } from '../../worker/llm/service.ts';
 import type { Conversation } from '../../worker/clarifier/store.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
 import { loadConfig } from '../../worker/config/env.ts';
@@ -182,7 +183,7 @@ describe('clarifier, live mode against the Bedrock stand-in', () => {
 
   it('reports a failing model as an llm_unavailable error event, keeping the user’s message', async () => {
     const say = talker(testApp());
-    await script(...Array.from({ length: CLARIFIER_MODEL_ATTEMPTS }, () => ({ status: 500 })));
+    await script(...Array.from({ length: MODEL_ATTEMPTS }, () => ({ status: 500 })));
     const turn = await say('claims by product please');
     expect(kinds(turn.events)).toEqual(['error', 'done']);
     expect(ProblemShape.parse(find(turn.events, 'error'))).toMatchObject({ status: 503, code: 'llm_unavailable' });

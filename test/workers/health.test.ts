@@ -53,7 +53,7 @@ describe('/health for anonymous callers', () => {
     const deadline = Date.now() + 5_000;
     let found = false;
     while (!found && Date.now() < deadline) {
-      const keys = await redis.keys(`${vars.REDIS_KEY_PREFIX ? `${vars.REDIS_KEY_PREFIX}:` : ''}cc:health:*`);
+      const keys = await healthKeys(redis, `${vars.REDIS_KEY_PREFIX ? `${vars.REDIS_KEY_PREFIX}:` : ''}cc:health:*`);
       const rounds = await Promise.all(keys.map((k) => redis.get<{ checkedAt: number }>(k)));
       found = rounds.some((r) => r !== null && new Date(r.checkedAt).toISOString() === body.checked_at);
       if (!found) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -67,3 +67,15 @@ describe('/health for anonymous callers', () => {
     expect(res.headers.get('server-timing') ?? '').not.toMatch(/\b(pg|redis);/);
   });
 });
+
+/** SCAN, not KEYS: the Redis is shared with other runs, and KEYS blocks it while it walks them all. */
+async function healthKeys(redis: Redis, match: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor: string | number = 0;
+  do {
+    const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { match, count: 500 });
+    found.push(...keys);
+    cursor = next;
+  } while (String(cursor) !== '0');
+  return found;
+}

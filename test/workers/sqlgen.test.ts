@@ -8,7 +8,7 @@ import { createSqlGenerateRoutes } from '../../worker/routes/sql-generate.ts';
 import { sqlValidateRoutes } from '../../worker/routes/sql-validate.ts';
 import { clarifierRoutes } from '../../worker/routes/clarifier.ts';
 import { createPostgres } from '../../worker/services/postgres.ts';
-import { GENERATOR_MODEL_ATTEMPTS } from '../../worker/sqlgen/generator.ts';
+import { MODEL_ATTEMPTS } from '../../worker/llm/service.ts';
 import { buildSqlPrompt } from '../../worker/sqlgen/prompt.ts';
 import { bundledDictionary } from '../../worker/config/bundled.ts';
 import { getMetric } from '../../worker/metrics/catalog/store.ts';
@@ -216,14 +216,14 @@ describe('SQL generator, live mode against the Bedrock stand-in', () => {
   });
 
   it('answers a throttled Bedrock with 503 llm_unavailable once the bounded retries are spent', async () => {
-    await script(...Array.from({ length: GENERATOR_MODEL_ATTEMPTS }, () => ({ errorType: 'ThrottlingException', status: 429 })));
+    await script(...Array.from({ length: MODEL_ATTEMPTS }, () => ({ errorType: 'ThrottlingException', status: 429 })));
     const problem = await expectProblem(await testApp()('/v1/widgets/sql/generate', post({ metric: 'claim_volume', dry_run: false })), 503, 'llm_unavailable');
     expect(problem.detail).toMatch(/throttling/i);
     expect(await newest('claim_volume')).toMatchObject({ verdict: 'llm_unavailable', detail: 'throttled: ThrottlingException', sql: null });
   });
 
   it('answers a failing Bedrock endpoint with 503 llm_unavailable, never a template', async () => {
-    await script(...Array.from({ length: GENERATOR_MODEL_ATTEMPTS }, () => ({ status: 500 })));
+    await script(...Array.from({ length: MODEL_ATTEMPTS }, () => ({ status: 500 })));
     const res = await testApp()('/v1/widgets/sql/generate', post({ metric: 'claims_by_product', dry_run: true }));
     const problem = await expectProblem(res, 503, 'llm_unavailable');
     expect(problem.detail).toBe('Bedrock is unavailable.');

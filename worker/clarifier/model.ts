@@ -3,7 +3,6 @@ import type { Metric } from '../metrics/catalog/store.ts';
 import { WINDOW_PRESETS } from '../metrics/compose/window.ts';
 import type { DataDictionary } from '../dictionary/load.ts';
 import { callTool } from '../llm/bedrock.ts';
-import { MODEL_ATTEMPTS } from '../llm/service.ts';
 import type { BedrockClient, Message } from '../llm/bedrock.ts';
 import { VISUALIZATIONS } from '../metrics/widgets/schema.ts';
 import type { Draft } from './spec.ts';
@@ -36,8 +35,6 @@ export const CLARIFY_TOOL = {
   schema: ClarifyInputSchema,
 };
 
-/** The clarifier calls the model through the request's Bedrock service, with its attempts. */
-export const CLARIFIER_MODEL_ATTEMPTS = MODEL_ATTEMPTS;
 
 function describeCatalog(catalog: readonly Metric[], dictionary: DataDictionary): string {
   const lines: string[] = [];

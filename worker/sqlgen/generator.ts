@@ -6,7 +6,6 @@ import { ApiError, isDependencyError } from '../http/errors.ts';
 import type { DependencyError } from '../http/errors.ts';
 import { callTool } from '../llm/bedrock.ts';
 import type { BedrockClient } from '../llm/bedrock.ts';
-import { MODEL_ATTEMPTS } from '../llm/service.ts';
 import type { Postgres } from '../services/postgres.ts';
 import type { SafetyPolicy } from './allowlist.ts';
 import { buildSqlPrompt } from './prompt.ts';
@@ -38,8 +37,6 @@ export const SQL_TOOL = {
   schema: SqlProposalSchema,
 };
 
-/** The generator calls the model through the request's Bedrock service, with its attempts. */
-export const GENERATOR_MODEL_ATTEMPTS = MODEL_ATTEMPTS;
 const MAX_TOKENS = 1_024;
 
 /**
