@@ -36,6 +36,9 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
       const { statements, runs } = body as { statements: Parameters<typeof stack.databricks.timeOnEngine>[0]; runs: number };
       return { latencies: await stack.databricks.timeOnEngine(statements, Math.min(Math.max(1, runs), 1000)) };
     },
+    '/databricks/explain': async (body) => ({
+      plans: await stack.databricks.explainOnEngine((body as { statements: Parameters<typeof stack.databricks.explainOnEngine>[0] }).statements),
+    }),
     '/postgres/http/stall': async () => stack.postgres.stallHttp(),
     '/postgres/http/release': async () => stack.postgres.releaseHttp(),
     '/redis/pause': async () => stack.upstash.pause(),

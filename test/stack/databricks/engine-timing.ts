@@ -34,6 +34,25 @@ export function createStatementLog(size = 200): { add(request: ExecuteStatementR
  * Runs each group of statements `runs` times and answers each run's wall time in milliseconds. The
  * statements of one group run concurrently, each on its own session, as the app submits them.
  */
+/** Each statement's plan as the engine ran it (`EXPLAIN ANALYZE`): operators, rows and time per operator. */
+export async function explainStatements(lakehouse: Lakehouse, clock: () => Date, group: ReadonlyArray<LoggedStatement['request']>): Promise<string[]> {
+  const plans: string[] = [];
+  for (const request of group) {
+    const translation = translateDatabricksSql(request.statement, { now: clock() });
+    const bindings = bindParameters(translation.parameters, request.parameters ?? []);
+    const session = await lakehouse.openSession(request.catalog ?? lakehouse.defaultCatalog, request.schema ?? DEFAULT_SCHEMA);
+    try {
+      const prepared = await session.connection.prepare(`EXPLAIN ANALYZE ${translation.sql}`);
+      if (translation.parameters.length > 0) prepared.bind(bindings.values, bindings.types);
+      const rows = (await prepared.runAndReadAll()).getRowsJS();
+      plans.push(rows.map((row) => String(row.at(-1))).join('\n'));
+    } finally {
+      session.close();
+    }
+  }
+  return plans;
+}
+
 export async function timeStatements(
   lakehouse: Lakehouse,
   clock: () => Date,

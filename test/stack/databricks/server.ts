@@ -14,7 +14,7 @@ import { createDeltaLog } from './delta-log.ts';
 import { answerDescribe } from './describe.ts';
 import { createFaultInjector } from './faults.ts';
 import type { FaultControls } from './faults.ts';
-import { createStatementLog, timeStatements } from './engine-timing.ts';
+import { createStatementLog, explainStatements, timeStatements } from './engine-timing.ts';
 import type { LoggedStatement } from './engine-timing.ts';
 import { createJobs, JOBS_PATH } from './jobs.ts';
 import { openLakehouse } from './lakehouse.ts';
@@ -73,6 +73,8 @@ export interface DatabricksStandIn {
   statementsSince(seq: number): { last: number; statements: LoggedStatement[] };
   /** Runs a group of submitted statements straight on the engine `runs` times: each run's milliseconds. */
   timeOnEngine(group: ReadonlyArray<LoggedStatement['request']>, runs: number): Promise<number[]>;
+  /** Each statement of a group as the engine plans and runs it (EXPLAIN ANALYZE). */
+  explainOnEngine(group: ReadonlyArray<LoggedStatement['request']>): Promise<string[]>;
   /** Raw DuckDB SQL against the same data (three-part names work), for test assertions. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Closes the listener so connections are refused; statements and data are kept. */
@@ -371,6 +373,7 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     query: (sql) => lakehouse.query(sql),
     statementsSince: (seq) => ({ last: statementLog.last, statements: statementLog.since(seq) }),
     timeOnEngine: (group, runs) => timeStatements(lakehouse, clock, group, runs),
+    explainOnEngine: (group) => explainStatements(lakehouse, clock, group),
     stop,
     start,
     close() {
