@@ -142,13 +142,17 @@ const AROUND_LIMIT = 20;
 export async function fetchDetail(run: Run, id: string): Promise<CallDetail | null> {
   const params: Record<string, TypedValue> = { id: { value: id, type: 'STRING' } };
   const q = run.qualify;
+  // As for a page: the customer and device are read by their keys, not joined whole (joined whole,
+  // the engine hashed every device to find one).
   const contact = run.statement({
     sql:
+      `WITH cc_contact AS (SELECT * FROM ${q('interactions')} WHERE interaction_id = :id)\n` +
       `SELECT ${LIST_COLUMNS}, c.plan AS customer_plan, c.signup_date AS customer_signup_date, a.region AS agent_region,\n` +
       `  a.hired_on AS agent_hired_on, d.os AS device_os, d.purchased_on AS device_purchased_on\n` +
-      `FROM ${q('interactions')} i LEFT JOIN ${q('customers')} c ON c.customer_id = i.customer_id\n` +
-      `LEFT JOIN ${q('agents')} a ON a.agent_id = i.agent_id LEFT JOIN ${q('devices')} d ON d.device_id = i.device_id\n` +
-      `WHERE i.interaction_id = :id`,
+      `FROM cc_contact i\n` +
+      `LEFT JOIN (SELECT * FROM ${q('customers')} WHERE customer_id IN (SELECT customer_id FROM cc_contact)) c ON c.customer_id = i.customer_id\n` +
+      `LEFT JOIN ${q('agents')} a ON a.agent_id = i.agent_id\n` +
+      `LEFT JOIN (SELECT * FROM ${q('devices')} WHERE device_id IN (SELECT device_id FROM cc_contact)) d ON d.device_id = i.device_id`,
     params,
   });
   const around = (table: string, alias: string, columns: string, at: string) =>
