@@ -5,6 +5,14 @@ import { load, table } from './load.ts';
 import { benchIngest } from './ingest.ts';
 import { benchWidgetData } from './widget-data.ts';
 import type { LoadResult } from './load.ts';
+import { analyticsOptionsFromEnv, runAnalyticsBench } from './analytics.ts';
+
+// `node test/bench/run.ts analytics` runs the analytics bench alone (BENCH_ANALYTICS=0 skips it in a full run).
+const benchAnalytics = async () => console.log(`\n${(await runAnalyticsBench(analyticsOptionsFromEnv((line) => console.log(line)))).report}`);
+if (process.argv[2] === 'analytics') {
+  await benchAnalytics();
+  process.exit(0);
+}
 
 /**
  * `npm run bench`: the app under `wrangler dev` on 127.0.0.1, each route measured in the same
@@ -85,3 +93,6 @@ if (process.env.BENCH_WS !== '0') {
   const report = await runFanoutBench(fanoutOptionsFromEnv((line) => console.log(line)));
   console.log(`\n${fanoutTable(report)}`);
 }
+
+// Analytics over a lakehouse of a million contacts, on a stack of its own.
+if (process.env.BENCH_ANALYTICS !== '0') await benchAnalytics();

@@ -121,6 +121,10 @@ describe('calls page', () => {
 
   it('pages forward and back by cursor, and opens a contact from the keyboard', async () => {
     const s = await session();
+    const listed: string[] = [];
+    s.page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/v1/calls') listed.push(decodeURIComponent(new URL(r.url()).search));
+    });
     await signIn(s, 'viewer', '/calls?channel=call');
     await settled(s.page);
     const first = await ids(s.page);
@@ -139,6 +143,8 @@ describe('calls page', () => {
     await expect.poll(() => rangeText(s.page), { timeout: 15_000 }).toMatch(/1–25 of/);
     expect(await ids(s.page)).toEqual(first);
     expect(await s.page.locator('[data-testid="page-prev"]').isDisabled()).toBe(true);
+    // Back is the API's links.prev (a page[before] cursor), not a replay of the cursors followed.
+    expect(listed.filter((q) => q.includes('page[before]'))).toHaveLength(2);
 
     // Rows are one tab stop: focus the first, move down with the arrow, open with Enter.
     await s.page.locator(`${CALLS} tbody tr`).first().focus();
@@ -165,6 +171,57 @@ describe('calls page', () => {
     // A link to a contact opens it on arrival.
     await s.page.goto(`${server.url}/calls?channel=call&call=${first[0]}`);
     await s.page.waitForSelector('[data-testid="call-drawer"][open][data-state="ready"]', { timeout: 15_000 });
+    expect(s.errors).toEqual([]);
+    await s.context.close();
+  });
+
+  it('takes a date range from the keyboard into the URL, names the compared days, and the agents page shares it', async () => {
+    const s = await session();
+    await signIn(s, 'viewer', '/calls?channel=email');
+    await settled(s.page);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const from = day(today - 20 * 86_400_000);
+    const to = day(today - 14 * 86_400_000);
+    // en-US date inputs take month, day and year as typed digits, moving across on their own.
+    const typeDay = async (testId: string, iso: string) => {
+      const [y, m, d] = iso.split('-');
+      await s.page.locator(`[data-testid="${testId}"]`).focus();
+      await s.page.keyboard.type(`${m}${d}${y}`);
+    };
+    await typeDay('date-from', from);
+    await typeDay('date-to', to);
+    await s.page.keyboard.press('Tab');
+    const start = `${from}T00:00:00.000Z`;
+    const end = `${day(Date.parse(`${to}T00:00:00Z`) + 86_400_000)}T00:00:00.000Z`;
+    await s.page.waitForURL((u) => u.searchParams.get('start') === start && u.searchParams.get('end') === end && u.searchParams.get('channel') === 'email', { timeout: 15_000 });
+    expect(new URL(s.page.url()).searchParams.has('period')).toBe(false);
+    await settled(s.page);
+    await expect(s.page.locator('select[name="period"]').inputValue()).resolves.toBe('custom');
+    await expect(s.page.locator('[data-testid="date-from"]').inputValue()).resolves.toBe(from);
+    await expect(s.page.locator('[data-testid="date-to"]').inputValue()).resolves.toBe(to);
+    await expect.poll(() => s.page.locator('[data-testid="compared-with"]').textContent(), { timeout: 15_000 }).toMatch(/the 7 days before/);
+    // The compared week is named by its own days: the seven before the first chosen one.
+    const utcDay = (ms: number) => new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(ms);
+    const first = Date.parse(start);
+    await expect(s.page.locator('[data-testid="compared-with"]').textContent()).resolves.toContain(`${utcDay(first - 7 * 86_400_000)} – ${utcDay(first - 86_400_000)}`);
+    // Every row is inside the chosen days.
+    const api = await s.page.evaluate(async (q) => (await fetch(`/v1/calls?${q}`)).json(), new URL(s.page.url()).search.slice(1));
+    const rows = (api as { data: Array<{ started_at: string }> }).data;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.started_at >= start && r.started_at < end, r.started_at).toBe(true);
+    await s.page.screenshot({ path: path.join(SHOTS, 'calls-date-range-light.png'), fullPage: false });
+
+    // A period again drops the range.
+    await s.page.selectOption('select[name="period"]', '7d');
+    await s.page.waitForURL((u) => u.searchParams.get('period') === '7d' && !u.searchParams.has('start'));
+    await expect(s.page.locator('[data-testid="date-from"]').inputValue()).resolves.toBe('');
+
+    // The agents page reads the same range from its URL.
+    await s.page.goto(`${server.url}/agents?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`);
+    await s.page.waitForFunction(() => document.querySelectorAll('.analytics [aria-busy="true"]').length === 0, null, { timeout: 30_000 });
+    await expect(s.page.locator('[data-testid="date-from"]').inputValue()).resolves.toBe(from);
+    await expect(s.page.locator('[data-testid="date-to"]').inputValue()).resolves.toBe(to);
     expect(s.errors).toEqual([]);
     await s.context.close();
   });

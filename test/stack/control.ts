@@ -30,6 +30,15 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
     '/databricks/start': async () => stack.databricks.start(),
     '/databricks/faults': async (body) => stack.databricks.faults.set(body as never),
     '/databricks/clear': async () => stack.databricks.faults.clear(),
+    // The benchmark's raw baseline: what the app submitted, and those statements timed on the engine.
+    '/databricks/statements': async (body) => stack.databricks.statementsSince((body as { since?: number } | undefined)?.since ?? 0),
+    '/databricks/time': async (body) => {
+      const { statements, runs } = body as { statements: Parameters<typeof stack.databricks.timeOnEngine>[0]; runs: number };
+      return { latencies: await stack.databricks.timeOnEngine(statements, Math.min(Math.max(1, runs), 1000)) };
+    },
+    '/databricks/explain': async (body) => ({
+      plans: await stack.databricks.explainOnEngine((body as { statements: Parameters<typeof stack.databricks.explainOnEngine>[0] }).statements),
+    }),
     '/postgres/http/stall': async () => stack.postgres.stallHttp(),
     '/postgres/http/release': async () => stack.postgres.releaseHttp(),
     '/redis/pause': async () => stack.upstash.pause(),

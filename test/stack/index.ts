@@ -5,6 +5,7 @@ import { startAccessStandIn } from './access.ts';
 import { startBedrockStandIn } from './bedrock/server.ts';
 import { startStackControl } from './control.ts';
 import { startDatabricksStandIn } from './databricks/server.ts';
+import { interactionsFromEnv } from './databricks/synthetic-data.ts';
 import { startLocalPostgres } from './postgres/index.ts';
 import type { LocalPostgres } from './postgres/index.ts';
 import { deleteKeysUnder } from './upstash/keys.ts';
@@ -83,14 +84,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }).then((u) => (started.push(u), u)),
     ]);
     const keyPrefix = redisKeyPrefix(options.purpose);
+    const interactions = interactionsFromEnv();
     const databricks = await startDatabricksStandIn({
       token: `dapi-local-${randomBytes(12).toString('hex')}`,
       dictionaryDir: DICTIONARY_DIR,
+      ...(interactions === undefined ? {} : { interactions }),
     });
     started.push(databricks);
     log(`postgres   ${postgres.kind === 'server' ? 'local PostgreSQL server' : 'embedded PGlite'} via ${postgres.wsProxy}, HTTP queries at ${postgres.httpEndpoint}`);
     log(`redis      ${upstash.mode === 'redis' ? 'local Redis' : 'in-memory stand-in'} behind Upstash REST at ${upstash.url}`);
-    log(`databricks Statement Execution API stand-in at ${databricks.url}`);
+    log(`databricks Statement Execution API stand-in at ${databricks.url}, ${databricks.rowCounts.interactions?.toLocaleString('en-US')} interactions`);
 
     const report = await migrateDatabase(postgres.databaseUrl);
     log(`migrations ${report.applied.length} applied, ${report.skipped.length} already in place`);

@@ -18,7 +18,8 @@ export function startStackProcess(
   purpose: StackOptions['purpose'],
   options: { timeoutMs?: number; log?: (line: string) => void } = {},
 ): Promise<StackProcess> {
-  const timeoutMs = options.timeoutMs ?? 90_000;
+  // A lakehouse grown with LAKEHOUSE_INTERACTIONS takes longer to generate, the more so on a busy machine.
+  const timeoutMs = options.timeoutMs ?? (process.env.LAKEHOUSE_INTERACTIONS ? 300_000 : 90_000);
   const node = path.join(ROOT, 'node_modules', '.bin', 'node');
   const child = spawn(node, [path.join(ROOT, 'test', 'stack', 'serve.ts'), purpose], {
     cwd: ROOT,

@@ -27,6 +27,49 @@ describe('GET /v1/calls', () => {
     expect(seen.length).toBe(total);
   });
 
+  it('pages back by links.prev: the same pages in the same order, and none before the first', async () => {
+    const w = freshWindow(7);
+    for (const sort of ['-started_at', 'handle_seconds', '-csat'] as const) {
+      const filters = { ...w, channel: 'chat', sort, 'page[size]': 7 };
+      const first = await list(filters);
+      expect(first.links.prev).toBeNull();
+      const forwards = [first];
+      for (let i = 0; i < 3; i++) forwards.push(await viewerGet<CallsPage>(forwards.at(-1)!.links.next!));
+      // Back from the fourth page to the first, each page exactly as it was going forwards.
+      let page = forwards[3]!;
+      for (let i = 2; i >= 0; i--) {
+        expect(page.links.prev, `${sort} page ${i + 2}`).toMatch(/^\/v1\/calls\?.*page%5Bbefore%5D=/);
+        expect(page.links.prev).not.toContain('page%5Bafter%5D');
+        page = await viewerGet<CallsPage>(page.links.prev!);
+        expect(page.data.map((r) => r.interaction_id), `${sort} page ${i + 1}`).toEqual(forwards[i]!.data.map((r) => r.interaction_id));
+        expect(page.meta.window).toEqual(first.meta.window);
+        expect(page.meta.total).toBe(first.meta.total);
+      }
+      expect(page.links.prev, `${sort}: nothing before the first page`).toBeNull();
+      // And forwards again from a page reached backwards.
+      expect((await viewerGet<CallsPage>(page.links.next!)).data).toEqual(forwards[1]!.data);
+    }
+  });
+
+  it('takes page[before] only with a cursor made for it, and not beside page[after]', async () => {
+    const w = freshWindow(7);
+    const first = await list({ ...w, 'page[size]': 4 });
+    const second = await viewerGet<CallsPage>(first.links.next!);
+    const prev = new URL(second.links.prev!, 'http://x').searchParams.get('page[before]')!;
+    const next = new URL(second.links.next!, 'http://x').searchParams.get('page[after]')!;
+    for (const [params, pointer, message] of [
+      [{ ...w, 'page[before]': next }, 'query/page[before]', /other way/],
+      [{ ...w, 'page[after]': prev }, 'query/page[after]', /other way/],
+      [{ ...w, sort: 'csat', 'page[before]': prev }, 'query/page[before]', /another sort/],
+      [{ ...w, 'page[before]': `${prev}x` }, 'query/page[before]', /signature/],
+      [{ ...w, 'page[after]': next, 'page[before]': prev }, 'query/page[before]', /not both/],
+    ] as const) {
+      const problem = await expectProblem(await viewerFetch(`/v1/calls?${query(params)}`), 422, 'validation_failed');
+      expect(problem.errors?.[0]?.pointer).toBe(pointer);
+      expect(problem.errors?.[0]?.message).toMatch(message);
+    }
+  });
+
   it('orders by time, handle time or CSAT, each way, with interaction_id breaking ties', async () => {
     const w = freshWindow(3);
     const byTime = await list({ ...w, 'page[size]': 50 });

@@ -45,7 +45,7 @@ export interface CallRow {
 export interface CallsPage {
   data: CallRow[];
   meta: { has_more: boolean; total: number; page_size: number; sort: string; window: { start: string; end: string }; filters: Record<string, string>; cache: string };
-  links: { self: string; next: string | null };
+  links: { self: string; next: string | null; prev: string | null };
 }
 
 export interface Kpi {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authHeaders, call, expectProblem, json, newWidget } from './helpers.ts';
 import { freshWindow, query, viewerFetch, viewerGet } from './analytics-helpers.ts';
 import type { CallsPage, Kpi, Meta } from './analytics-helpers.ts';
+import { describeRange, planPeriod } from '../../worker/analytics/period.ts';
 
 type Params = Record<string, string | string[]>;
 interface Summary { data: { kpis: Kpi[] } | null; meta: Meta }
@@ -50,6 +51,44 @@ describe('GET /v1/analytics/summary', () => {
     const elapsed = Date.parse(s.meta.window.end) - start.getTime();
     expect(Date.parse(s.meta.compared_with.end)).toBe(Math.min(prevStart.getTime() + elapsed, start.getTime()));
     expect(s.meta.compared_with.description).toMatch(/same elapsed part of last month/);
+  });
+
+  it('names today’s compared window in words: the same hours of yesterday, no raw timestamps', async () => {
+    const s = await viewerGet<Summary>('/v1/analytics/summary?period=today');
+    expect(s.meta.period).toBe('today');
+    expect(s.meta.compared_with.kind).toBe('previous_period_to_date');
+    const start = new Date(s.meta.window.start);
+    expect(start.getTime() % 86_400_000).toBe(0);
+    expect(Date.parse(s.meta.compared_with.start)).toBe(start.getTime() - 86_400_000);
+    const d = s.meta.compared_with.description;
+    expect(d).toMatch(/^the same elapsed part of yesterday \(.+ into the day\): /);
+    expect(d).not.toMatch(/the today|\d{4}-\d{2}-\d{2}T/);
+    expect(d).toContain('(UTC)');
+  });
+
+  it('describes compared windows as people read dates, keeping the exact bounds beside them', () => {
+    const at = (iso: string) => new Date(iso);
+    expect(describeRange(at('2026-12-01T00:00:00Z'), at('2026-12-08T00:00:00Z'))).toBe('1–7 Dec 2026 (UTC)');
+    expect(describeRange(at('2026-11-28T00:00:00Z'), at('2026-12-05T00:00:00Z'))).toBe('28 Nov – 4 Dec 2026 (UTC)');
+    expect(describeRange(at('2025-12-29T00:00:00Z'), at('2026-01-02T00:00:00Z'))).toBe('29 Dec 2025 – 1 Jan 2026 (UTC)');
+    expect(describeRange(at('2026-12-06T00:00:00Z'), at('2026-12-07T00:00:00Z'))).toBe('6 Dec 2026 (UTC)');
+    expect(describeRange(at('2026-12-06T00:00:00Z'), at('2026-12-06T14:05:00Z'))).toBe('6 Dec 2026, 00:00–14:05 (UTC)');
+    expect(describeRange(at('2026-11-06T09:30:00Z'), at('2026-12-06T09:30:00Z'))).toBe('6 Nov 2026, 09:30 – 6 Dec 2026, 09:30 (UTC)');
+
+    const now = at('2026-12-06T14:05:30Z');
+    const today = planPeriod({ period: 'today' }, now);
+    if (!('plan' in today)) throw new Error('today has no plan');
+    expect(today.plan.current).toEqual({ start: at('2026-12-06T00:00:00Z'), end: at('2026-12-06T14:05:00Z') });
+    expect(today.plan.previous).toEqual({ start: at('2026-12-05T00:00:00Z'), end: at('2026-12-05T14:05:00Z') });
+    expect(today.plan.comparison.description).toBe('the same elapsed part of yesterday (14 h 5 min into the day): 5 Dec 2026, 00:00–14:05 (UTC)');
+    // In the day's first minute the window is that minute, compared with yesterday's first minute.
+    const midnight = planPeriod({ period: 'today' }, at('2026-12-06T00:00:10Z'));
+    if (!('plan' in midnight)) throw new Error('today has no plan');
+    expect(midnight.plan.previous).toEqual({ start: at('2026-12-05T00:00:00Z'), end: at('2026-12-05T00:01:00Z') });
+    expect(midnight.plan.comparison.description).toBe('the same elapsed part of yesterday (1 min into the day): 5 Dec 2026, 00:00–00:01 (UTC)');
+    const week = planPeriod({ period: '7d' }, at('2026-12-08T00:00:00Z'));
+    if (!('plan' in week)) throw new Error('7d has no plan');
+    expect(week.plan.comparison.description).toBe('the 7 days before: 24–30 Nov 2026 (UTC)');
   });
 
   it('gives the catalog metric’s number: the summary and a dashboard tile agree', async () => {

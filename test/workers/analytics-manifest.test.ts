@@ -5,8 +5,9 @@ import { BUNDLED_ROUTING_YAML } from '../../worker/config/bundled.ts';
 import { loadConfig } from '../../worker/config/env.ts';
 import { analyticsRoutes } from '../../worker/routes/analytics.ts';
 import { settingsRoutes } from '../../worker/routes/settings.ts';
+import { widgetDataRoutes } from '../../worker/routes/widget-data.ts';
 import { createServices } from '../../worker/services/index.ts';
-import { authHeaders, call, expectProblem, json, localIdentities, routeTestApp, vars } from './helpers.ts';
+import { authHeaders, call, expectProblem, json, localIdentities, newWidget, routeTestApp, vars } from './helpers.ts';
 import type { Kpi } from './analytics-helpers.ts';
 import { query } from './analytics-helpers.ts';
 
@@ -61,7 +62,7 @@ async function stackControl<T>(path: string, body?: unknown): Promise<T> {
 }
 
 let lakehouse: { id: string; now: string; vars: Record<string, string> };
-let as: (role: 'viewer' | 'admin', extra?: Record<string, string>) => ReturnType<typeof routeTestApp>;
+let as: (role: 'viewer' | 'editor' | 'admin', extra?: Record<string, string>) => ReturnType<typeof routeTestApp>;
 const lake = (verb: string, body?: unknown) => stackControl<void>(`/lakehouses/${lakehouse.id}/${verb}`, body);
 
 beforeAll(async () => {
@@ -70,7 +71,12 @@ beforeAll(async () => {
   const identities = await localIdentities();
   as = (role, extra = {}) =>
     routeTestApp(
-      (app) => app.use('*', (c, next) => (c.set('routingText', BUNDLED_ROUTING_YAML), next())).route('/', settingsRoutes).route('/', analyticsRoutes),
+      (app) =>
+        app
+          .use('*', (c, next) => (c.set('routingText', BUNDLED_ROUTING_YAML), next()))
+          .route('/', settingsRoutes)
+          .route('/', analyticsRoutes)
+          .route('/', widgetDataRoutes),
       identities.get(role)!,
       { ...lakehouse.vars, ...extra },
     );
@@ -223,6 +229,41 @@ describe('POST /v1/settings/refresh', () => {
       await expectProblem(await as('viewer')('/v1/settings/refresh/42'), 503, 'databricks_unavailable');
     } finally {
       await lake('start');
+    }
+  });
+});
+
+describe('tile cache keys carry the table versions', () => {
+  it('answers a cached Databricks tile afresh as soon as a refresh changes its table', async () => {
+    const end = Date.parse(lakehouse.now);
+    // The last day of data and the days after it, where refresh runs append claims.
+    const time_window = { start: new Date(end - DAY).toISOString(), end: new Date(end + 5 * DAY).toISOString() };
+    const tile = async (metric: string) => (await json<{ id: string }>(await newWidget('editor', { title: `versions ${metric}`, metric, visualization: 'kpi', time_window }), 201)).id;
+    const claims = await tile('claim_volume');
+    const headers = await authHeaders('editor');
+    const data = async (id: string) => {
+      const body = await json<{ rows: Array<{ value: number }>; cache: string; source: string; live_data_unavailable: boolean }>(
+        await as('editor')(`/v1/widgets/${id}/data`, { method: 'POST', headers }),
+      );
+      expect(body).toMatchObject({ source: 'databricks', live_data_unavailable: false });
+      return { value: body.rows[0]!.value, cache: body.cache };
+    };
+    try {
+      const before = await data(claims);
+      expect(before.cache).toBe('miss');
+      expect(await data(claims)).toEqual({ ...before, cache: 'hit' });
+
+      const done = await follow((await start()).run);
+      expect(done).toMatchObject({ result: 'SUCCESS' });
+      expect(done.versions?.claims).toBeGreaterThan(1);
+
+      // No TTL to wait out: the claims table has a new version, so the key is new and the new day counts.
+      const after = await data(claims);
+      expect(after.cache).toBe('miss');
+      expect(after.value).toBeGreaterThan(before.value);
+      expect((await data(claims)).cache).toBe('hit');
+    } finally {
+      await call(`/v1/widgets/${claims}`, { method: 'DELETE', headers });
     }
   });
 });

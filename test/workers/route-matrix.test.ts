@@ -1,9 +1,44 @@
-import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getApi } from '../../worker/api.ts';
 import { ruleFor } from '../../worker/auth/policy.ts';
 import { roleAtLeast, ROLES } from '../../worker/auth/roles.ts';
 import type { Role } from '../../worker/auth/roles.ts';
-import { call, sessionToken } from './helpers.ts';
+import { sessionToken, vars } from './helpers.ts';
+
+/**
+ * Every route is called for real, and an admin's POST /v1/settings/refresh starts a refresh run
+ * that appends a day of data. So the matrix talks to a lakehouse of its own (started by the stack's
+ * control server), and no other test's numbers or cached answers can change under it.
+ */
+let lakehouse: { id: string; vars: Record<string, string> } | undefined;
+const stackControl = async (path: string, body?: unknown): Promise<Response> => {
+  const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
+  return res;
+};
+
+beforeAll(async () => {
+  lakehouse = (await (await stackControl('/lakehouses', {})).json()) as { id: string; vars: Record<string, string> };
+});
+
+afterAll(async () => {
+  if (lakehouse) await stackControl(`/lakehouses/${lakehouse.id}/close`);
+});
+
+/** The API as the worker serves it, with the private lakehouse in place of the shared one. */
+async function call(path: string, init: RequestInit): Promise<Response> {
+  if (!lakehouse) throw new Error('the private lakehouse did not start');
+  const ctx = createExecutionContext();
+  const res = await getApi().fetch(new Request(new URL(path, 'http://cc.test'), init), { ...env, ...lakehouse.vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
 
 /** Every registered route, called as nobody and as each role, answers as ACCESS_RULES says. */
 const routes = getApi()
@@ -18,6 +53,11 @@ describe('route × role matrix', () => {
     const missing = routes.filter((r) => ruleFor(r.method, r.path) === undefined).map((r) => `${r.method} ${r.path}`);
     expect(missing).toEqual([]);
     expect(routes.length).toBeGreaterThan(10);
+  });
+
+  it('talks to a lakehouse of its own', () => {
+    expect(lakehouse?.vars.DATABRICKS_HOST).toBeDefined();
+    expect(lakehouse?.vars.DATABRICKS_HOST).not.toBe(vars.DATABRICKS_HOST);
   });
 
   for (const route of routes) {

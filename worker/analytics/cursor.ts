@@ -10,8 +10,14 @@ export interface CursorState {
   scope: string;
   /** The window the first page resolved, ISO. */
   window: [string, string];
-  /** The last row's sort value and id. */
+  /** The row the page starts from: its sort value and id. */
   after: [string | number, string];
+  /**
+   * Which way the cursor reads from that row: `next` (rows after it, from `links.next`, for
+   * `page[after]`) or `prev` (rows before it, from `links.prev`, for `page[before]`). Absent reads
+   * as `next`; a cursor is accepted only by its own parameter.
+   */
+  dir?: 'next' | 'prev';
 }
 
 const encoder = new TextEncoder();
@@ -52,11 +58,11 @@ export async function encodeCursor(state: CursorState, secret: string | undefine
   return `${body}.${base64url(await hmac(requireSecret(secret), body))}`;
 }
 
-const invalid = (message: string) =>
-  new ApiError('validation_failed', `page[after] is not a cursor for this listing: ${message}`, { errors: [{ pointer: 'query/page[after]', message }] });
-
-/** The cursor's state, if it is ours, unedited, and made for this sort and these filters. */
-export async function decodeCursor(text: string, scope: string, secret: string | undefined): Promise<CursorState> {
+/** The cursor's state, if it is ours, unedited, made for this sort and these filters, and for this direction. */
+export async function decodeCursor(text: string, scope: string, secret: string | undefined, dir: 'next' | 'prev' = 'next'): Promise<CursorState> {
+  const param = dir === 'next' ? 'page[after]' : 'page[before]';
+  const invalid = (message: string) =>
+    new ApiError('validation_failed', `${param} is not a cursor for this listing: ${message}`, { errors: [{ pointer: `query/${param}`, message }] });
   const [body, signature, ...rest] = text.split('.');
   if (!body || !signature || rest.length > 0 || text.length > 1_000) throw invalid('it is malformed.');
   const expected = base64url(await hmac(requireSecret(secret), body));
@@ -72,5 +78,6 @@ export async function decodeCursor(text: string, scope: string, secret: string |
     throw invalid('it is malformed.');
   }
   if (state.scope !== scope) throw invalid('it was made for another sort or another set of filters; start again from the first page.');
+  if ((state.dir ?? 'next') !== dir) throw invalid(`it pages the other way; send it as ${dir === 'next' ? 'page[before]' : 'page[after]'}.`);
   return state;
 }

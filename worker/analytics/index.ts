@@ -77,7 +77,7 @@ export interface Answer<T> {
 export interface CallsPage {
   data: Call[];
   meta: { has_more: boolean; total: number; page_size: number; sort: Sort; window: { start: string; end: string }; filters: Record<string, string>; as_of: string; cache: 'hit' | 'miss' | 'bypass'; source: 'databricks' };
-  links: { self: string; next: string | null };
+  links: { self: string; next: string | null; prev: string | null };
 }
 
 export interface AnalyticsSession {
@@ -211,35 +211,51 @@ async function listCalls(run: Run, query: RawQuery, url: URL): Promise<CallsPage
   const scope = await scopeHash({ sort, filters, requested });
   let window = parsed.period.current;
   let after: [string | number, string] | undefined;
-  const token = query['page[after]'];
-  if (typeof token === 'string' && token !== '') {
-    const state = await decodeCursor(token, scope, run.secret);
+  let before: [string | number, string] | undefined;
+  const afterToken = query['page[after]'];
+  const beforeToken = query['page[before]'];
+  if (typeof afterToken === 'string' && afterToken !== '' && typeof beforeToken === 'string' && beforeToken !== '') {
+    throw new ApiError('validation_failed', 'Give page[after] or page[before], not both.', { errors: [{ pointer: 'query/page[before]', message: 'Give page[after] or page[before], not both.' }] });
+  }
+  for (const [token, dir] of [[afterToken, 'next'], [beforeToken, 'prev']] as const) {
+    if (typeof token !== 'string' || token === '') continue;
+    const state = await decodeCursor(token, scope, run.secret, dir);
     window = { start: new Date(state.window[0]), end: new Date(state.window[1]) };
-    after = state.after;
+    if (dir === 'next') after = state.after;
+    else before = state.after;
   }
   const windowIso = { start: window.start.toISOString(), end: window.end.toISOString() };
   try {
     const [page, total] = await Promise.all([
-      run.cached({ op: 'calls', scope, window: windowIso, after: after ?? null, size }, SECONDS.page, async () =>
+      run.cached({ op: 'calls', scope, window: windowIso, after: after ?? null, before: before ?? null, size }, SECONDS.page, async () =>
         // One row more than the page says whether there is another.
-        fetchPage(run, { filters: parsed.filters, window, sort, ...(after ? { after } : {}), limit: size + 1 }),
+        fetchPage(run, { filters: parsed.filters, window, sort, ...(after ? { after } : {}), ...(before ? { before } : {}), limit: size + 1 }),
       ),
       run.cached({ op: 'count', filters, window: windowIso }, SECONDS.count, () => countCalls(run, parsed.filters, window)),
     ]);
-    const rows = page.value.slice(0, size);
-    const hasMore = page.value.length > size;
-    const last = rows.at(-1);
-    let next: string | null = null;
-    if (hasMore && last) {
-      const cursor = await encodeCursor({ scope, window: [windowIso.start, windowIso.end], after: [last.cc_sort as string | number, String(last.interaction_id)] }, run.secret);
-      const nextUrl = new URL(url);
-      nextUrl.searchParams.set('page[after]', cursor);
-      next = `${nextUrl.pathname}${nextUrl.search}`;
-    }
+    // A page read backwards comes nearest first; it is shown in the listing's order.
+    const rows = before ? page.value.slice(0, size).reverse() : page.value.slice(0, size);
+    const more = page.value.length > size;
+    // Forwards, a next page exists when the extra row did; backwards, the page we came from follows.
+    const hasNext = before ? rows.length > 0 : more;
+    const hasPrev = before ? more : after !== undefined && rows.length > 0;
+    const link = async (row: Record<string, unknown> | undefined, dir: 'next' | 'prev'): Promise<string | null> => {
+      if (!row) return null;
+      const cursor = await encodeCursor(
+        { scope, window: [windowIso.start, windowIso.end], after: [row.cc_sort as string | number, String(row.interaction_id)], ...(dir === 'prev' ? { dir } : {}) },
+        run.secret,
+      );
+      const target = new URL(url);
+      target.searchParams.delete('page[after]');
+      target.searchParams.delete('page[before]');
+      target.searchParams.set(dir === 'next' ? 'page[after]' : 'page[before]', cursor);
+      return `${target.pathname}${target.search}`;
+    };
+    const [next, prev] = await Promise.all([link(hasNext ? rows.at(-1) : undefined, 'next'), link(hasPrev ? rows[0] : undefined, 'prev')]);
     return {
       data: rows.map(toCall),
-      meta: { has_more: hasMore, total: total.value, page_size: size, sort, window: windowIso, filters, as_of: page.as_of, cache: page.cache, source: 'databricks' },
-      links: { self: `${url.pathname}${url.search}`, next },
+      meta: { has_more: hasNext, total: total.value, page_size: size, sort, window: windowIso, filters, as_of: page.as_of, cache: page.cache, source: 'databricks' },
+      links: { self: `${url.pathname}${url.search}`, next, prev },
     };
   } catch (err) {
     return unavailable(err, 'The calls list', run.log);

@@ -36,8 +36,9 @@ export interface PeriodPlan {
 
 const ROLLING_MS: Record<(typeof ROLLING_PERIODS)[number], number> = { '24h': DAY, '7d': 7 * DAY, '30d': 30 * DAY, '90d': 90 * DAY };
 
+/** Per period to date: the unit it runs through (as in "5 hours into the day") and the previous one's name. */
 const NAMES: Record<(typeof TO_DATE_PERIODS)[number], [string, string]> = {
-  today: ['today', 'yesterday'],
+  today: ['day', 'yesterday'],
   wtd: ['week', 'last week'],
   mtd: ['month', 'last month'],
   qtd: ['quarter', 'last quarter'],
@@ -67,7 +68,31 @@ function periodStarts(period: (typeof TO_DATE_PERIODS)[number], at: Date): { sta
   }
 }
 
-const iso = (d: Date) => d.toISOString();
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A window as a person reads it, in UTC, its end exclusive: whole days as "1–7 Dec 2026 (UTC)"
+ * (the last day named is the last one included), anything else with its times, "6 Dec 2026,
+ * 00:00–14:00 (UTC)". The exact bounds travel beside it as `start` and `end`.
+ */
+export function describeRange(start: Date, end: Date): string {
+  const day = (d: Date) => d.getUTCDate();
+  const month = (d: Date) => MONTHS[d.getUTCMonth()]!;
+  const year = (d: Date) => d.getUTCFullYear();
+  const date = (d: Date) => `${day(d)} ${month(d)} ${year(d)}`;
+  const time = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  if (start.getTime() % DAY === 0 && end.getTime() % DAY === 0) {
+    const last = new Date(end.getTime() - DAY);
+    if (last.getTime() <= start.getTime()) return `${date(start)} (UTC)`;
+    if (year(start) !== year(last)) return `${date(start)} – ${date(last)} (UTC)`;
+    if (month(start) !== month(last)) return `${day(start)} ${month(start)} – ${date(last)} (UTC)`;
+    return `${day(start)}–${date(last)} (UTC)`;
+  }
+  if (end.getTime() - start.getTime() <= DAY && date(start) === date(new Date(end.getTime() - 1))) {
+    return `${date(start)}, ${time(start)}–${end.getTime() % DAY === 0 ? '24:00' : time(end)} (UTC)`;
+  }
+  return `${date(start)}, ${time(start)} – ${date(end)}, ${time(end)} (UTC)`;
+}
 
 /** The window of `period` at `now`, or of an explicit start and end, with its comparison window. */
 export function planPeriod(
@@ -100,7 +125,7 @@ export function planPeriod(
         period: 'custom',
         current: { start, end },
         previous,
-        comparison: { kind: 'previous_equal_window', description: `the ${describeLength(length)} before: ${iso(previous.start)} to ${iso(previous.end)}` },
+        comparison: { kind: 'previous_equal_window', description: `the ${describeLength(length)} before: ${describeRange(previous.start, previous.end)}` },
       },
     };
   }
@@ -119,7 +144,7 @@ export function planPeriod(
         period,
         current: { start, end },
         previous,
-        comparison: { kind: 'previous_equal_window', description: `the ${describeLength(length)} before: ${iso(previous.start)} to ${iso(previous.end)}` },
+        comparison: { kind: 'previous_equal_window', description: `the ${describeLength(length)} before: ${describeRange(previous.start, previous.end)}` },
       },
     };
   }
@@ -128,16 +153,19 @@ export function planPeriod(
   const elapsed = end.getTime() - start.getTime();
   // The same elapsed part of the previous period; a longer current period (31 days after 28) is
   // capped at the previous period's end, never running into the current one.
-  const previous = { start: previousStart, end: new Date(Math.min(previousStart.getTime() + elapsed, start.getTime())) };
+  // In the period's first minute the window is that minute, and so is the compared one.
+  const current = { start, end: elapsed > 0 ? end : new Date(start.getTime() + ALIGN_MS) };
+  const cut = new Date(Math.min(previousStart.getTime() + Math.max(elapsed, ALIGN_MS), start.getTime()));
+  const previous = { start: previousStart, end: cut };
   const [unit, last] = NAMES[toDate];
   return {
     plan: {
       period,
-      current: { start, end: end.getTime() > start.getTime() ? end : new Date(start.getTime() + ALIGN_MS) },
-      previous: previous.end > previous.start ? previous : { start: previousStart, end: new Date(previousStart.getTime() + ALIGN_MS) },
+      current,
+      previous,
       comparison: {
         kind: 'previous_period_to_date',
-        description: `the same elapsed part of ${last} (${describeLength(elapsed)} into the ${unit}): ${iso(previous.start)} to ${iso(previous.end)}`,
+        description: `the same elapsed part of ${last} (${describeLength(current.end.getTime() - current.start.getTime())} into the ${unit}): ${describeRange(previous.start, previous.end)}`,
       },
     },
   };
@@ -155,5 +183,5 @@ function describeLength(ms: number): string {
   if (ms % HOUR === 0) return `${ms / HOUR} hours`;
   const hours = Math.floor(ms / HOUR);
   const minutes = Math.round((ms % HOUR) / MINUTE);
-  return `${hours} h ${minutes} min`;
+  return hours === 0 ? `${minutes} min` : `${hours} h ${minutes} min`;
 }

@@ -10,6 +10,7 @@ import type { Routing } from './routing/load.ts';
 import { policyFromTables } from '../sqlgen/allowlist.ts';
 import type { SafetyPolicy } from '../sqlgen/allowlist.ts';
 import type { DataContext } from './tile-data.ts';
+import { tableVersions } from '../analytics/versions.ts';
 
 let policy: { key: string; value: SafetyPolicy } | undefined;
 
@@ -35,6 +36,7 @@ export async function dataContext(c: Context<AppEnv>): Promise<{ ctx: DataContex
     policy: safetyPolicy(config.DATABRICKS_CATALOG, config.DATABRICKS_SCHEMA),
     qualify: (table) => `${config.DATABRICKS_CATALOG}.${config.DATABRICKS_SCHEMA}.${table}`,
     now: new Date(),
+    tableVersions: (tables) => tableVersions(services, config, tables),
   };
   return { ctx, routing, catalog };
 }

@@ -74,6 +74,19 @@ export interface DataContext {
   policy: SafetyPolicy;
   qualify: (table: string) => string;
   now: Date;
+  /**
+   * The current data versions of lakehouse tables (their Delta versions, worker/analytics/versions.ts).
+   * A Databricks-routed answer's cache key carries those of the tables it reads, so when a refresh
+   * run changes a table every cached tile over it is stale at once.
+   */
+  tableVersions: (tables: readonly string[]) => Promise<Record<string, string>>;
+}
+
+/** The lakehouse tables a metric reads: its lineage, or every table the dictionary has when it names none. */
+export function lakehouseTablesOf(metric: Pick<Metric, 'lineage'>, dictionary: DataDictionary): string[] {
+  const known = dictionary.tableDefinitions.map((t) => t.name);
+  const named = metric.lineage.tables.map((t) => t.split('.').at(-1)!).filter((t) => known.includes(t));
+  return named.length > 0 ? [...new Set(named)].sort() : known;
 }
 
 interface SourcedAnswer extends QueryAnswer {
@@ -136,7 +149,8 @@ export async function ask(
     sql = applyFilters(query, bound, source, ctx.qualify);
   }
 
-  const key = await cacheKey({ m: metric.name, v: metric.version, s: source, w: [window.start, window.end], f: filters, ...presentationKey(presentation, plan) });
+  const versions = source === 'databricks' ? { tv: await ctx.tableVersions(lakehouseTablesOf(metric, ctx.dictionary)) } : {};
+  const key = await cacheKey({ m: metric.name, v: metric.version, s: source, w: [window.start, window.end], f: filters, ...presentationKey(presentation, plan), ...versions });
   const cached = await readCache<SourcedAnswer>(ctx.services.redis, key);
   if (cached.value) return { answer: cached.value, cache: 'hit' };
 

@@ -15,6 +15,7 @@ const ListQuery = z.strictObject({
     .optional()
     .openapi({ description: `Rows per page, 1-${PAGE_SIZE_MAX} (default ${PAGE_SIZE_DEFAULT})` }),
   'page[after]': z.string().max(1_000).optional().openapi({ description: 'The opaque cursor from `links.next`; valid only with the same sort and filters' }),
+  'page[before]': z.string().max(1_000).optional().openapi({ description: 'The opaque cursor from `links.prev`: the page before; same rules as page[after], and not with it' }),
 });
 
 const ExportQuery = z.strictObject({ ...FilterQueryShape, sort: SortParam });
@@ -33,7 +34,11 @@ const CallsPageSchema = z
       cache: z.enum(['hit', 'miss', 'bypass']),
       source: z.literal('databricks'),
     }),
-    links: z.object({ self: z.string(), next: z.string().nullable() }),
+    links: z.object({
+      self: z.string(),
+      next: z.string().nullable(),
+      prev: z.string().nullable().openapi({ description: 'The page before this one (keyset backwards, a signed cursor like next); null on the first page' }),
+    }),
   })
   .openapi('CallsPage');
 
@@ -43,7 +48,7 @@ const listRoute = createRoute({
   tags: ['analytics'],
   summary: 'Support contacts from the lakehouse, filtered, sorted, cursor-paginated',
   description:
-    'Keyset pagination: `links.next` carries a signed cursor bound to this sort and these filters (another sort or filter set, or an edited cursor, is 422). Page 500 reads what page 1 reads. Lakehouse down: 503 databricks_unavailable.',
+    'Keyset pagination: `links.next` and `links.prev` carry a signed cursor bound to this sort and these filters (another sort or filter set, or an edited cursor, is 422). Page 500 reads what page 1 reads. Lakehouse down: 503 databricks_unavailable.',
   request: { query: ListQuery },
   responses: { 200: jsonContent(CallsPageSchema, 'A page of contacts'), ...problems(401, 422, 503) },
 });

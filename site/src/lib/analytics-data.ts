@@ -24,8 +24,25 @@ export type { Loaded };
 
 export const CALLS_PAGE_SIZE = 25;
 
-export function loadCalls(filters: Filters, sort: string, after?: string): Promise<Loaded<CallsPage>> {
-  const query = { ...filters, sort: sort as never, 'page[size]': String(CALLS_PAGE_SIZE), ...(after ? { 'page[after]': after } : {}) };
+/** A page's cursor as the API gave it: from `links.next` (page[after]) or `links.prev` (page[before]). */
+export interface PageCursor {
+  param: 'page[after]' | 'page[before]';
+  value: string;
+}
+
+/** The cursor inside a `links.next` or `links.prev` URL. */
+export function cursorIn(link: string | null): PageCursor | undefined {
+  if (!link) return undefined;
+  const params = new URL(link, 'http://x').searchParams;
+  for (const param of ['page[after]', 'page[before]'] as const) {
+    const value = params.get(param);
+    if (value) return { param, value };
+  }
+  return undefined;
+}
+
+export function loadCalls(filters: Filters, sort: string, cursor?: PageCursor): Promise<Loaded<CallsPage>> {
+  const query = { ...filters, sort: sort as never, 'page[size]': String(CALLS_PAGE_SIZE), ...(cursor ? { [cursor.param]: cursor.value } : {}) };
   return settle((o) => browserClient().v1.calls.$get({ query }, o), (b) => b as CallsPage);
 }
 

@@ -10,7 +10,7 @@ import type { DeltaLog, JobCommitInfo } from './delta-log.ts';
 import type { FaultInjector } from './faults.ts';
 import type { Lakehouse } from './lakehouse.ts';
 import { DEFAULT_VOLUMES, generateLakehouse } from './synthetic-data.ts';
-import type { GeneratedRow } from './synthetic-data.ts';
+import type { GeneratedRow, Volumes } from './synthetic-data.ts';
 
 export const REFRESH_JOB_NAME = 'support_l3_refresh';
 export const JOBS_PATH = '/api/2.2/jobs';
@@ -59,6 +59,8 @@ export interface JobsOptions {
   /** The stand-in's clock. */
   clock: () => Date;
   seed: number;
+  /** The volumes the lakehouse was generated with: a day's contacts come from the same customer base. */
+  volumes?: Volumes;
   /** The end of the synthetic data: day 1 of the refreshes ends a day after it. */
   dataEnd: Date;
   /** How long a run spends in each phase. */
@@ -208,7 +210,7 @@ export function createJobs(options: JobsOptions): Jobs {
       days: 1,
       factSalt: `refresh-day-${day}`,
       volumes: {
-        ...DEFAULT_VOLUMES,
+        ...(options.volumes ?? DEFAULT_VOLUMES),
         interactions: perDay('interactions'),
         claims: perDay('claims'),
         issueSessions: perDay('issue_sessions'),

@@ -14,7 +14,7 @@ import type { DataDictionary, DictionaryColumn, DictionaryTable } from '../../..
 import { duckdbTypeFor } from './duckdb-types.ts';
 import { SPARK_FUNCTION_MACROS } from './spark-functions.ts';
 import { generateLakehouse } from './synthetic-data.ts';
-import type { CellValue, GeneratedRow } from './synthetic-data.ts';
+import type { CellValue, GeneratedRow, Volumes } from './synthetic-data.ts';
 
 const DAY_MS = 86_400_000;
 /** Where the function shims live; every session searches it after its own schema. */
@@ -44,6 +44,7 @@ export interface LakehouseOptions {
   dictionary: DataDictionary;
   now: Date;
   seed: number;
+  volumes?: Partial<Volumes>;
 }
 
 const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
@@ -141,7 +142,7 @@ export async function openLakehouse(options: LakehouseOptions): Promise<Lakehous
   let closed = false;
   const admin = await instance.connect();
   try {
-    const generated = generateLakehouse({ now: options.now, seed: options.seed });
+    const generated = generateLakehouse({ now: options.now, seed: options.seed, ...(options.volumes ? { volumes: options.volumes } : {}) });
     const unknown = Object.keys(generated).filter((name) => !dictionary.tableDefinitions.some((table) => table.name === name));
     if (unknown.length > 0) throw new Error(`synthetic data for tables missing from the dictionary: ${unknown.join(', ')}`);
 

@@ -14,9 +14,12 @@ import { createDeltaLog } from './delta-log.ts';
 import { answerDescribe } from './describe.ts';
 import { createFaultInjector } from './faults.ts';
 import type { FaultControls } from './faults.ts';
+import { createStatementLog, explainStatements, timeStatements } from './engine-timing.ts';
+import type { LoggedStatement } from './engine-timing.ts';
 import { createJobs, JOBS_PATH } from './jobs.ts';
 import { openLakehouse } from './lakehouse.ts';
 import { parseParameterType } from './parameters.ts';
+import { DEFAULT_VOLUMES, scaledVolumes } from './synthetic-data.ts';
 import { chunkBody, createStatementRegistry, isTerminal, statementBody } from './statements.ts';
 import type { StatementRegistry } from './statements.ts';
 
@@ -44,6 +47,11 @@ export interface DatabricksStandInOptions {
   jobPhaseMs?: number;
   /** The refresh job's id (default a fixed one); the Jobs API finds it by name too. */
   refreshJobId?: number;
+  /**
+   * The scale knob: how many contacts `interactions` holds (default 30,000); customers and devices
+   * grow with it (see `scaledVolumes`). A million loads in well under a minute.
+   */
+  interactions?: number;
 }
 
 export interface DatabricksStandIn {
@@ -61,6 +69,12 @@ export interface DatabricksStandIn {
   readonly refreshJobId: number;
   /** Each table's current Delta version. */
   tableVersions(): Record<string, number>;
+  /** Statements submitted after `seq` (the last 200 at most), and the number of the newest. */
+  statementsSince(seq: number): { last: number; statements: LoggedStatement[] };
+  /** Runs a group of submitted statements straight on the engine `runs` times: each run's milliseconds. */
+  timeOnEngine(group: ReadonlyArray<LoggedStatement['request']>, runs: number): Promise<number[]>;
+  /** Each statement of a group as the engine plans and runs it (EXPLAIN ANALYZE). */
+  explainOnEngine(group: ReadonlyArray<LoggedStatement['request']>): Promise<string[]>;
   /** Raw DuckDB SQL against the same data (three-part names work), for test assertions. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Closes the listener so connections are refused; statements and data are kept. */
@@ -120,7 +134,8 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
 
   // The app's own loader, so the lakehouse is built from exactly the dictionary the worker accepts.
   const dictionary = loadDictionary(readDictionaryDir(options.dictionaryDir));
-  const lakehouse = await openLakehouse({ dictionary, now, seed: options.seed ?? 20_240_601 });
+  const volumes = options.interactions === undefined ? DEFAULT_VOLUMES : scaledVolumes(options.interactions);
+  const lakehouse = await openLakehouse({ dictionary, now, seed: options.seed ?? 20_240_601, volumes });
   const startedAt = Date.now();
   const faults = createFaultInjector();
   const clock = (): Date => new Date(now.getTime() + (Date.now() - startedAt));
@@ -131,11 +146,13 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     faults,
     clock,
     seed: options.seed ?? 20_240_601,
+    volumes,
     dataEnd: now,
     phaseMs: options.jobPhaseMs ?? 1000,
     jobId: options.refreshJobId ?? 428_019_573_306_145,
     origin: () => `http://${host}:${port}`,
   });
+  const statementLog = createStatementLog();
   const statements: StatementRegistry = createStatementRegistry({
     lakehouse,
     faults,
@@ -189,6 +206,7 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
       }
     }
 
+    if (!/^\s*describe\s/i.test(body.statement)) statementLog.add(body);
     const record = statements.submit(body);
     const waitSeconds = Number.parseInt(body.wait_timeout ?? '10s', 10);
     const finished = await statements.waitFor(record, waitSeconds * 1000 * waitScale);
@@ -353,6 +371,9 @@ export async function startDatabricksStandIn(options: DatabricksStandInOptions):
     refreshJobId: jobs.jobId,
     tableVersions: () => delta.versions(),
     query: (sql) => lakehouse.query(sql),
+    statementsSince: (seq) => ({ last: statementLog.last, statements: statementLog.since(seq) }),
+    timeOnEngine: (group, runs) => timeStatements(lakehouse, clock, group, runs),
+    explainOnEngine: (group) => explainStatements(lakehouse, clock, group),
     stop,
     start,
     close() {

@@ -28,6 +28,33 @@ export const DEFAULT_VOLUMES: Volumes = {
   issueSessions: 12_000,
 };
 
+/**
+ * Volumes for a lakehouse of `interactions` contacts: the customer base (and its devices) grows with
+ * the contacts, about five contacts per customer over the window as at the default size, so repeat
+ * contacts and per-customer histories keep their shape at any scale. Claims, sessions and agents
+ * stay as they are.
+ */
+export function scaledVolumes(interactions: number): Volumes {
+  if (!Number.isInteger(interactions) || interactions < 1 || interactions > 9_999_999) {
+    throw new Error(`interactions must be an integer from 1 to 9,999,999 (ids have seven digits), not ${interactions}`);
+  }
+  const ratio = Math.max(1, interactions / DEFAULT_VOLUMES.interactions);
+  return {
+    ...DEFAULT_VOLUMES,
+    interactions,
+    customers: Math.round(DEFAULT_VOLUMES.customers * ratio),
+    devices: Math.round(DEFAULT_VOLUMES.devices * ratio),
+  };
+}
+
+/** `LAKEHOUSE_INTERACTIONS` from the environment: the stand-in's scale knob, or undefined for the default size. */
+export function interactionsFromEnv(env: Record<string, string | undefined> = process.env): number | undefined {
+  const raw = env.LAKEHOUSE_INTERACTIONS?.replaceAll('_', '');
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new Error(`LAKEHOUSE_INTERACTIONS must be a whole number, not ${JSON.stringify(env.LAKEHOUSE_INTERACTIONS)}`);
+  return Number(raw);
+}
+
 export interface GenerateOptions {
   now: Date;
   seed: number;
@@ -534,6 +561,9 @@ function sortByTime(rows: GeneratedRow[], column: string): GeneratedRow[] {
   const times = Float64Array.from(rows, (row) => Number(row[column]));
   const order = Array.from(rows.keys()).sort((a, b) => (times[a] ?? 0) - (times[b] ?? 0) || a - b);
   const sorted = order.map((index) => rows[index] as GeneratedRow);
-  rows.splice(0, rows.length, ...sorted);
+  // Copied back one by one: spreading a million rows into splice overflows the call stack.
+  sorted.forEach((row, index) => {
+    rows[index] = row;
+  });
   return rows;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CALLS_PAGE_SIZE, exportHref, loadCall, loadCalls, loadOptions, loadSummary, loadTrend } from '../../lib/analytics-data.ts';
-import type { Call, CallDetail, CallsPage, FilterOptions, Loaded, Summary, Trend } from '../../lib/analytics-data.ts';
+import { CALLS_PAGE_SIZE, cursorIn, exportHref, loadCall, loadCalls, loadOptions, loadSummary, loadTrend } from '../../lib/analytics-data.ts';
+import type { Call, CallDetail, CallsPage, FilterOptions, Loaded, PageCursor, Summary, Trend } from '../../lib/analytics-data.ts';
 import { granularityFor, readFilters, toSearch } from '../../lib/analytics-query.ts';
 import type { Filters } from '../../lib/analytics-query.ts';
 import type { ColumnInfoMap } from '../../lib/column-info.ts';
@@ -76,13 +76,10 @@ function callColumns(columns: ColumnInfoMap): Array<TableColumn<Call>> {
   ];
 }
 
-/** The cursor inside `links.next`: the API has no `prev`, so the page keeps the ones it followed. */
-const cursorOf = (next: string) => new URL(next, 'http://x').searchParams.get('page[after]') ?? undefined;
-
 /**
  * The calls page: filters in the URL, the KPI snapshot and trend against the compared window,
- * the contacts a page at a time (forward by the API's cursor, back by the cursors followed so
- * far), a contact's detail in a drawer, and the CSV of exactly this view.
+ * the contacts a page at a time (forward by the API's `links.next`, back by its `links.prev`),
+ * a contact's detail in a drawer, and the CSV of exactly this view.
  */
 export default function CallsView({ search: initialSearch, first, columns }: Props) {
   const [search, navigate] = useUrlState(initialSearch);
@@ -94,14 +91,14 @@ export default function CallsView({ search: initialSearch, first, columns }: Pro
   const summary = useLoad(first.summary, filterKey, () => loadSummary(filters));
   const trend = useLoad(first.trend, `${filterKey}|${metric}|${granularity}`, () => loadTrend(filters, metric, granularity));
   const pageKey = `${filterKey}|${sort}`;
-  /** Cursors of the pages before this one, for this filter set and sort; a new one starts again at its first page. */
-  const [paging, setPaging] = useState<{ key: string; stack: string[] }>({ key: pageKey, stack: [] });
-  const stack = paging.key === pageKey ? paging.stack : [];
-  const setStack = (next: string[]) => setPaging({ key: pageKey, stack: next });
-  const callsKey = `${pageKey}|${stack.at(-1) ?? ''}`;
+  /** The cursor of the page on screen and how many pages in it is, for this filter set and sort; a new one starts again at its first page. */
+  const [paging, setPaging] = useState<{ key: string; cursor?: PageCursor; depth: number }>({ key: pageKey, depth: 0 });
+  const position = paging.key === pageKey ? paging : { key: pageKey, depth: 0 };
+  const goTo = (cursor: PageCursor | undefined, depth: number) => setPaging({ key: pageKey, ...(cursor ? { cursor } : {}), depth });
+  const callsKey = `${pageKey}|${position.cursor ? `${position.cursor.param}=${position.cursor.value}` : ''}`;
   const depthOf = useRef(new Map<string, number>());
-  depthOf.current.set(callsKey, stack.length);
-  const calls = useLoad(first.calls, callsKey, () => loadCalls(filters, sort, stack.at(-1)));
+  depthOf.current.set(callsKey, position.depth);
+  const calls = useLoad(first.calls, callsKey, () => loadCalls(filters, sort, position.cursor));
   const detail = useLoad(first.detail, call, () => (call ? loadCall(call) : Promise.resolve(undefined)));
   const degraded =
     (summary.value?.ok && summary.value.value.meta.live_data_unavailable) ||
@@ -183,21 +180,30 @@ export default function CallsView({ search: initialSearch, first, columns }: Pro
             />
           </div>
         )}
-        {page && (stack.length > 0 || page.meta.has_more) && (
+        {page && (page.links.prev || page.links.next) && (
           <nav class="pager" aria-label="Pages of contacts">
-            <button type="button" disabled={stack.length === 0 || calls.loading} onClick={() => setStack([])} data-testid="page-first">
+            <button type="button" disabled={!page.links.prev || calls.loading} onClick={() => goTo(undefined, 0)} data-testid="page-first">
               First
             </button>
-            <button type="button" disabled={stack.length === 0 || calls.loading} onClick={() => setStack(stack.slice(0, -1))} data-testid="page-prev">
+            <button
+              type="button"
+              disabled={!page.links.prev || calls.loading}
+              onClick={() => {
+                const cursor = cursorIn(page.links.prev);
+                // Back at the start the API says so by giving no prev; the first page is page 1 whatever was counted.
+                if (cursor) goTo(cursor, Math.max(0, position.depth - 1));
+              }}
+              data-testid="page-prev"
+            >
               ← Previous
             </button>
-            <span class="page-no" aria-live="polite">Page {stack.length + 1}</span>
+            <span class="page-no" aria-live="polite">Page {position.depth + 1}</span>
             <button
               type="button"
               disabled={!page.links.next || calls.loading}
               onClick={() => {
-                const cursor = page.links.next ? cursorOf(page.links.next) : undefined;
-                if (cursor) setStack([...stack, cursor]);
+                const cursor = cursorIn(page.links.next);
+                if (cursor) goTo(cursor, position.depth + 1);
               }}
               data-testid="page-next"
             >

@@ -67,6 +67,57 @@ function RangePick({ name, label, min, max, from, to }: { name: string; label: s
   );
 }
 
+const DAY_MS = 86_400_000;
+/** An instant's UTC calendar day, as a date input holds it. */
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const parseDay = (day: string | null): number | null => (day && /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : null);
+/** The longest window the API takes. */
+const MAX_RANGE_DAYS = 366;
+
+/**
+ * The custom range as whole UTC days: `from` is the first day, `to` the last one included (the
+ * window's end is the midnight after it), so "1 to 7 December" is seven days.
+ */
+export function rangeFromDays(from: string | null, to: string | null): { start: string; end: string } | { problem: string } | null {
+  const first = parseDay(from);
+  const last = parseDay(to);
+  if (first === null || last === null) return null;
+  if (last < first) return { problem: 'The last day comes before the first.' };
+  if ((last - first) / DAY_MS + 1 > MAX_RANGE_DAYS) return { problem: `A range may span at most ${MAX_RANGE_DAYS} days.` };
+  return { start: new Date(first).toISOString(), end: new Date(last + DAY_MS).toISOString() };
+}
+
+/** A date pair for the range: keyboard-typed or picked, whole days in UTC, applied when both are set. */
+function DateRange({ start, end, bounds }: { start?: string | undefined; end?: string | undefined; bounds: { first: string | null; last: string | null } }) {
+  const shownFrom = start ? utcDay(Date.parse(start)) : '';
+  // The window's end is exclusive: the last day shown is the one before it ends.
+  const shownTo = end ? utcDay(Date.parse(end) - 1) : '';
+  // Held here while the other day is still being chosen, so a re-render does not wipe the first.
+  const [from, setFrom] = useState(shownFrom);
+  const [to, setTo] = useState(shownTo);
+  useEffect(() => setFrom(shownFrom), [shownFrom]);
+  useEffect(() => setTo(shownTo), [shownTo]);
+  const min = bounds.first ? utcDay(Date.parse(bounds.first)) : undefined;
+  const max = bounds.last ? utcDay(Date.parse(bounds.last)) : undefined;
+  return (
+    <fieldset class="range dates" data-filter="dates" aria-describedby="dates-note">
+      <legend>Dates</legend>
+      <div class="range-row">
+        <label>
+          <span class="visually-hidden">From</span>
+          <input type="date" name="from" value={from} min={min} max={to || max} aria-label="From" data-testid="date-from" onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+        </label>
+        <span aria-hidden="true">–</span>
+        <label>
+          <span class="visually-hidden">To</span>
+          <input type="date" name="to" value={to} min={from || min} max={max} aria-label="To (last day included)" data-testid="date-to" onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+        </label>
+      </div>
+      <span id="dates-note" class="visually-hidden">Whole days in UTC; the range applies once both days are set.</span>
+    </fieldset>
+  );
+}
+
 /**
  * The filters both analytics pages share. A plain GET form, so the server renders any filtered
  * view from its URL; with the island running, every change applies at once (the search box on
@@ -97,13 +148,32 @@ export function FilterBar({ filters, options, keep = {}, onChange, resetHref }: 
   const opts = options?.ok ? options.value.data : null;
   const custom = Boolean(filters.start || filters.end);
 
-  const apply = () => {
+  const apply = (changed?: string | null) => {
     if (!form.current) return;
     const params = new URLSearchParams();
     for (const [k, v] of new FormData(form.current)) if (typeof v === 'string' && v !== '') params.append(k, v);
-    // A custom range replaces the period; choosing a period again drops the range.
-    if (params.get('period') === 'custom') params.delete('period');
-    else {
+    const from = params.get('from');
+    const to = params.get('to');
+    params.delete('from');
+    params.delete('to');
+    if (changed === 'from' || changed === 'to') {
+      // Typing a year digit by digit passes through years like 0002; only a whole one counts.
+      if ([from, to].some((day) => day && Number(day.slice(0, 4)) < 1970)) return;
+      // Choosing days makes a custom range, once both ends are there and make sense.
+      const inputs = [...form.current.querySelectorAll<HTMLInputElement>('input[type="date"]')];
+      const range = rangeFromDays(from, to);
+      for (const input of inputs) input.setCustomValidity(range && 'problem' in range ? range.problem : '');
+      if (!range || 'problem' in range) {
+        if (range) inputs.find((i) => i.name === changed)?.reportValidity();
+        return;
+      }
+      params.delete('period');
+      params.set('start', range.start);
+      params.set('end', range.end);
+    } else if (params.get('period') === 'custom') {
+      // A custom range replaces the period; choosing a period again drops the range.
+      params.delete('period');
+    } else {
       params.delete('start');
       params.delete('end');
     }
@@ -121,7 +191,8 @@ export function FilterBar({ filters, options, keep = {}, onChange, resetHref }: 
       aria-label="Filters"
       data-testid="filters"
       onChange={(e) => {
-        if ((e.target as HTMLElement).getAttribute('name') !== 'q') apply();
+        const name = (e.target as HTMLElement).getAttribute('name');
+        if (name !== 'q') apply(name);
       }}
       onSubmit={(e) => {
         e.preventDefault();
@@ -141,6 +212,7 @@ export function FilterBar({ filters, options, keep = {}, onChange, resetHref }: 
           <input type="hidden" name="end" value={filters.end ?? ''} />
         </>
       )}
+      <DateRange start={filters.start} end={filters.end} bounds={{ first: opts?.date_bounds.first_contact ?? null, last: opts?.date_bounds.last_contact ?? null }} />
       {(['region', 'channel', 'issue_type', 'team'] as const).map((name) => (
         <MultiPick
           key={name}

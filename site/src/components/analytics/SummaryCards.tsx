@@ -6,12 +6,19 @@ import { formatAbsolute, formatMeasure, formatRelative, measuresOf } from './mea
 import type { MeasureView } from './measures.ts';
 import { LiveUnavailable, provenance } from './LiveState.tsx';
 
-/** "the 30 days before: <iso> to <iso>" → its words, and the window in the viewer's dates. */
+/** "the 30 days before: 1–30 Nov 2026 (UTC)" → its words, and the window in the viewer's dates. */
 export function comparedWith(meta: AnalyticsMeta): { words: string; range: string } {
   const words = meta.compared_with.description.split(/: | \(/)[0]!;
   const start = new Date(meta.compared_with.start);
   const end = new Date(meta.compared_with.end);
-  const withTime = end.getTime() - start.getTime() <= 3 * 86_400_000;
+  const DAY = 86_400_000;
+  if (start.getTime() % DAY === 0 && end.getTime() % DAY === 0) {
+    // Whole UTC days (a custom range of dates) are named as those days, the last one included.
+    const utc = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+    const last = new Date(end.getTime() - DAY);
+    return { words, range: last.getTime() <= start.getTime() ? utc.format(start) : `${utc.format(start)} – ${utc.format(last)}` };
+  }
+  const withTime = end.getTime() - start.getTime() <= 3 * DAY;
   return { words, range: `${shortDay(start, withTime)} – ${shortDay(end, withTime)}` };
 }
 
@@ -46,7 +53,7 @@ export function SummaryCards({ summary }: { summary: Loaded<Summary> | undefined
       <div class="section-head">
         <h2 id="summary-title">Summary</h2>
         {compared && (
-          <p class="compared" data-testid="compared-with">
+          <p class="compared" data-testid="compared-with" title={meta?.compared_with.description}>
             Changes against {compared.words} <span class="range">({compared.range})</span>
           </p>
         )}
