@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ROOT, runToEnd } from './dev-server.ts';
+import { ROOT, buildSite, runToEnd } from './dev-server.ts';
 import { checkRoutingFile } from './routing-check.ts';
 
 /**
@@ -16,7 +16,7 @@ if (!(await checkRoutingFile())) {
   process.exit(1);
 }
 console.log('── build ──');
-await runToEnd('astro', ['build', '--root', 'site'], { quiet: true });
+await buildSite({ quiet: true });
 console.log('── wrangler deploy --dry-run ──');
 await runToEnd('wrangler', [
   'deploy',

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { neonConfig } from '@neondatabase/serverless';
-import { ROOT, runToEnd } from './dev-server.ts';
+import { ROOT, buildSite, runToEnd } from './dev-server.ts';
 import { migrateDatabase } from './migrations.ts';
 
 /**
@@ -17,5 +17,5 @@ if (!databaseUrl) {
 neonConfig.webSocketConstructor = createRequire(import.meta.url)('ws');
 const report = await migrateDatabase(databaseUrl);
 console.log(`migrations: ${report.applied.length} applied, ${report.skipped.length} already in place`);
-await runToEnd('astro', ['build', '--root', 'site']);
+await buildSite();
 await runToEnd('wrangler', ['deploy', '--config', path.join(ROOT, 'site', 'dist', 'server', 'wrangler.json')]);

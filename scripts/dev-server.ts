@@ -51,7 +51,16 @@ export function run(bin: string, args: string[], options: { quiet?: boolean; env
   return child;
 }
 
-export function runToEnd(bin: string, args: string[], options: { quiet?: boolean } = {}): Promise<void> {
+/**
+ * Builds the site and the worker it is bundled with. NODE_ENV is pinned: test runners set it to
+ * `test`, and a build that inherits that ships the development JSX runtime (every element carries
+ * its source path and line), which users would never download.
+ */
+export function buildSite(options: { quiet?: boolean } = {}): Promise<void> {
+  return runToEnd('astro', ['build', '--root', 'site'], { ...options, env: { NODE_ENV: 'production' } });
+}
+
+export function runToEnd(bin: string, args: string[], options: { quiet?: boolean; env?: Record<string, string> } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = run(bin, args, options);
     let output = '';
@@ -78,7 +87,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // The stack runs as its own process, so stand-ins never share an event loop with load
   // generators or test runners, and stay up while the worker reloads.
   const stackPromise = startStackProcess(options.purpose, { log });
-  const build = runToEnd('astro', ['build', '--root', 'site'], { quiet: true }).then(() => log('site       built into the worker'));
+  const build = buildSite({ quiet: true }).then(() => log('site       built into the worker'));
   const [stack] = await Promise.all([stackPromise, build]).catch(async (err) => {
     await stackPromise.then((s) => s.stop()).catch(() => undefined);
     throw err;
@@ -139,7 +148,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // The built bundle is not watched by wrangler, so a rebuild restarts it; the stack, its data
   // and the Durable Objects' persisted state stay as they are.
   const rebuild = async () => {
-    await runToEnd('astro', ['build', '--root', 'site'], { quiet: true });
+    await buildSite({ quiet: true });
     await writeFile(path.join(BUILT_CONFIG_DIR, '.dev.vars'), vars);
     await stopWrangler(wrangler);
     wrangler = startWrangler();

@@ -466,10 +466,9 @@ describe('accessibility and weight', () => {
       await s.page.goto(`${server.url}${page}`, { waitUntil: 'networkidle' });
       console.log(`${page} JavaScript: ${(s.scriptBytes() / 1024).toFixed(1)} KiB, ${(s.scriptGzipBytes() / 1024).toFixed(1)} KiB gzipped (${s.scriptNames().join(', ')})`);
       expect(s.scriptBytes()).toBeGreaterThan(0);
-      // Measured on the test build, whose JSX carries dev source locations (about a quarter more
-      // than `npm run build`): Preact, the typed client, the records table and the page.
-      expect(s.scriptBytes()).toBeLessThan(80 * 1024);
-      expect(s.scriptGzipBytes()).toBeLessThan(28 * 1024);
+      // Preact, the typed client, the records table and the page (the production build, as users get it).
+      expect(s.scriptBytes()).toBeLessThan(66 * 1024);
+      expect(s.scriptGzipBytes()).toBeLessThan(26 * 1024);
     }
     expect(s.errors).toEqual([]);
     await s.context.close();
