@@ -4,6 +4,7 @@ import type { Bindings } from './config/env.ts';
 import { drainWaitingEvents } from './dashboard/events/scheduled.ts';
 
 export { DashboardHub } from '../durable-objects/dashboard-hub.ts';
+export { DashboardHubEdge } from '../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../durable-objects/user-space.ts';
 
 export default {

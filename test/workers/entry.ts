@@ -3,6 +3,7 @@ import type { Bindings } from '../../worker/config/env.ts';
 import { drainWaitingEvents } from '../../worker/dashboard/events/scheduled.ts';
 
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+export { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';
 
 /**

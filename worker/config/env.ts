@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+import type { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
 import { DASHBOARD_NAME } from '../../durable-objects/dashboards.ts';
 import type { UserSpace } from '../../durable-objects/user-space.ts';
 import type { Identity } from '../auth/roles.ts';
@@ -9,6 +10,7 @@ import type { Services } from '../services/index.ts';
 /** Raw bindings as wrangler hands them to the worker: vars, secrets and Durable Objects. */
 export interface Bindings {
   DASHBOARD_HUB: DurableObjectNamespace<DashboardHub>;
+  DASHBOARD_HUB_EDGE: DurableObjectNamespace<DashboardHubEdge>;
   USER_SPACE: DurableObjectNamespace<UserSpace>;
   [key: string]: unknown;
 }
