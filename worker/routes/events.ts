@@ -2,9 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { DASHBOARD_NAME, isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { recordEvents } from '../dashboard/events/store.ts';
 import { openMetrics } from '../metrics/index.ts';
-import { publishEvents } from '../dashboard/events/publish.ts';
+import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
+import { createServices } from '../services/index.ts';
 import { IngestRequestSchema, IngestResultSchema } from '../dashboard/events/schema.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
+import type { Bindings, Config } from '../config/env.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Metric } from '../metrics/catalog/store.ts';
+import type { Routing } from '../metrics/routing/load.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { problems } from '../http/schemas.ts';
@@ -34,10 +39,19 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
   const events: IngestEvent[] = 'events' in body ? body.events : [body];
   const ids = events.map((e) => e.event_id);
   if (new Set(ids).size !== ids.length) throw new ApiError('validation_failed', 'A batch may carry each event_id once.');
-  const metrics = await openMetrics(c);
   const postgres = c.get('services').postgres;
-  const seen = await recordEvents(postgres, events, c.get('identity')!.userId, dashboard);
-  const published = await publishEvents(c.env, postgres, dashboard, metrics.catalog, metrics.routing, c.get('log'));
+  const [metrics, seen] = await Promise.all([openMetrics(c), recordEvents(postgres, events, c.get('identity')!.userId, dashboard)]);
+  const { published, events: sent } = await publishEvents(c.env, postgres, dashboard, c.get('log'));
+  // The answer waits for the commit and the hub's log, not for KPI queries nor for delivery.
+  if (sent.length > 0) {
+    const kpis = kpiUpdatesAfterAnswer(c.env, c.get('config'), dashboard, sent, metrics, c.get('log'));
+    try {
+      c.executionCtx.waitUntil(kpis);
+    } catch {
+      // No execution context (the app called directly): finish before answering.
+      await kpis;
+    }
+  }
   const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
   return c.json(
     {
@@ -50,3 +64,22 @@ export const eventRoutes = newApp().openapi(route, async (c) => {
     200,
   );
 });
+
+/** KPI updates on their own connection: the request's is closed once the answer is sent. */
+async function kpiUpdatesAfterAnswer(
+  env: Bindings,
+  config: Config,
+  dashboard: string,
+  events: readonly IngestEvent[],
+  metrics: { catalog: readonly Metric[]; routing: Routing },
+  log: Logger,
+): Promise<void> {
+  const services = createServices(config, undefined, log);
+  try {
+    await publishKpiUpdates(env, services.postgres, dashboard, events, metrics.catalog, metrics.routing, log);
+  } catch (err) {
+    log.warn('kpi updates not published', { error: err });
+  } finally {
+    await services.close().catch(() => undefined);
+  }
+}
