@@ -47,6 +47,8 @@ export interface HubStats {
   edges: Array<{ name: string; index: number; sockets: number }>;
   /** Sockets the edges closed since they last woke, by reason. */
   dropped: Record<DropReason, number>;
+  /** Replay requests the root answered since it woke: whole-log loads by edges, and single replays. */
+  replays: { logLoads: number; single: number };
 }
 
 /** RPC results carry refusals as values: a thrown error would cross the RPC boundary twice. */
@@ -105,6 +107,7 @@ export class DashboardHub extends DurableObject<Bindings> {
   /** Sockets per edge index, as last reported or placed (placement reads it). */
   private readonly load = new Map<number, number>();
   private alarmAt: number | null | undefined;
+  private readonly replays = { logLoads: 0, single: 0 };
 
   /** Per instance so tests can change them through runInDurableObject. */
   readonly tuning = {
@@ -210,6 +213,7 @@ export class DashboardHub extends DurableObject<Bindings> {
 
   /** The whole log, for an edge that will answer replays from its own copy. */
   async replayLog(): Promise<{ oldest: number | null; lastSeq: number; rows: LoggedMessage[] }> {
+    this.replays.logLoads++;
     const sql = this.ctx.storage.sql;
     const rows = sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log ORDER BY seq').toArray();
     return { oldest: rows[0]?.seq ?? null, lastSeq: this.lastSeq, rows: rows.map((r) => ({ seq: r.seq, body: r.body })) };
@@ -229,6 +233,7 @@ export class DashboardHub extends DurableObject<Bindings> {
    * it, it is ahead of the hub (storage was reset), or it is more than `room` bytes.
    */
   async replayAfter(since: number, room: number): Promise<ReplayAnswer> {
+    this.replays.single++;
     const sql = this.ctx.storage.sql;
     const oldest = sql.exec<{ oldest: number | null }>('SELECT MIN(seq) AS oldest FROM replay_log').one().oldest;
     const coverable = since >= this.lastSeq || (oldest !== null && since >= oldest - 1);
@@ -336,6 +341,7 @@ export class DashboardHub extends DurableObject<Bindings> {
       oldestSeq: row.oldest,
       edges: edges.map((e) => ({ name: e.name, index: e.index, sockets: this.load.get(e.index) ?? 0 })),
       dropped,
+      replays: { ...this.replays },
     };
   }
 
