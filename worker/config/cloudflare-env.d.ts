@@ -4,6 +4,8 @@ declare namespace Cloudflare {
   interface Env {
     DASHBOARD_HUB: DurableObjectNamespace<import('../../durable-objects/dashboard-hub.ts').DashboardHub>;
     DASHBOARD_HUB_EDGE: DurableObjectNamespace<import('../../durable-objects/dashboard-hub-edge.ts').DashboardHubEdge>;
+    EVENTS_QUEUE: Queue<import('../queues/events.ts').QueuedEvents>;
+    EVENTS_DLQ: Queue<import('../queues/events.ts').DeadLetter>;
     USER_SPACE: DurableObjectNamespace<import('../../durable-objects/user-space.ts').UserSpace>;
   }
   interface GlobalProps {
