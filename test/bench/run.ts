@@ -85,3 +85,11 @@ if (process.env.BENCH_WS !== '0') {
   const report = await runFanoutBench(fanoutOptionsFromEnv((line) => console.log(line)));
   console.log(`\n${fanoutTable(report)}`);
 }
+
+// Live at scale: viewers on the public address while events are posted, against a plain `ws`
+// server, per sockets-per-edge setting; and queued ingest end to end. BENCH_SCALE=0 skips it;
+// `npm run bench:scale` runs it alone.
+if (process.env.BENCH_SCALE !== '0') {
+  const { runScaleBench, scaleOptionsFromEnv, scaleTable } = await import('./scale.ts');
+  console.log(scaleTable(await runScaleBench(scaleOptionsFromEnv((line) => console.log(line)))));
+}

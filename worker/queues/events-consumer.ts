@@ -2,6 +2,7 @@ import { isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { BUNDLED_ROUTING_YAML } from '../config/bundled.ts';
 import { loadConfig } from '../config/env.ts';
 import type { Bindings } from '../config/env.ts';
+import { DRAIN_LIMIT } from '../dashboard/events/outbox.ts';
 import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import { recordEventsIn } from '../dashboard/events/store.ts';
@@ -24,6 +25,9 @@ const baseLog = rootLogger.child({ component: 'events-consumer' });
  * reason) is only the backstop.
  */
 export const MAX_ATTEMPTS = 5;
+
+/** Outbox drains per dashboard after a batch: what is left waits for the next batch or the scheduled drain. */
+const MAX_DRAINS = 200;
 
 /** Seconds before a message that failed for a passing reason comes back: 1, 2, 4, 8… up to a minute. */
 export function retryDelaySeconds(attempts: number): number {
@@ -128,8 +132,14 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Bindings,
     // Published from the outbox, as after a POST: the hub keys by event_id, so nothing goes twice.
     const dashboards = [...new Set(applied.map((a) => a.body.dashboard))];
     for (const dashboard of dashboards) {
-      const { events } = await publishEvents(env, postgres, dashboard, log);
-      if (events.length > 0) ctx.waitUntil(kpiUpdates(env, config, dashboard, events, log));
+      // A batch may carry many outbox drains' worth; each drain takes one hub batch.
+      const sent: IngestEvent[] = [];
+      for (let round = 0; round < MAX_DRAINS; round++) {
+        const { events } = await publishEvents(env, postgres, dashboard, log);
+        sent.push(...events);
+        if (events.length < DRAIN_LIMIT) break;
+      }
+      if (sent.length > 0) ctx.waitUntil(kpiUpdates(env, config, dashboard, sent, log));
     }
     return report;
   } finally {
