@@ -36,6 +36,8 @@ const log = rootLogger.child({ component: 'dashboard-hub-edge' });
 export const EDGE_LOG_MAX_BYTES = 8 * 1_048_576;
 /** How soon after sockets come and go the edge tells the root its count (placement reads it). */
 export const EDGE_REPORT_DELAY_MS = 250;
+/** Sockets written per turn of the event loop during a fan-out. */
+export const BROADCAST_SLICE = 200;
 
 interface SocketAttachment {
   subject: string;
@@ -193,7 +195,7 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
         if (this.seq === undefined) this.setSeq(first - 1);
         if (first > this.seq! + 1) await this.fillGap(first - 1);
         const fresh = messages.filter((m) => m.seq > this.seq!);
-        if (fresh.length > 0) this.broadcastMessages(fresh);
+        if (fresh.length > 0) await this.broadcastMessages(fresh);
       }
       return { open: this.openSockets().length };
     });
@@ -395,7 +397,7 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
       this.resetLog(upTo);
       return;
     }
-    if (rows.length > 0) this.broadcastMessages(rows);
+    if (rows.length > 0) await this.broadcastMessages(rows);
     if (this.seq! < upTo) this.setSeq(upTo);
   }
 
@@ -520,7 +522,7 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
   }
 
   /** Sends messages in seq order, in as few frames as the batch limits allow, to every socket. */
-  private broadcastMessages(messages: readonly LoggedMessage[]): void {
+  private async broadcastMessages(messages: readonly LoggedMessage[]): Promise<void> {
     const now = Date.now();
     const ts = new Date(now).toISOString();
     for (const m of messages) this.recent.record(m.seq, now, m.body.length);
@@ -535,16 +537,23 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
       }
       const chunk = messages.slice(from, to);
       const frame = chunk.length === 1 ? chunk[0]!.body : `{"type":"batch","seq":${chunk.at(-1)!.seq},"ts":"${ts}","messages":[${chunk.map((m) => m.body).join(',')}]}`;
-      this.broadcast(frame, now);
+      await this.broadcast(frame, now);
       from = to;
     }
   }
 
-  private broadcast(frame: string, now: number): void {
+  /**
+   * Writes the frame to every socket, BROADCAST_SLICE sockets per turn of the event loop: where
+   * objects share a thread (one runtime process, as under `wrangler dev`), requests and other
+   * objects get a turn between slices instead of waiting for the whole fan-out.
+   */
+  private async broadcast(frame: string, now: number): Promise<void> {
     if (now - this.lastLagCheck >= ACK_INTERVAL_MS) this.checkLag(now);
     const sockets = this.ctx.getWebSockets();
     this.reportsBufferedAmount ??= sockets.length > 0 ? typeof sockets[0]!.bufferedAmount === 'number' : undefined;
-    for (const ws of sockets) {
+    for (let i = 0; i < sockets.length; i++) {
+      if (i > 0 && i % BROADCAST_SLICE === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      const ws = sockets[i]!;
       try {
         ws.send(frame);
       } catch {

@@ -152,7 +152,7 @@ async function applyTogether(postgres: Pick<Postgres, 'transaction'>, items: rea
   if (items.length === 0) return 0;
   return postgres.transaction(async (tx) => {
     let duplicates = 0;
-    for (const { body } of items) duplicates += (await recordEventsIn(tx, body.events, body.received_by, body.dashboard)).size;
+    for (const group of groups(items)) duplicates += (await recordEventsIn(tx, group.events, group.received_by, group.dashboard)).size;
     // One receipt per id, however many messages carried it.
     const receipts = new Map(items.flatMap((i) => i.body.events.map((e) => [e.event_id, { dashboard: i.body.dashboard, attempts: i.message.attempts }] as const)));
     const ids = [...receipts.keys()];
@@ -166,6 +166,25 @@ async function applyTogether(postgres: Pick<Postgres, 'transaction'>, items: rea
     );
     return duplicates;
   });
+}
+
+/**
+ * Consecutive messages for the same dashboard and sender, merged into one statement's worth, in
+ * order. A message repeating an id already in the group starts a new group, so a repeat is
+ * checked against the stored event (a true retry, or the same id with another body).
+ */
+function groups(items: readonly Taken[]): QueuedEvents[] {
+  const out: Array<QueuedEvents & { ids: Set<string> }> = [];
+  for (const { body } of items) {
+    const last = out.at(-1);
+    if (last && last.dashboard === body.dashboard && last.received_by === body.received_by && !body.events.some((e) => last.ids.has(e.event_id))) {
+      last.events = [...last.events, ...body.events];
+      for (const e of body.events) last.ids.add(e.event_id);
+    } else {
+      out.push({ ...body, events: [...body.events], ids: new Set(body.events.map((e) => e.event_id)) });
+    }
+  }
+  return out;
 }
 
 /** Sends the message to the dead-letter queue with its reason, records the reason, acknowledges it. */

@@ -12,7 +12,11 @@ import type { Postgres } from '../services/postgres.ts';
 export const QueuedEventsSchema = z.strictObject({
   dashboard: z.string().regex(DASHBOARD_NAME),
   received_by: z.uuid().nullable(),
-  events: z.array(EventSchema).min(1).max(500),
+  events: z
+    .array(EventSchema)
+    .min(1)
+    .max(500)
+    .refine((events) => new Set(events.map((e) => e.event_id)).size === events.length, 'a message may carry each event_id once'),
 });
 export type QueuedEvents = z.infer<typeof QueuedEventsSchema>;
 
