@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
 import type { ClientCommand, CollectReply } from './scale-clients.ts';
+import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { WsBaseline } from './ws-baseline.ts';
 
@@ -33,6 +37,11 @@ export interface ScaleOptions {
   queuedConcurrency: number;
   threads: number;
   timeoutMs: number;
+  /**
+   * Also skip wrangler's proxy: viewers and POSTs go to the runtime's own address, as production
+   * has no such hop (BENCH_SCALE_DIRECT=1). The default is the public address.
+   */
+  direct: boolean;
   log: (line: string) => void;
 }
 
@@ -54,6 +63,7 @@ export function scaleOptionsFromEnv(log: (line: string) => void = console.log): 
     queuedConcurrency: int('BENCH_SCALE_QUEUED_CONCURRENCY', 4),
     threads: Math.max(1, int('BENCH_SCALE_THREADS', 2)),
     timeoutMs: int('BENCH_SCALE_TIMEOUT_MS', 1_800_000),
+    direct: process.env.BENCH_SCALE_DIRECT === '1',
     log,
   };
 }
@@ -85,6 +95,8 @@ export interface ViewerResult {
 
 export interface EdgeRun {
   socketsPerEdge: number;
+  /** `public`: through wrangler's proxy, as a user would; `direct`: the runtime's own address. */
+  path: 'public' | 'direct';
   ingestNoViewers: Stats;
   viewers: ViewerResult[];
 }
@@ -264,6 +276,10 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
       if (Date.now() > deadline) break;
       const tag = Date.now().toString(36);
       const boards = { none: `scale-none-${tag}`, queued: `scale-queued-${tag}`, viewers: options.viewers.map((v) => `scale-${v}-${tag}`) };
+      // A private dev registry (read by the wrangler startDevServer spawns) names the runtime's address.
+      const scratch = options.direct ? await mkdtemp(path.join(os.tmpdir(), 'cc-scale-')) : null;
+      const previousRegistry = process.env.WRANGLER_REGISTRY_PATH;
+      if (scratch) process.env.WRANGLER_REGISTRY_PATH = path.join(scratch, 'registry');
       const server = await startDevServer({
         port: await freePort(),
         purpose: 'bench',
@@ -274,14 +290,17 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
         },
         log: (l) => log(`[stack] ${l}`),
       });
+      const origin = scratch ? await userWorkerOrigin(path.join(scratch, 'registry'), 'command-center') : null;
+      if (scratch && !origin) log("scale: the runtime's own address was not found; measuring through the public address");
+      const base = origin ?? server.url;
       try {
         const viewerToken = await signIn(server.url, 'viewer');
         const editorToken = await signIn(server.url, 'editor');
-        const wsUrl = (board: string) => `${server.url.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${board}`;
+        const wsUrl = (board: string) => `${base.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${board}`;
         const auth = { authorization: `Bearer ${viewerToken}` };
 
         // Warm the ingest path, then POST with nobody watching: the reference for ingest latency.
-        const none = appSender(server.url, editorToken, boards.none);
+        const none = appSender(base, editorToken, boards.none);
         for (let i = 0; i < 5; i++) await none(`${boards.none}-warm-${i}`);
         const noViewers: number[] = [];
         for (let i = 0; i < options.oneAtATime; i++) {
@@ -289,7 +308,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
           await none(`${boards.none}-${i}`);
           noViewers.push(now() - t);
         }
-        const run: EdgeRun = { socketsPerEdge: perEdge, ingestNoViewers: stats(noViewers), viewers: [] };
+        const run: EdgeRun = { socketsPerEdge: perEdge, path: origin ? 'direct' : 'public', ingestNoViewers: stats(noViewers), viewers: [] };
         log(`scale: ${perEdge} sockets per edge; ingest with no viewers p50 ${run.ingestNoViewers.p50.toFixed(1)} ms`);
 
         for (const [i, viewers] of options.viewers.entries()) {
@@ -302,7 +321,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
             try {
               const connected = await fleet.connect(target === 'app' ? wsUrl(board) : baseline.url, target === 'app' ? auth : {}, viewers);
               log(`scale: ${target} ${connected.connected}/${viewers} viewers connected (${connected.failed} failed)`);
-              const send = target === 'app' ? appSender(server.url, editorToken, board) : wsSender(baseline);
+              const send = target === 'app' ? appSender(base, editorToken, board) : wsSender(baseline);
               // Warm-up: the path and every socket once.
               await phase(fleet, send, `${board}-${target}-warm`, 3, 1, connected.connected, true);
               const single = await phase(fleet, send, `${board}-${target}-single`, options.oneAtATime, 1, connected.connected, true);
@@ -323,11 +342,16 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
 
         // Queued ingest, once: end to end through the queue, the consumer, the hub and a viewer.
         if (runIndex === options.socketsPerEdge.length - 1 && options.queuedEvents > 0 && Date.now() < deadline) {
-          report.queued = await queued(server.url, editorToken, wsUrl(boards.queued), auth, boards.queued, options);
+          report.queued = await queued(base, editorToken, wsUrl(boards.queued), auth, boards.queued, options);
           log(`scale: queued ${report.queued.events} events at ${report.queued.eventsPerSecond.toFixed(0)} events/s end to end, lost ${report.queued.lost}, duplicates ${report.queued.duplicates}`);
         }
       } finally {
         await server.close();
+        if (scratch) {
+          if (previousRegistry === undefined) delete process.env.WRANGLER_REGISTRY_PATH;
+          else process.env.WRANGLER_REGISTRY_PATH = previousRegistry;
+          await rm(scratch, { recursive: true, force: true });
+        }
       }
     }
   } finally {
@@ -391,7 +415,7 @@ const f = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFi
 export function scaleTable(report: ScaleReport): string {
   const lines: string[] = [];
   for (const run of report.runs) {
-    lines.push(`\nLive at scale, ${run.socketsPerEdge} sockets per edge (POST /v1/events with no viewers: p50 ${f(run.ingestNoViewers.p50)} / p95 ${f(run.ingestNoViewers.p95)} ms)\n`);
+    lines.push(`\nLive at scale, ${run.socketsPerEdge} sockets per edge, ${run.path === 'public' ? "the public address (through wrangler's proxy)" : "the runtime's own address"} (POST /v1/events with no viewers: p50 ${f(run.ingestNoViewers.p50)} / p95 ${f(run.ingestNoViewers.p95)} ms)\n`);
     lines.push('| viewers (app/ws) | edges | mode | ingest p50 / p95 ms | POST→receipt p50 / p95 / p99 ms | ws p50 / p95 / p99 ms | p95 ratio | deliveries/s app / ws | lost app / ws | dup / out of order |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const v of run.viewers) {
