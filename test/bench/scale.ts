@@ -83,6 +83,8 @@ export interface PhaseResult {
   lost: number;
   duplicates: number;
   outOfOrder: number;
+  /** Sends that failed (the event is then not expected anywhere), with why. */
+  failedSends: string[];
 }
 
 export interface ViewerResult {
@@ -214,28 +216,36 @@ function wsSender(baseline: WsBaseline): Sender {
 async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, concurrency: number, viewers: number, oneAtATime: boolean): Promise<PhaseResult> {
   const started = new Map<string, number>();
   const ingest: number[] = [];
+  const failedSends: string[] = [];
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++]!;
       const t = now();
+      try {
+        await send(id);
+      } catch (err) {
+        // Counted and reported, not expected on any socket: the run goes on.
+        failedSends.push(`${id}: ${String((err as Error).cause ?? err)}`);
+        continue;
+      }
       started.set(id, t);
-      await send(id);
       ingest.push(now() - t);
       // One at a time: the next event waits until this one reached every viewer.
       if (oneAtATime) await fleet.wait([id], 10_000);
     }
   };
   await Promise.all(Array.from({ length: oneAtATime ? 1 : concurrency }, worker));
-  await fleet.wait(ids, 30_000);
+  await fleet.wait([...started.keys()], 30_000);
   const got = await fleet.collect();
   const latencies: number[] = [];
   let received = 0;
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   for (const id of ids) {
-    const t0 = started.get(id)!;
+    const t0 = started.get(id);
+    if (t0 === undefined) continue;
     first = Math.min(first, t0);
     for (const t of got.receipts[id] ?? []) {
       latencies.push(t - t0);
@@ -248,9 +258,10 @@ async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, 
     ingest: stats(ingest),
     receipt: stats(latencies),
     deliveriesPerSecond: received / Math.max(0.001, (last - first) / 1000),
-    lost: viewers * count - received,
+    lost: viewers * started.size - received,
     duplicates: got.duplicates,
     outOfOrder: got.outOfOrder,
+    failedSends,
   };
 }
 
@@ -427,6 +438,8 @@ export function scaleTable(report: ScaleReport): string {
           `| ${v.connected.app}/${v.connected.ws} of ${v.viewers} | ${edges} | ${mode === 'single' ? 'one at a time' : 'burst'} | ${f(a.ingest.p50)} / ${f(a.ingest.p95)} | ${f(a.receipt.p50)} / ${f(a.receipt.p95)} / ${f(a.receipt.p99)} | ${f(w.receipt.p50)} / ${f(w.receipt.p95)} / ${f(w.receipt.p99)} | ${(a.receipt.p95 / w.receipt.p95).toFixed(2)}× | ${f(a.deliveriesPerSecond)} / ${f(w.deliveriesPerSecond)} | ${a.lost} / ${w.lost} | ${a.duplicates + w.duplicates} / ${a.outOfOrder + w.outOfOrder} |`,
         );
       }
+      const failed = [...v.app.single.failedSends, ...v.app.burst.failedSends];
+      if (failed.length > 0) lines.push(`|  |  | failed POSTs: ${failed.length} (${failed[0]}) |  |  |  |  |  |  |  |`);
       const single = v.app.single;
       lines.push(`|  |  | ingest p95 vs none |  ${(single.ingest.p95 / run.ingestNoViewers.p95).toFixed(2)}× (target ≤ 1.2× at 1,000) |  |  |  |  |  | closed by server: ${v.closedByServer} |`);
     }
