@@ -379,6 +379,11 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
       this.logFloor ??= lastSeq;
     } else if (lastSeq > this.seq) {
       await this.fillGap(lastSeq);
+    } else if (lastSeq < this.seq) {
+      // The root's storage was reset: its seqs start over, and clients start over from a snapshot.
+      for (const ws of this.openSockets()) this.send(ws, { type: 'snapshot', seq: lastSeq, ts: new Date().toISOString(), reason: 'ahead' });
+      this.setSeq(lastSeq);
+      this.resetLog(lastSeq);
     }
   }
 
