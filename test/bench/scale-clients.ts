@@ -21,6 +21,8 @@ export interface CollectReply {
   duplicates: number;
   outOfOrder: number;
   closed: number;
+  /** Close code → how many sockets closed with it. */
+  closeCodes: Record<string, number>;
   open: number;
 }
 
@@ -42,6 +44,7 @@ if (parentPort && workerData?.scaleClients) {
   let duplicates = 0;
   let outOfOrder = 0;
   let closed = 0;
+  const closeCodes: Record<string, number> = {};
   let waiters: Array<() => void> = [];
 
   const onMessage = (c: Client, raw: Buffer) => {
@@ -96,7 +99,10 @@ if (parentPort && workerData?.scaleClients) {
         started++;
         const c: Client = { ws: new WebSocket(url, { headers, perMessageDeflate: false }), lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set() };
         c.ws.on('message', (raw) => onMessage(c, raw as Buffer));
-        c.ws.on('close', () => closed++);
+        c.ws.on('close', (code) => {
+          closed++;
+          closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+        });
         const ok = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), 30_000);
           c.ws.once('message', () => {
@@ -148,6 +154,7 @@ if (parentPort && workerData?.scaleClients) {
         duplicates,
         outOfOrder,
         closed,
+        closeCodes: { ...closeCodes },
         open: clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length,
       };
       receipts = new Map();

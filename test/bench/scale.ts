@@ -174,6 +174,10 @@ class Fleet {
       duplicates: replies.reduce((n, r) => n + r.duplicates, 0),
       outOfOrder: replies.reduce((n, r) => n + r.outOfOrder, 0),
       closed: replies.reduce((n, r) => n + r.closed, 0),
+      closeCodes: replies.reduce<Record<string, number>>((all, r) => {
+        for (const [code, n] of Object.entries(r.closeCodes)) all[code] = (all[code] ?? 0) + n;
+        return all;
+      }, {}),
       open: replies.reduce((n, r) => n + r.open, 0),
     };
   }
@@ -339,6 +343,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
               const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false);
               const after = await fleet.collect();
               closedByServer += connected.connected - after.open;
+              if (after.closed > 0) log(`scale: ${target} sockets closed by the server, by close code: ${JSON.stringify(after.closeCodes)}`);
               result.connected = { ...(result.connected ?? { app: 0, ws: 0 }), [target]: connected.connected };
               result[target] = { single, burst };
               log(`scale: ${target} ${viewers} viewers: receipt p95 ${single.receipt.p95.toFixed(1)} ms one at a time, ${burst.deliveriesPerSecond.toFixed(0)} deliveries/s in bursts, lost ${single.lost + burst.lost}`);
