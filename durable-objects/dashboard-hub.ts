@@ -1,33 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
-import {
-  ACK_INTERVAL_MS,
-  CLIENT_MESSAGE_BURST,
-  CLIENT_MESSAGES_PER_SECOND,
-  ClientMessageSchema,
-  CLOSE_CODES,
-  HEARTBEAT_INTERVAL_MS,
-  HEARTBEAT_SWEEP_MS,
-  HEARTBEAT_TIMEOUT_MS,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_MESSAGES,
-  MAX_BUFFERED_BYTES,
-  MAX_CLIENT_MESSAGE_BYTES,
-  MAX_PUBLISH_BYTES,
-  MAX_UNACKED_BYTES,
-  PING_FRAME,
-  PONG_FRAME,
-  PublishSchema,
-  RESUME_BUDGET,
-  RESUME_WINDOW_MS,
-  SLOW_CLIENT_LAG_MS,
-} from './protocol.ts';
-import type { HubMessage, PublishInput } from './protocol.ts';
-import { HUB_CREDENTIAL_HEADER, endedCredentials, parseSocketCredential } from '../worker/auth/socket-access.ts';
-import type { SocketCredential } from '../worker/auth/socket-access.ts';
-import { loadConfig } from '../worker/config/env.ts';
+import { HEARTBEAT_SWEEP_MS, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_PUBLISH_BYTES, PublishSchema } from './protocol.ts';
+import type { PublishInput } from './protocol.ts';
+import type { AccessEnd, DashboardHubEdge, DropReason } from './dashboard-hub-edge.ts';
+import { HUB_DASHBOARD_HEADER, HUB_EDGE_HEADER, edgeFor, edgeName } from './dashboards.ts';
+import { HUB_CREDENTIAL_HEADER, parseSocketCredential } from '../worker/auth/socket-access.ts';
 import type { Bindings } from '../worker/config/env.ts';
 import { rootLogger } from '../worker/lib/log.ts';
-import { createServices } from '../worker/services/index.ts';
+
+export type { AccessEnd } from './dashboard-hub-edge.ts';
 
 const log = rootLogger.child({ component: 'dashboard-hub' });
 
@@ -41,68 +21,42 @@ export const PUBLISH_KEY_RETENTION_MS = 60 * 60_000;
 export const MAX_PUBLISH_KEY_LENGTH = 200;
 
 /**
- * From this many sockets on, a fan-out costs enough (each frame is a separate write in the
- * runtime) that publishes arriving while one is under way are worth merging into `batch` frames.
- * Smaller hubs send every message the moment it is stored.
+ * Sockets per edge before the root opens the next one (HUB_SOCKETS_PER_EDGE overrides it). One
+ * edge writes every frame to each of its sockets on its one thread; a few thousand keep a flush
+ * well under the delivery budget (`npm run bench` measures it).
  */
-export const COALESCE_MIN_SOCKETS = 32;
+export const SOCKETS_PER_EDGE = 2_000;
+/** A bound on edges per dashboard, whatever the sockets: each flush costs the root one call per edge. */
+export const MAX_EDGES = 64;
+/** Failed deliveries in a row after which the root forgets an edge (it re-attaches on its next sweep). */
+export const MAX_DELIVERY_FAILURES = 5;
+/** A delivery to one edge carries at most this many messages; the rest follow in the next call. */
+export const MAX_DELIVERY_MESSAGES = 2_000;
 
-/**
- * Once a flush has carried more than one message, publishes are arriving faster than fan-outs
- * finish, and the next flush waits this long to gather the publishers' next calls too. A lone
- * publish after a quiet spell goes out on the next turn.
- */
-export const BURST_FLUSH_DELAY_MS = 5;
-
-interface SocketAttachment {
-  subject: string;
-  connectedAt: string;
-  /** Who opened the socket and with what; checked on every sweep, and the socket's end of life. */
-  credential: SocketCredential;
+/** One logged message: its seq and the frame body every socket gets. */
+export interface LoggedMessage {
+  seq: number;
+  body: string;
 }
-
-/** A token bucket: `tokens` as of `at` (ms). */
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-/** What the awake hub tracks per socket; lost on hibernation and rebuilt leniently on next sight. */
-interface SocketState {
-  /** The last seq the client acknowledged (or was caught up to when tracking began). */
-  ackedSeq: number;
-  /** When ackedSeq last moved, in ms. */
-  ackedAt: number;
-  /** The hub's seq when the socket joined or resumed: only live sends after it count as backlog bytes. */
-  liveFrom: number;
-  /** When the hub last received any frame from the client, in ms (0: not since waking). */
-  lastHeardAt: number;
-  /** Replays sent and not yet acknowledged: they count toward the backlog like live sends. */
-  replays: Array<{ upTo: number; bytes: number }>;
-  /** The highest seq a replay sent this socket (replays may run ahead of the last fan-out). */
-  replayedUpTo: number;
-  resumes: Bucket;
-  messages: Bucket;
-}
-
-type DropReason = 'slowConsumer' | 'heartbeatTimeout' | 'sendFailed' | 'rateLimited' | 'credentialExpired' | 'accessEnded';
 
 export interface HubStats {
   connections: number;
   lastSeq: number;
   oldestSeq: number | null;
-  /** Sockets closed since the object last woke, by reason. */
+  /** Edges the root delivers to, and the sockets each reported. */
+  edges: Array<{ name: string; index: number; sockets: number }>;
+  /** Sockets the edges closed since they last woke, by reason. */
   dropped: Record<DropReason, number>;
+  /** Replay requests the root answered since it woke: whole-log loads by edges, and single replays. */
+  replays: { logLoads: number; single: number };
 }
-
-/** Which sockets `endAccess` closes: one user's, or those opened under one session. */
-export type AccessEnd = { userId: string } | { sessionId: string };
 
 /** RPC results carry refusals as values: a thrown error would cross the RPC boundary twice. */
 export type PublishRefusal =
   | { ok: false; reason: 'invalid_message'; issues: string[] }
   | { ok: false; reason: 'too_large'; issues: string[] };
 
+/** `delivered`: how many sockets the message goes to, as the edges last reported. */
 export type PublishResult = { ok: true; seq: number; delivered: number } | PublishRefusal;
 
 /** `seq` is the batch's last seq, so callers that only read `seq` treat both results alike. */
@@ -111,57 +65,61 @@ export type PublishBatchResult = { ok: true; firstSeq: number; seq: number; deli
 
 type Prepared = { ok: true; type: string; data: string } | PublishRefusal;
 
+/** What a replay request gets: the rows after `since`, or a snapshot marker and where to stand. */
+export interface ReplayAnswer {
+  rows: LoggedMessage[];
+  snapshot: { seq: number; reason: 'ahead' | 'gap_too_old' | 'gap_too_large' } | null;
+}
+
+/** The root's view of one edge. */
+interface Edge {
+  name: string;
+  index: number;
+  epoch: number;
+  stub: DurableObjectStub<DashboardHubEdge>;
+  /** Stored and not yet handed to this edge, in seq order. */
+  queue: LoggedMessage[];
+  inFlight: boolean;
+  failures: number;
+}
+
 /**
- * One hub per dashboard: accepts sockets with the Hibernation API (so idle dashboards cost
- * nothing), assigns `seq`, keeps a bounded replay log in SQLite and fans messages out. Every
- * message is serialised once and sent to each socket without waiting on any of them; sockets that
- * fall behind or stop answering are closed (protocol.ts) rather than buffered without bound.
+ * A dashboard's hub, in two tiers. This object, named after the dashboard, is the root and the
+ * only writer: it assigns `seq`, keeps the bounded replay log in SQLite and the publishers' keys,
+ * and answers replays; it holds no sockets. Edges (dashboard-hub-edge.ts, named `<dashboard>#<k>`)
+ * hold the sockets and answer acks, pings, resumes and the heartbeat sweep themselves.
  *
- * Sharding, when one dashboard outgrows one object: fan-out runs on the object's single thread,
- * so sockets × frames per second is capped by the runtime's cost per frame (`npm run bench`
- * measures it), and the runtime caps how many sockets one object may accept. Split the hub in two
- * tiers without changing publishers or clients. The hub named after the dashboard stays the only
- * writer: it assigns seq, keeps the replay log, answers `resume`, and holds no sockets. Edge hubs
- * named `<dashboard>#<k>` hold the sockets; the stream route picks k from a hash of the connection,
- * and raises the number of edges as sockets grow (a few thousand per edge). On each flush the root
- * hands the same serialised frame to every edge with one RPC call each, started together and in
- * seq order per edge, so each edge's sockets see the root's order; an edge replays by asking the
- * root. The root's cost per message becomes one call per edge instead of one frame per socket.
+ * A publish is committed (one SQLite transaction) and answered; fan-out happens after the answer:
+ * every edge the root knows gets the new messages in one `deliver` call, each edge's calls one at
+ * a time and in seq order, so its sockets see the root's order. Messages that arrive while an
+ * edge's previous call is under way go together in its next, so the busier the hub, the fewer
+ * calls per message; the root's cost per flush is one call per edge, whatever the sockets.
+ *
+ * The stream route asks the root where a new socket goes (`placement`): the least loaded of the
+ * first k edges, k growing by one for every SOCKETS_PER_EDGE sockets. An edge attaches itself when
+ * its first socket arrives, re-attaches on every sweep, and detaches when its last socket leaves; an
+ * edge that fails MAX_DELIVERY_FAILURES deliveries in a row is forgotten until it re-attaches, and
+ * catches up from the log on the way back.
  */
 export class DashboardHub extends DurableObject<Bindings> {
   private lastSeq = 0;
-  /** The last seq fanned out to every socket (lastSeq, less what waits for the coalescing turn). */
-  private sentSeq = 0;
-  /** Stored but not yet sent: waiting for the coalescing turn. */
-  private pending: Array<{ seq: number; body: string }> = [];
-  private flushScheduled = false;
-  private lastFlushSize = 0;
-  private readonly sockets = new WeakMap<WebSocket, SocketState>();
-  private readonly recent = new SendLog(4_096);
-  private lastLagCheck = 0;
-  /** When the alarm is set for (null: none); undefined until read after waking. */
+  private readonly edges = new Map<string, Edge>();
+  /** Sockets per edge index, as last reported or placed (placement reads it). */
+  private readonly load = new Map<number, number>();
   private alarmAt: number | null | undefined;
-  private reportsBufferedAmount: boolean | undefined;
-  private readonly dropped: Record<DropReason, number> = {
-    slowConsumer: 0,
-    heartbeatTimeout: 0,
-    sendFailed: 0,
-    rateLimited: 0,
-    credentialExpired: 0,
-    accessEnded: 0,
-  };
+  private readonly replays = { logLoads: 0, single: 0 };
 
-  /** Thresholds per instance so tests can shorten them through runInDurableObject. */
+  /** Per instance so tests can change them through runInDurableObject. */
   readonly tuning = {
-    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
-    slowClientLagMs: SLOW_CLIENT_LAG_MS,
-    maxUnackedBytes: MAX_UNACKED_BYTES,
+    socketsPerEdge: SOCKETS_PER_EDGE,
+    retryMs: 100,
   };
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
-    // Schema and the sequence counter are ready before the first request or socket event.
+    const configured = Number(env.HUB_SOCKETS_PER_EDGE);
+    if (Number.isInteger(configured) && configured > 0) this.tuning.socketsPerEdge = configured;
+    // Schema, the sequence counter and the edges are ready before the first call.
     void ctx.blockConcurrencyWhile(async () => {
       const sql = this.ctx.storage.sql;
       sql.exec(`CREATE TABLE IF NOT EXISTS replay_log (
@@ -178,57 +136,123 @@ export class DashboardHub extends DurableObject<Bindings> {
         at INTEGER NOT NULL
       )`);
       sql.exec('CREATE INDEX IF NOT EXISTS published_keys_at ON published_keys (at)');
+      sql.exec(`CREATE TABLE IF NOT EXISTS edges (
+        name TEXT PRIMARY KEY,
+        idx INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        sockets INTEGER NOT NULL
+      )`);
       const row = sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM replay_log').one();
       this.lastSeq = row.seq ?? 0;
-      this.sentSeq = this.lastSeq;
+      // Edges known before a restart get everything from here on; what was in flight they fetch.
+      for (const e of sql.exec<{ name: string; idx: number; epoch: number; sockets: number }>('SELECT name, idx, epoch, sockets FROM edges')) {
+        this.track(e.name, e.idx, e.epoch, e.sockets);
+      }
     });
   }
 
-  /** WebSocket upgrade, forwarded by the worker after it has authenticated the caller. */
+  /**
+   * A WebSocket upgrade that reached the root directly: placed on an edge like the stream route's.
+   * The root itself holds no sockets.
+   */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    // Only the stream route reaches the hub, and it always says who the socket is for.
-    const credential = parseSocketCredential(request.headers.get(HUB_CREDENTIAL_HEADER));
-    if (!credential) return new Response('the hub is joined through /v1/dashboard/stream', { status: 400 });
-    const url = new URL(request.url);
-    const sinceParam = url.searchParams.get('since');
-    const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
-
-    const now = Date.now();
-    await this.armAlarm(Math.min(now + HEARTBEAT_SWEEP_MS, expiryMs(credential) ?? Number.POSITIVE_INFINITY));
-    // A new socket starts from the hub's latest seq, so nothing stored may still be on its way.
-    this.flush();
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [credential.userId, `session:${credential.credentialId}`]);
-    server.serializeAttachment({ subject: credential.userId, connectedAt: new Date(now).toISOString(), credential } satisfies SocketAttachment);
-    this.send(server, { type: 'hello', seq: this.lastSeq, ts: new Date().toISOString(), heartbeat_ms: HEARTBEAT_INTERVAL_MS, ack_ms: ACK_INTERVAL_MS });
-    const state = this.track(server, this.lastSeq);
-    // Connecting with ?since= is a resume too, and draws on the same budget.
-    if (since !== null) take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET);
-    this.resume(server, state, since);
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
-  /**
-   * Closes the sockets of a user whose access ended (sign-out everywhere, disabling, a role
-   * change) or of one signed-out session, at once; the sweep would find them within
-   * HEARTBEAT_SWEEP_MS anyway. Answers how many were closed.
-   */
-  async endAccess(which: AccessEnd): Promise<number> {
-    const tag = 'userId' in which ? which.userId : `session:${which.sessionId}`;
-    let closed = 0;
-    for (const ws of this.ctx.getWebSockets(tag)) {
-      if (this.drop(ws, 'accessEnded', 'access ended: sign in again')) closed++;
+    if (!parseSocketCredential(request.headers.get(HUB_CREDENTIAL_HEADER))) {
+      return new Response('the hub is joined through /v1/dashboard/stream', { status: 400 });
     }
-    return closed;
+    const dashboard = this.ctx.id.name ?? request.headers.get(HUB_DASHBOARD_HEADER);
+    if (!dashboard) return new Response('the hub does not know its dashboard', { status: 400 });
+    const { index } = await this.placement();
+    const headers = new Headers(request.headers);
+    headers.set(HUB_EDGE_HEADER, JSON.stringify({ dashboard, index }));
+    return edgeFor(this.env.DASHBOARD_HUB_EDGE, dashboard, index).fetch(new Request(request.url, { headers }));
   }
 
   /**
-   * Typed RPC: persist, assign the next seq, fan out. Invalid input is refused, never stored.
-   * `delivered` is the number of sockets the message goes to.
+   * Where the next socket goes: the least loaded of the edges in use, one more edge for every
+   * `socketsPerEdge` sockets. The socket is counted at once, so a burst of connections spreads.
+   */
+  async placement(): Promise<{ index: number; edges: number }> {
+    let total = 0;
+    for (const n of this.load.values()) total += n;
+    const count = Math.min(MAX_EDGES, Math.floor(total / this.tuning.socketsPerEdge) + 1);
+    let index = 0;
+    for (let k = 1; k < count; k++) if ((this.load.get(k) ?? 0) < (this.load.get(index) ?? 0)) index = k;
+    this.load.set(index, (this.load.get(index) ?? 0) + 1);
+    return { index, edges: count };
+  }
+
+  /** An edge with sockets asks for deliveries; answers the seq they start after. */
+  async attachEdge(name: string, index: number, sockets: number, epoch: number): Promise<{ lastSeq: number }> {
+    const known = this.edges.get(name);
+    const edge = known ?? this.track(name, index, epoch, sockets);
+    edge.epoch = epoch;
+    edge.failures = 0;
+    // Whatever was queued for it predates what it is about to learn.
+    edge.queue = [];
+    // A new edge attaches before its first socket is accepted: that socket was counted at placement.
+    this.load.set(index, known ? sockets : Math.max(sockets, this.load.get(index) ?? 0));
+    this.ctx.storage.sql.exec('INSERT OR REPLACE INTO edges (name, idx, epoch, sockets) VALUES (?, ?, ?, ?)', name, index, epoch, sockets);
+    await this.armAlarm(Date.now() + HEARTBEAT_SWEEP_MS);
+    return { lastSeq: this.lastSeq };
+  }
+
+  /** An edge whose last socket left; ignored when the edge has attached again since. */
+  async detachEdge(name: string, epoch: number): Promise<void> {
+    const edge = this.edges.get(name);
+    if (!edge || edge.epoch !== epoch) return;
+    this.forget(edge);
+  }
+
+  /** An edge's socket count changed. */
+  async reportEdge(name: string, index: number, sockets: number): Promise<void> {
+    if (this.edges.has(name)) this.load.set(index, sockets);
+  }
+
+  /** The whole log, for an edge that will answer replays from its own copy. */
+  async replayLog(): Promise<{ oldest: number | null; lastSeq: number; rows: LoggedMessage[] }> {
+    this.replays.logLoads++;
+    const sql = this.ctx.storage.sql;
+    const rows = sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log ORDER BY seq').toArray();
+    return { oldest: rows[0]?.seq ?? null, lastSeq: this.lastSeq, rows: rows.map((r) => ({ seq: r.seq, body: r.body })) };
+  }
+
+  /** The messages in (after, upTo], or null when the log no longer holds all of them. */
+  async rowsBetween(after: number, upTo: number): Promise<LoggedMessage[] | null> {
+    const rows = this.ctx.storage.sql
+      .exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log WHERE seq > ? AND seq <= ? ORDER BY seq', after, upTo)
+      .toArray();
+    if (rows.length !== upTo - after) return null;
+    return rows.map((r) => ({ seq: r.seq, body: r.body }));
+  }
+
+  /**
+   * What a client that applied `since` missed, or a snapshot marker when the log no longer covers
+   * it, it is ahead of the hub (storage was reset), or it is more than `room` bytes.
+   */
+  async replayAfter(since: number, room: number): Promise<ReplayAnswer> {
+    this.replays.single++;
+    const sql = this.ctx.storage.sql;
+    const oldest = sql.exec<{ oldest: number | null }>('SELECT MIN(seq) AS oldest FROM replay_log').one().oldest;
+    const coverable = since >= this.lastSeq || (oldest !== null && since >= oldest - 1);
+    const size = () => sql.exec<{ bytes: number }>('SELECT COALESCE(SUM(length(body)), 0) AS bytes FROM replay_log WHERE seq > ?', since).one().bytes;
+    const reason = since > this.lastSeq ? 'ahead' : !coverable ? 'gap_too_old' : size() > room ? 'gap_too_large' : null;
+    if (reason) return { rows: [], snapshot: { seq: this.lastSeq, reason } };
+    const rows = sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log WHERE seq > ? ORDER BY seq', since).toArray();
+    return { rows: rows.map((r) => ({ seq: r.seq, body: r.body })), snapshot: null };
+  }
+
+  /** Closes the sockets of a user or a session on every edge; answers how many were closed. */
+  async endAccess(which: AccessEnd): Promise<number> {
+    const results = await Promise.allSettled([...this.edges.values()].map((e) => e.stub.endAccess(which)));
+    return results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
+  }
+
+  /**
+   * Typed RPC: persist and assign the next seq; fan-out follows the answer. Invalid input is
+   * refused, never stored.
    */
   async publish(input: PublishInput): Promise<PublishResult> {
     const prepared = prepare(input);
@@ -301,124 +325,63 @@ export class DashboardHub extends DurableObject<Bindings> {
 
   async stats(): Promise<HubStats> {
     const row = this.ctx.storage.sql.exec<{ oldest: number | null }>('SELECT MIN(seq) AS oldest FROM replay_log').one();
-    return { connections: this.ctx.getWebSockets().length, lastSeq: this.lastSeq, oldestSeq: row.oldest, dropped: { ...this.dropped } };
+    const edges = [...this.edges.values()];
+    const answers = await Promise.allSettled(edges.map((e) => e.stub.stats()));
+    const dropped: Record<DropReason, number> = { slowConsumer: 0, heartbeatTimeout: 0, sendFailed: 0, rateLimited: 0, credentialExpired: 0, accessEnded: 0 };
+    let connections = 0;
+    answers.forEach((a, i) => {
+      if (a.status !== 'fulfilled') return;
+      connections += a.value.connections;
+      this.load.set(edges[i]!.index, a.value.open);
+      for (const [k, v] of Object.entries(a.value.dropped)) dropped[k as DropReason] += v;
+    });
+    return {
+      connections,
+      lastSeq: this.lastSeq,
+      oldestSeq: row.oldest,
+      edges: edges.map((e) => ({ name: e.name, index: e.index, sockets: this.load.get(e.index) ?? 0 })),
+      dropped,
+      replays: { ...this.replays },
+    };
   }
 
   /**
-   * The sweep: runs every HEARTBEAT_SWEEP_MS while any socket is connected, and when a socket's
-   * credential expires. Closes dead, lagging and expired sockets, then those whose access ended.
+   * The root's sweep, every HEARTBEAT_SWEEP_MS while it has edges: runs each edge's sweep (which
+   * also runs on the edge's own alarm) and forgets edges that cannot be reached.
    */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const now = Date.now();
-    for (const ws of this.ctx.getWebSockets()) {
-      // A socket from before sockets carried their credential gets a fresh one by reconnecting.
-      const credential = attachmentOf(ws)?.credential;
-      const expires = credential ? expiryMs(credential) : 0;
-      if (expires !== null && expires <= now) {
-        this.drop(ws, 'credentialExpired', 'credential expired: reconnect');
-      } else if (now - this.lastHeard(ws) > this.tuning.heartbeatTimeoutMs) {
-        this.drop(ws, 'heartbeatTimeout', 'no ping within the heartbeat timeout');
+    const edges = [...this.edges.values()];
+    const answers = await Promise.allSettled(edges.map((e) => e.stub.sweep()));
+    answers.forEach((a, i) => {
+      const edge = edges[i]!;
+      if (a.status === 'fulfilled') {
+        this.load.set(edge.index, a.value.open);
+      } else if (++edge.failures >= MAX_DELIVERY_FAILURES) {
+        log.warn('edge unreachable; forgotten until it attaches again', { edge: edge.name, error: a.reason });
+        this.forget(edge);
       }
-    }
-    this.checkLag(now);
-    await this.checkAccess();
-    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
-    if (open.length === 0) return;
-    const nextExpiry = Math.min(...open.map((ws) => expiryMs(attachmentOf(ws)?.credential) ?? Number.POSITIVE_INFINITY));
-    await this.armAlarm(Math.min(Date.now() + HEARTBEAT_SWEEP_MS, nextExpiry));
+    });
+    if (this.edges.size > 0) await this.armAlarm(Date.now() + HEARTBEAT_SWEEP_MS);
+  }
+
+  private track(name: string, index: number, epoch: number, sockets: number): Edge {
+    const edge: Edge = { name, index, epoch, stub: this.env.DASHBOARD_HUB_EDGE.get(this.env.DASHBOARD_HUB_EDGE.idFromName(name)), queue: [], inFlight: false, failures: 0 };
+    this.edges.set(name, edge);
+    this.load.set(index, Math.max(sockets, this.load.get(index) ?? 0));
+    return edge;
+  }
+
+  private forget(edge: Edge): void {
+    this.edges.delete(edge.name);
+    edge.queue = [];
+    this.load.set(edge.index, 0);
+    this.ctx.storage.sql.exec('DELETE FROM edges WHERE name = ?', edge.name);
   }
 
   /**
-   * Asks Postgres and Redis whether each open socket's credential still grants access, so a
-   * sign-out, a disabled account or a changed role reaches sockets even when made outside the
-   * worker. A failed check leaves the sockets open (each is still closed at its expiry) rather
-   * than drop every client while a dependency blinks.
-   */
-  private async checkAccess(): Promise<void> {
-    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
-    if (open.length === 0) return;
-    const loaded = loadConfig(this.env);
-    if (!loaded.ok || !loaded.config.DATABASE_URL) return;
-    const services = createServices(loaded.config, undefined, log);
-    try {
-      const credentials = open.map((ws) => attachmentOf(ws)?.credential ?? null);
-      const known = credentials.flatMap((c, i) => (c ? [{ c, ws: open[i]! }] : []));
-      const ended = await endedCredentials(services, known.map((k) => k.c));
-      known.forEach((k, i) => {
-        if (ended[i]) this.drop(k.ws, 'accessEnded', 'access ended: sign in again');
-      });
-    } catch (err) {
-      log.warn('hub access check failed; sockets stay open until their credentials expire', { error: err });
-    } finally {
-      await services.close().catch(() => undefined);
-    }
-  }
-
-  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    try {
-      const size = typeof raw === 'string' ? raw.length : raw.byteLength;
-      if (size > MAX_CLIENT_MESSAGE_BYTES) {
-        ws.close(CLOSE_CODES.tooLarge, 'message too large');
-        return;
-      }
-      const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
-      const state = this.track(ws, this.lastSeq);
-      const now = Date.now();
-      state.lastHeardAt = now;
-      if (!take(state.messages, now, CLIENT_MESSAGES_PER_SECOND / 1_000, CLIENT_MESSAGE_BURST)) {
-        this.drop(ws, 'rateLimited', 'too many messages');
-        return;
-      }
-      // Acks are most of what clients send; the canonical spelling skips JSON and schema parsing.
-      const ack = /^\{"type":"ack","seq":(\d{1,15})\}$/.exec(text);
-      if (ack) {
-        this.acknowledge(state, Number(ack[1]));
-        return;
-      }
-      const parsed = ClientMessageSchema.safeParse(safeJson(text));
-      if (!parsed.success) {
-        this.send(ws, { type: 'error', seq: this.lastSeq, ts: new Date().toISOString(), code: 'bad_message' });
-        return;
-      }
-      const message = parsed.data;
-      if (message.type === 'ping') {
-        this.send(ws, { type: 'pong', seq: this.lastSeq, ts: new Date().toISOString() });
-      } else if (message.type === 'ack') {
-        this.acknowledge(state, message.seq);
-      } else if (!take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET)) {
-        this.drop(ws, 'rateLimited', 'too many resumes');
-      } else {
-        this.resume(ws, state, message.since);
-      }
-    } catch (err) {
-      log.error('hub message handler failed', { error: err });
-    }
-  }
-
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    // Answer the close frame so the client's close handshake completes.
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
-  }
-
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    log.warn('hub socket error', { error });
-    try {
-      ws.close(1011, 'socket error');
-    } catch {
-      // Already closed.
-    }
-  }
-
-  /**
-   * Assigns consecutive seqs and stores them in one transaction, then fans them out. A small hub
-   * sends at once. A large one sends on a later turn of the event loop, so publishes that queued
-   * up behind a fan-out leave together as one `batch` frame: the busier the hub, the fewer frames
-   * per message, and a lone publish waits only one turn.
+   * Assigns consecutive seqs and stores them in one transaction, then queues them for every edge.
+   * Only a committed message takes its seq, so a failed write never leaves a hole or a reuse.
    */
   private commit(messages: ReadonlyArray<{ type: string; data: string }>, keys?: readonly string[]): { firstSeq: number; seq: number; delivered: number } {
     const firstSeq = this.lastSeq + 1;
@@ -434,232 +397,54 @@ export class DashboardHub extends DurableObject<Bindings> {
         sql.exec('DELETE FROM published_keys WHERE at < ?', at - PUBLISH_KEY_RETENTION_MS);
       }
     });
-    // Only a committed message takes its seq, so a failed write never leaves a hole or a reuse.
     this.lastSeq = firstSeq + bodies.length - 1;
-    if (this.ctx.getWebSockets().length === 0) this.sentSeq = this.lastSeq;
-    const now = Date.now();
-    bodies.forEach((body, i) => {
-      this.recent.record(firstSeq + i, now, body.length);
-      this.pending.push({ seq: firstSeq + i, body });
-    });
-    const sockets = this.ctx.getWebSockets().length;
-    if (this.flushScheduled) return { firstSeq, seq: this.lastSeq, delivered: sockets };
-    if (sockets < COALESCE_MIN_SOCKETS) return { firstSeq, seq: this.lastSeq, delivered: this.flush() };
-    this.flushScheduled = true;
-    setTimeout(() => {
-      try {
-        this.flush();
-      } catch (err) {
-        log.error('hub fan-out failed', { error: err });
-      }
-    }, this.lastFlushSize > 1 ? BURST_FLUSH_DELAY_MS : 0);
-    return { firstSeq, seq: this.lastSeq, delivered: sockets };
-  }
-
-  /** Sends everything pending, in seq order, in as few frames as the batch limits allow. */
-  private flush(): number {
-    this.flushScheduled = false;
-    if (this.pending.length === 0) return 0;
-    const pending = this.pending;
-    this.pending = [];
-    this.lastFlushSize = pending.length;
-    this.sentSeq = pending.at(-1)!.seq;
-    const now = Date.now();
-    const ts = new Date(now).toISOString();
     let delivered = 0;
-    for (let from = 0; from < pending.length; ) {
-      let to = from + 1;
-      let bytes = pending[from]!.body.length;
-      while (to < pending.length && to - from < MAX_BATCH_MESSAGES && bytes + pending[to]!.body.length <= MAX_BATCH_BYTES) {
-        bytes += pending[to]!.body.length;
-        to++;
-      }
-      const chunk = pending.slice(from, to);
-      const frame =
-        chunk.length === 1 ? chunk[0]!.body : `{"type":"batch","seq":${chunk.at(-1)!.seq},"ts":"${ts}","messages":[${chunk.map((m) => m.body).join(',')}]}`;
-      delivered = this.broadcast(frame, now);
-      from = to;
+    for (const edge of this.edges.values()) {
+      delivered += this.load.get(edge.index) ?? 0;
+      for (let i = 0; i < bodies.length; i++) edge.queue.push({ seq: firstSeq + i, body: bodies[i]! });
+      // An edge far behind skips what the log would hand it anyway when it next hears from us.
+      if (edge.queue.length > REPLAY_LOG_LIMIT) edge.queue = edge.queue.slice(-MAX_DELIVERY_MESSAGES / 2);
+      this.pump(edge);
     }
-    return delivered;
-  }
-
-  private broadcast(frame: string, now: number): number {
-    if (now - this.lastLagCheck >= ACK_INTERVAL_MS) this.checkLag(now);
-    const sockets = this.ctx.getWebSockets();
-    this.reportsBufferedAmount ??= sockets.length > 0 ? typeof sockets[0]!.bufferedAmount === 'number' : undefined;
-    let delivered = 0;
-    for (const ws of sockets) {
-      try {
-        ws.send(frame);
-        delivered++;
-      } catch {
-        // A socket that cannot take a message is gone; drop it rather than stall the rest.
-        this.drop(ws, 'sendFailed', 'send failed');
-        continue;
-      }
-      if (this.reportsBufferedAmount && ws.bufferedAmount > MAX_BUFFERED_BYTES) this.drop(ws, 'slowConsumer', 'slow consumer');
-    }
-    return delivered;
-  }
-
-  /** Closes sockets whose acknowledgements lag too far behind what was sent (protocol.ts). */
-  private checkLag(now: number): void {
-    this.lastLagCheck = now;
-    for (const ws of this.ctx.getWebSockets()) this.checkSocketLag(ws, this.track(ws, this.lastSeq), now);
-  }
-
-  private checkSocketLag(ws: WebSocket, state: SocketState, now: number): void {
-    if (state.ackedSeq >= Math.max(this.sentSeq, state.replayedUpTo)) return;
-    // Measured from the later of the first unacked send and the last ack, so a client is never
-    // blamed for time it had nothing to acknowledge, nor for sends from before the hub woke.
-    const since = Math.max(state.ackedAt, this.recent.sentAtOrBefore(state.ackedSeq + 1) ?? state.ackedAt);
-    if (now - since > this.tuning.slowClientLagMs || this.unackedBytes(state) > this.tuning.maxUnackedBytes) {
-      this.drop(ws, 'slowConsumer', `slow consumer: reconnect with ?since=${state.ackedSeq}`);
-    }
-  }
-
-  /** Live sends since the socket joined or resumed, plus replays it has not acknowledged. */
-  private unackedBytes(state: SocketState): number {
-    let bytes = this.recent.bytesAfter(Math.max(state.ackedSeq, state.liveFrom));
-    for (const r of state.replays) bytes += r.bytes;
-    return bytes;
+    return { firstSeq, seq: this.lastSeq, delivered };
   }
 
   /**
-   * An ack above anything the socket was sent is ignored: it would make a socket that never reads
-   * look caught up. The socket keeps its backlog and is closed by the slow-consumer rules if it
-   * really is not reading.
+   * Hands an edge what is queued for it, one call at a time, so its deliveries arrive in seq
+   * order; what queued up meanwhile goes in the next call. Not awaited by publishers.
    */
-  private acknowledge(state: SocketState, seq: number): void {
-    if (seq > Math.max(this.sentSeq, state.replayedUpTo)) return;
-    if (seq > state.ackedSeq) {
-      state.ackedSeq = seq;
-      state.ackedAt = Date.now();
-    }
-    if (state.replays.length > 0) state.replays = state.replays.filter((r) => r.upTo > seq);
+  private pump(edge: Edge): void {
+    if (edge.inFlight || edge.queue.length === 0) return;
+    const batch = edge.queue.splice(0, MAX_DELIVERY_MESSAGES);
+    edge.inFlight = true;
+    edge.stub.deliver(batch).then(
+      ({ open }) => {
+        edge.inFlight = false;
+        edge.failures = 0;
+        this.load.set(edge.index, open);
+        this.pump(edge);
+      },
+      (err: unknown) => {
+        edge.inFlight = false;
+        if (++edge.failures >= MAX_DELIVERY_FAILURES) {
+          log.warn('edge unreachable; forgotten until it attaches again', { edge: edge.name, error: err });
+          if (this.edges.get(edge.name) === edge) this.forget(edge);
+          return;
+        }
+        // Put back in front: the next attempt carries them and whatever came since.
+        edge.queue = [...batch, ...edge.queue];
+        setTimeout(() => this.pump(edge), this.tuning.retryMs * edge.failures);
+      },
+    );
   }
 
-  /** The socket's state, created on first sight with the client treated as caught up to `seq`. */
-  private track(ws: WebSocket, seq: number): SocketState {
-    let state = this.sockets.get(ws);
-    if (!state) {
-      const now = Date.now();
-      state = {
-        ackedSeq: seq,
-        ackedAt: now,
-        liveFrom: this.lastSeq,
-        lastHeardAt: 0,
-        replays: [],
-        replayedUpTo: 0,
-        resumes: { tokens: RESUME_BUDGET, at: now },
-        messages: { tokens: CLIENT_MESSAGE_BURST, at: now },
-      };
-      this.sockets.set(ws, state);
-    }
-    return state;
-  }
-
-  /** Latest sign of life: a runtime-answered ping, any other frame, or the connection itself. */
-  private lastHeard(ws: WebSocket): number {
-    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-    const heard = this.sockets.get(ws)?.lastHeardAt ?? 0;
-    const attachment = attachmentOf(ws);
-    const connected = attachment ? Date.parse(attachment.connectedAt) || 0 : 0;
-    return Math.max(pinged, heard, connected);
-  }
-
-  /** Closes a socket for `why`; false when it was already closing (it is dropped only once). */
-  private drop(ws: WebSocket, why: DropReason, reason: string): boolean {
-    // A socket already closing stays listed until its peer answers.
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    try {
-      ws.close(CLOSE_CODES[why], reason);
-      this.dropped[why]++;
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Makes sure the alarm fires by `at`: the sweep exists whenever sockets may be connected. */
+  /** Makes sure the alarm fires by `at`. */
   private async armAlarm(at: number): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }
-
-  /**
-   * The client says where it stands: what it missed after `since` is replayed, and lag is
-   * measured from there, whatever it acked before. The replay's bytes count toward its backlog
-   * until acknowledged, so a socket that asks for replays without reading them is closed as a
-   * slow consumer like one that does not read live messages.
-   */
-  private resume(ws: WebSocket, state: SocketState, since: number | null): void {
-    if (since === null) return;
-    const replay = this.catchUp(ws, since, this.tuning.maxUnackedBytes - this.unackedBytes(state));
-    state.ackedSeq = replay.standsAt;
-    state.ackedAt = Date.now();
-    state.liveFrom = this.lastSeq;
-    if (replay.bytes > 0) {
-      state.replays.push({ upTo: replay.upTo, bytes: replay.bytes });
-      state.replayedUpTo = Math.max(state.replayedUpTo, replay.upTo);
-    }
-    this.checkSocketLag(ws, state, Date.now());
-  }
-
-  /**
-   * Sends what a client missed after `since`, or a snapshot marker when the log no longer covers
-   * it or the replay would not fit in what the socket may still hold unacknowledged (`room`
-   * bytes). Answers the seq the client stands at once it has applied what was sent before the
-   * replay, and what the replay sent.
-   */
-  private catchUp(ws: WebSocket, since: number, room: number): { standsAt: number; upTo: number; bytes: number } {
-    const sql = this.ctx.storage.sql;
-    const oldest = sql.exec<{ oldest: number | null }>('SELECT MIN(seq) AS oldest FROM replay_log').one().oldest;
-    const coverable = since >= this.lastSeq || (oldest !== null && since >= oldest - 1);
-    const size = () => sql.exec<{ bytes: number }>('SELECT COALESCE(SUM(length(body)), 0) AS bytes FROM replay_log WHERE seq > ?', since).one().bytes;
-    const reason = since > this.lastSeq ? 'ahead' : !coverable ? 'gap_too_old' : size() > room ? 'gap_too_large' : null;
-    if (reason) {
-      // A future seq (hub storage was reset), a gap older than the log, or more than the socket
-      // may hold: start over from a snapshot (the client refetches state over HTTP).
-      this.send(ws, { type: 'snapshot', seq: this.lastSeq, ts: new Date().toISOString(), reason });
-      return { standsAt: this.lastSeq, upTo: this.lastSeq, bytes: 0 };
-    }
-    let bytes = 0;
-    let upTo = since;
-    for (const row of sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM replay_log WHERE seq > ? ORDER BY seq', since)) {
-      ws.send(row.body);
-      bytes += row.body.length;
-      upTo = row.seq;
-    }
-    return { standsAt: since, upTo, bytes };
-  }
-
-  private send(ws: WebSocket, message: HubMessage): void {
-    try {
-      ws.send(JSON.stringify(message));
-    } catch {
-      // The socket closed between accept and send; its close handler cleans up.
-    }
-  }
-}
-
-function attachmentOf(ws: WebSocket): SocketAttachment | null {
-  return ws.deserializeAttachment() as SocketAttachment | null;
-}
-
-function expiryMs(credential: SocketCredential | undefined): number | null {
-  return credential?.expiresAt ? credential.expiresAt * 1000 : null;
-}
-
-/** Takes one token from `bucket`, refilled at `perMs` up to `max`; false when none is left. */
-function take(bucket: Bucket, now: number, perMs: number, max: number): boolean {
-  bucket.tokens = Math.min(max, bucket.tokens + (now - bucket.at) * perMs);
-  bucket.at = now;
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
 }
 
 /** Validates one publish and serialises its data once; the frame is assembled around it. */
@@ -682,55 +467,3 @@ function prepare(input: PublishInput): Prepared {
   return { ok: true, type: result.data.type, data };
 }
 
-/**
- * When each recent seq went out and how many bytes had gone out up to it: enough to tell how
- * old and how large a socket's unacknowledged backlog is. A ring, so its memory is fixed. Seqs
- * arrive consecutively; the ring starts empty whenever the object wakes.
- */
-class SendLog {
-  private readonly size: number;
-  private readonly sentAt: Float64Array;
-  private readonly cumulative: Float64Array;
-  private total = 0;
-  private first = 0;
-  private newest = 0;
-
-  constructor(size: number) {
-    this.size = size;
-    this.sentAt = new Float64Array(size);
-    this.cumulative = new Float64Array(size);
-  }
-
-  record(seq: number, at: number, bytes: number): void {
-    if (this.first === 0) this.first = seq;
-    this.total += bytes;
-    this.sentAt[seq % this.size] = at;
-    this.cumulative[seq % this.size] = this.total;
-    this.newest = seq;
-  }
-
-  private get oldest(): number {
-    return Math.max(this.first, this.newest - this.size + 1);
-  }
-
-  /** When `seq` went out, or an upper bound if the ring has moved past it; undefined if unknown. */
-  sentAtOrBefore(seq: number): number | undefined {
-    if (this.first === 0 || seq > this.newest || seq < this.first) return undefined;
-    return this.sentAt[Math.max(seq, this.oldest) % this.size];
-  }
-
-  /** Bytes sent after `seq` (a lower bound when the ring has moved past it). */
-  bytesAfter(seq: number): number {
-    if (this.first === 0 || seq >= this.newest) return 0;
-    if (seq < this.first) return this.total;
-    return this.total - this.cumulative[Math.max(seq, this.oldest) % this.size]!;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -2,11 +2,14 @@ import { handle } from '@astrojs/cloudflare/handler';
 import { createFetchHandler } from './http/fetch.ts';
 import type { Bindings } from './config/env.ts';
 import { drainWaitingEvents } from './dashboard/events/scheduled.ts';
+import { consumeEvents } from './queues/events-consumer.ts';
 
 export { DashboardHub } from '../durable-objects/dashboard-hub.ts';
+export { DashboardHubEdge } from '../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../durable-objects/user-space.ts';
 
 export default {
   fetch: createFetchHandler((request, env, ctx) => handle(request, env as unknown as Env, ctx) as Promise<Response>),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(drainWaitingEvents(env)),
+  queue: async (batch, env, ctx) => void (await consumeEvents(batch, env, ctx)),
 } satisfies ExportedHandler<Bindings>;

@@ -96,3 +96,11 @@ if (process.env.BENCH_WS !== '0') {
 
 // Analytics over a lakehouse of a million contacts, on a stack of its own.
 if (process.env.BENCH_ANALYTICS !== '0') await benchAnalytics();
+
+// Live at scale: viewers on the public address while events are posted, against a plain `ws`
+// server, per sockets-per-edge setting; and queued ingest end to end. BENCH_SCALE=0 skips it;
+// `npm run bench:scale` runs it alone.
+if (process.env.BENCH_SCALE !== '0') {
+  const { runScaleBench, scaleOptionsFromEnv, scaleTable } = await import('./scale.ts');
+  console.log(scaleTable(await runScaleBench(scaleOptionsFromEnv((line) => console.log(line)))));
+}

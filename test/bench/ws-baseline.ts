@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { PING_FRAME, PONG_FRAME } from '../../durable-objects/protocol.ts';
+import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME, PONG_FRAME } from '../../durable-objects/protocol.ts';
 
 /**
  * The plain Node `ws` broadcast server the hub is measured against. It speaks the hub's frames
@@ -75,10 +75,15 @@ export async function startWsBaseline(options: { timeoutMs?: number } = {}): Pro
 function serve(): void {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 4_096 });
   let seq = 0;
+  // Where each client says it stands: the server reads every ack as the hub does.
+  const acked = new WeakMap<object, number>();
   wss.on('connection', (ws) => {
-    ws.send(JSON.stringify({ type: 'hello', seq, ts: new Date().toISOString() }));
+    ws.send(JSON.stringify({ type: 'hello', seq, ts: new Date().toISOString(), heartbeat_ms: HEARTBEAT_INTERVAL_MS, ack_ms: ACK_INTERVAL_MS }));
     ws.on('message', (data) => {
-      if (String(data) === PING_FRAME) ws.send(PONG_FRAME);
+      const text = String(data);
+      if (text === PING_FRAME) return void ws.send(PONG_FRAME);
+      const ack = /^\{"type":"ack","seq":(\d{1,15})\}$/.exec(text);
+      if (ack && Number(ack[1]) <= seq) acked.set(ws, Math.max(acked.get(ws) ?? 0, Number(ack[1])));
     });
   });
   wss.on('listening', () => process.send?.({ port: (wss.address() as { port: number }).port }));

@@ -1,8 +1,9 @@
 import { env, exports } from 'cloudflare:workers';
 import { evictDurableObject, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COALESCE_MIN_SOCKETS, REPLAY_LOG_LIMIT } from '../../durable-objects/dashboard-hub.ts';
-import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+import { REPLAY_LOG_LIMIT } from '../../durable-objects/dashboard-hub.ts';
+import type { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
+import { edgeFor } from '../../durable-objects/dashboards.ts';
 import {
   CLIENT_MESSAGE_BURST,
   CLOSE_CODES,
@@ -94,6 +95,10 @@ class Inbox {
 }
 
 const hub = (dashboard: string) => env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
+/** Edge k of the dashboard's hub: where its sockets are held. */
+const edge = (dashboard: string, k = 0) => edgeFor(env.DASHBOARD_HUB_EDGE, dashboard, k);
+/** Enough sockets on one hub that publishes arriving during a fan-out share frames. */
+const MANY_SOCKETS = 32;
 
 /**
  * The local viewer's credential, as the stream route hands it to the hub. Hubs are joined
@@ -140,8 +145,17 @@ async function roundTrip(inbox: Inbox): Promise<void> {
 }
 
 /** Shortens the hub's thresholds for one test; production never changes them. */
-const tune = (dashboard: string, tuning: Partial<DashboardHub['tuning']>) =>
-  runInDurableObject(hub(dashboard), (instance: DashboardHub) => void Object.assign(instance.tuning, tuning));
+const tune = (dashboard: string, tuning: Partial<DashboardHubEdge['tuning']>) =>
+  runInDurableObject(edge(dashboard), (instance: DashboardHubEdge) => void Object.assign(instance.tuning, tuning));
+
+/** Waits (bounded) until the dashboard's first edge has been handed everything up to `seq`. */
+async function reached(dashboard: string, seq: number): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  while ((await edge(dashboard).stats()).seq < seq) {
+    if (Date.now() > deadline) throw new Error(`the edge did not reach seq ${seq}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 const seqs = (msgs: Msg[]) => msgs.map((m) => m.seq);
 
@@ -316,13 +330,13 @@ describe('DashboardHub batches', () => {
     expect(await hub(name).stats()).toMatchObject({ lastSeq: 0, oldestSeq: null });
   });
 
-  it(`merges publishes that queue up behind a fan-out once a hub has ${COALESCE_MIN_SOCKETS} sockets`, async () => {
+  it(`merges publishes that queue up behind a fan-out once a hub has ${MANY_SOCKETS} sockets`, async () => {
     const name = uniqueDashboard();
-    const inboxes = await Promise.all(Array.from({ length: COALESCE_MIN_SOCKETS }, () => connect(name)));
+    const inboxes = await Promise.all(Array.from({ length: MANY_SOCKETS }, () => connect(name)));
     await Promise.all(inboxes.map((i) => i.waitFor(1)));
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => hub(name).publish({ type: 'event', data: { i } })));
     expect(results.map((r) => r.ok && r.seq).sort()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(results.every((r) => r.ok && r.delivered === COALESCE_MIN_SOCKETS)).toBe(true);
+    expect(results.every((r) => r.ok && r.delivered === MANY_SOCKETS)).toBe(true);
     for (const inbox of inboxes) expect(seqs((await inbox.waitFor(7)).slice(1))).toEqual([1, 2, 3, 4, 5, 6]);
     // Every socket got the same frames; whether several publishes shared one depends on timing.
     expect(new Set(inboxes.map((i) => JSON.stringify(i.frames.slice(1).map((f) => f.seq)))).size).toBe(1);
@@ -419,7 +433,9 @@ describe('DashboardHub abuse limits', () => {
     // Unacknowledged replay plus live sends over the limit: a slow consumer, closed by the sweep.
     await hub(name).publish({ type: 'event', data: { blob } });
     await hub(name).publish({ type: 'event', data: { blob } });
-    await runDurableObjectAlarm(hub(name));
+    // Fan-out follows the publish's answer: the sweep runs once both reached the edge.
+    await reached(name, 5);
+    await runDurableObjectAlarm(edge(name));
     expect(await c.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
   });
 
@@ -434,7 +450,7 @@ describe('DashboardHub abuse limits', () => {
     c.ws.send('{"type":"ack","seq":1000000000000}');
     c.ws.send(JSON.stringify({ type: 'ack', seq: 1e12 }));
     await roundTrip(c);
-    await runDurableObjectAlarm(hub(name));
+    await runDurableObjectAlarm(edge(name));
     expect(await c.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
   });
 });
@@ -459,18 +475,18 @@ describe('DashboardHub and the credentials behind its sockets', () => {
     const expiring = await connect(name, undefined, { credentialId: 'expiring', expiresAt: soon });
     const other = await connect(name);
     await Promise.all([expiring.waitFor(1), other.waitFor(1)]);
-    const alarm = await runInDurableObject(hub(name), (_: DashboardHub, state) => state.storage.getAlarm());
+    const alarm = await runInDurableObject(edge(name), (_: DashboardHubEdge, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
     expect(alarm!).toBeLessThanOrEqual(soon * 1000);
     expect(alarm!).toBeLessThan(Date.now() + HEARTBEAT_SWEEP_MS);
     // Its expiry passes (moved into the past rather than waited for).
-    await runInDurableObject(hub(name), (_: DashboardHub, state) => {
+    await runInDurableObject(edge(name), (_: DashboardHubEdge, state) => {
       for (const ws of state.getWebSockets('session:expiring')) {
         const attachment = ws.deserializeAttachment() as { credential: SocketCredential };
         ws.serializeAttachment({ ...attachment, credential: { ...attachment.credential, expiresAt: Math.floor(Date.now() / 1000) - 1 } });
       }
     });
-    expect(await runDurableObjectAlarm(hub(name))).toBe(true);
+    expect(await runDurableObjectAlarm(edge(name))).toBe(true);
     expect(await expiring.waitClosed()).toBe(CLOSE_CODES.credentialExpired);
     expect(other.closed).toBeNull();
     expect((await hub(name).stats()).dropped.credentialExpired).toBe(1);
@@ -491,13 +507,13 @@ describe('DashboardHub slow and dead sockets', () => {
       await a.ack();
     }
     // The sweep also checks backlogs, so the drop does not wait for the next publish.
-    expect(await runDurableObjectAlarm(hub(name))).toBe(true);
+    expect(await runDurableObjectAlarm(edge(name))).toBe(true);
     expect((await hub(name).stats()).dropped).toMatchObject({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
     expect(await hub(name).publish({ type: 'event', data: { after: true } })).toMatchObject({ ok: true, delivered: 1 });
     expect((await a.waitFor(22)).at(-1)).toMatchObject({ data: { after: true } });
     expect(a.closed).toBeNull();
     // Closing, not yet gone: later sweeps and sends leave it alone rather than count it again.
-    await runDurableObjectAlarm(hub(name));
+    await runDurableObjectAlarm(edge(name));
     expect((await hub(name).stats()).dropped).toMatchObject({ slowConsumer: 1, heartbeatTimeout: 0, sendFailed: 0 });
     stuck.accept();
   });
@@ -512,7 +528,7 @@ describe('DashboardHub slow and dead sockets', () => {
     await a.ack();
     // Any unacknowledged message is now too old: no waiting for a real lag to build up.
     await tune(name, { slowClientLagMs: -1 });
-    await runDurableObjectAlarm(hub(name));
+    await runDurableObjectAlarm(edge(name));
     expect(await lagging.waitClosed()).toBe(CLOSE_CODES.slowConsumer);
     expect(a.closed).toBeNull();
     expect((await hub(name).stats()).dropped.slowConsumer).toBe(1);
@@ -524,7 +540,7 @@ describe('DashboardHub slow and dead sockets', () => {
     const dead = await connect(name, undefined, { credentialId: 'dead' });
     await Promise.all([alive.waitFor(1), dead.waitFor(1)]);
     // The dead socket was last heard from long ago: its connection time moves back, no waiting.
-    await runInDurableObject(hub(name), (_: DashboardHub, state) => {
+    await runInDurableObject(edge(name), (_: DashboardHubEdge, state) => {
       for (const ws of state.getWebSockets('session:dead')) {
         ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), connectedAt: new Date(0).toISOString() });
       }
@@ -533,11 +549,11 @@ describe('DashboardHub slow and dead sockets', () => {
     alive.ws.send(PING_FRAME);
     expect((await alive.waitFor(2))[1]).toEqual({ type: 'pong' });
     await tune(name, { heartbeatTimeoutMs: 60_000 });
-    expect(await runDurableObjectAlarm(hub(name))).toBe(true);
+    expect(await runDurableObjectAlarm(edge(name))).toBe(true);
     expect(await dead.waitClosed()).toBe(CLOSE_CODES.heartbeatTimeout);
     expect(alive.closed).toBeNull();
     expect((await hub(name).stats()).dropped.heartbeatTimeout).toBe(1);
     // Sockets remain, so the sweep has re-armed itself.
-    expect(await runInDurableObject(hub(name), (_: DashboardHub, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(await runInDurableObject(edge(name), (_: DashboardHubEdge, state) => state.storage.getAlarm())).not.toBeNull();
   });
 });

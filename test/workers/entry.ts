@@ -1,8 +1,10 @@
 import { createFetchHandler } from '../../worker/http/fetch.ts';
 import type { Bindings } from '../../worker/config/env.ts';
 import { drainWaitingEvents } from '../../worker/dashboard/events/scheduled.ts';
+import { consumeEvents } from '../../worker/queues/events-consumer.ts';
 
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+export { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';
 
 /**
@@ -12,4 +14,5 @@ export { UserSpace } from '../../durable-objects/user-space.ts';
 export default {
   fetch: createFetchHandler(async () => new Response('site', { status: 200, headers: { 'x-served-by': 'site' } })),
   scheduled: (_controller: ScheduledController, env: Bindings, ctx: ExecutionContext) => ctx.waitUntil(drainWaitingEvents(env)),
+  queue: async (batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) => void (await consumeEvents(batch, env, ctx)),
 };

@@ -49,6 +49,7 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'GET /v1/dashboard/layout': 'viewer',
   'PUT /v1/dashboard/layout': 'editor',
   'POST /v1/events': 'editor',
+  'GET /v1/events/:id': 'editor',
   'POST /v1/decisions/next-best-action': 'viewer',
   'POST /v1/feedback/outcome': 'editor',
   'POST /v1/admin/reset-demo': 'admin',

@@ -3,11 +3,14 @@
 declare namespace Cloudflare {
   interface Env {
     DASHBOARD_HUB: DurableObjectNamespace<import('../../durable-objects/dashboard-hub.ts').DashboardHub>;
+    DASHBOARD_HUB_EDGE: DurableObjectNamespace<import('../../durable-objects/dashboard-hub-edge.ts').DashboardHubEdge>;
+    EVENTS_QUEUE: Queue<import('../queues/events.ts').QueuedEvents>;
+    EVENTS_DLQ: Queue<import('../queues/events.ts').DeadLetter>;
     USER_SPACE: DurableObjectNamespace<import('../../durable-objects/user-space.ts').UserSpace>;
   }
   interface GlobalProps {
     mainModule: typeof import('../../test/workers/entry.ts');
-    durableNamespaces: 'DashboardHub' | 'UserSpace';
+    durableNamespaces: 'DashboardHub' | 'DashboardHubEdge' | 'UserSpace';
   }
 }
 interface Env extends Cloudflare.Env {}

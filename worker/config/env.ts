@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
+import type { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
+import type { DeadLetter, QueuedEvents } from '../queues/events.ts';
 import { DASHBOARD_NAME } from '../../durable-objects/dashboards.ts';
 import type { UserSpace } from '../../durable-objects/user-space.ts';
 import type { Identity } from '../auth/roles.ts';
@@ -9,6 +11,10 @@ import type { Services } from '../services/index.ts';
 /** Raw bindings as wrangler hands them to the worker: vars, secrets and Durable Objects. */
 export interface Bindings {
   DASHBOARD_HUB: DurableObjectNamespace<DashboardHub>;
+  DASHBOARD_HUB_EDGE: DurableObjectNamespace<DashboardHubEdge>;
+  /** High-volume ingest (worker/queues/events.ts) and where its consumer sets poison aside. */
+  EVENTS_QUEUE: Queue<QueuedEvents>;
+  EVENTS_DLQ: Queue<DeadLetter>;
   USER_SPACE: DurableObjectNamespace<UserSpace>;
   [key: string]: unknown;
 }

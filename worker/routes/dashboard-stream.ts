@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DASHBOARD_NAME, hubFor, isKnownDashboard } from '../../durable-objects/dashboards.ts';
+import { DASHBOARD_NAME, HUB_EDGE_HEADER, edgeFor, hubFor, isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { HUB_CREDENTIAL_HEADER, socketCredential } from '../auth/socket-access.ts';
 import { issueToken } from '../auth/session.ts';
 import { activeUserById } from '../auth/user-cache.ts';
@@ -72,7 +72,10 @@ export const dashboardStreamRoutes = newApp()
     // The hub learns who connected, and with what credential, from the worker alone.
     const headers = new Headers({ upgrade: 'websocket' });
     headers.set(HUB_CREDENTIAL_HEADER, JSON.stringify(socketCredential(identity)));
-    return hubFor(c.env.DASHBOARD_HUB, dashboard).fetch(new Request(c.req.raw.url, { headers })) as unknown as Response;
+    // The root places the socket on one of the dashboard's edges; the edge holds it from then on.
+    const { index } = await hubFor(c.env.DASHBOARD_HUB, dashboard).placement();
+    headers.set(HUB_EDGE_HEADER, JSON.stringify({ dashboard, index }));
+    return edgeFor(c.env.DASHBOARD_HUB_EDGE, dashboard, index).fetch(new Request(c.req.raw.url, { headers })) as unknown as Response;
   })
   .openapi(ticketRoute, async (c) => {
     const config = c.get('config');

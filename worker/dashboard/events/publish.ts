@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { METRICS_MOVED } from './schema.ts';
+import type { IngestEvent } from './schema.ts';
 import { drainOutbox } from './outbox.ts';
 
 export interface Published {
@@ -16,21 +17,38 @@ export interface Published {
 
 /**
  * After the commit: the dashboard's outbox is drained (this request's events and any older ones a
- * failed publish left behind), then the Postgres-routed KPIs the sent events moved are recomputed
- * once and pushed as kpi_update. Answers the seq of every event this drain sent.
+ * failed publish left behind) into the hub's log. The hub answers once the events have their
+ * seqs; delivery to sockets follows on its own. Answers the seq of every event this drain sent,
+ * and the events, for the KPI updates that follow.
  */
 export async function publishEvents(
   env: Bindings,
+  postgres: Pick<Postgres, 'query'>,
+  dashboard: string,
+  log: Logger,
+): Promise<{ published: Published[]; events: IngestEvent[] }> {
+  const drained = await drainOutbox(env, postgres, dashboard, log);
+  return {
+    published: drained.published.map((p) => ({ event_id: p.event.event_id, seq: p.seq })),
+    events: drained.published.map((p) => p.event),
+  };
+}
+
+/**
+ * The Postgres-routed KPIs the sent events moved, recomputed once and pushed as kpi_update. Runs
+ * after the ingest answer (the route hands it to waitUntil), so a slow KPI query never holds up
+ * ingest.
+ */
+export async function publishKpiUpdates(
+  env: Bindings,
   postgres: Pick<Postgres, 'query' | 'batch'>,
   dashboard: string,
+  events: readonly IngestEvent[],
   catalog: readonly Metric[],
   routing: Routing,
   log: Logger,
-): Promise<Published[]> {
-  const drained = await drainOutbox(env, postgres, dashboard, log);
-  const events = drained.published.map((p) => p.event);
-  const out: Published[] = drained.published.map((p) => ({ event_id: p.event.event_id, seq: p.seq }));
-  if (events.length === 0) return out;
+): Promise<void> {
+  if (events.length === 0) return;
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
 
   // The strip's KPIs the events moved are recomputed side by side, each over the strip's own
@@ -80,5 +98,4 @@ export async function publishEvents(
       log.warn('kpi updates not published', { error: err });
     }
   }
-  return out;
 }

@@ -92,6 +92,21 @@ export const IngestResultSchema = z
   })
   .openapi('IngestResult');
 
+export const QueuedResultSchema = z
+  .object({ results: z.array(z.object({ event_id: z.string(), status: z.literal('queued') })) })
+  .openapi('QueuedResult');
+
+export const EventStatusSchema = z
+  .object({
+    event_id: z.string(),
+    status: z.enum(['applied', 'queued', 'dead_lettered']),
+    dashboard: z.string(),
+    seq: z.number().nullable().optional().openapi({ description: 'applied: the hub seq it was published as (null until published)' }),
+    reason: z.string().optional().openapi({ description: 'dead_lettered: why the consumer set it aside' }),
+    attempts: z.number().optional().openapi({ description: 'Deliveries of its queue message so far' }),
+  })
+  .openapi('EventStatus');
+
 /** Which catalog metrics an event type moves, for the KPI updates pushed after it. */
 export const METRICS_MOVED: Record<IngestEvent['type'], string[]> = {
   'claim.filed': ['claim_volume', 'claims_by_product', 'claim_status_mix', 'cost_avoided_mtd', 'sla_breach_rate'],

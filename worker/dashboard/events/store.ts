@@ -12,40 +12,48 @@ import type { IngestEvent } from './schema.ts';
 export async function recordEvents(
   postgres: Pick<Postgres, 'transaction'>,
   events: readonly IngestEvent[],
-  receivedBy: string,
+  receivedBy: string | null,
+  dashboard: string,
+): Promise<Map<string, number | null>> {
+  return postgres.transaction((tx) => recordEventsIn(tx, events, receivedBy, dashboard));
+}
+
+/** recordEvents inside the caller's transaction: the queue consumer applies several batches in one. */
+export async function recordEventsIn(
+  tx: Pick<Postgres, 'query'>,
+  events: readonly IngestEvent[],
+  receivedBy: string | null,
   dashboard: string,
 ): Promise<Map<string, number | null>> {
   const ids = events.map((e) => e.event_id);
-  return postgres.transaction(async (tx) => {
-    const inserted = await tx.query<{ event_id: string }>(
-      `INSERT INTO events (event_id, type, occurred_at, payload, received_by, dashboard)
-       SELECT e.event_id, e.type, e.occurred_at, e.payload, $5, $6
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
-        ORDER BY e.n
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy, dashboard],
+  const inserted = await tx.query<{ event_id: string }>(
+    `INSERT INTO events (event_id, type, occurred_at, payload, received_by, dashboard)
+     SELECT e.event_id, e.type, e.occurred_at, e.payload, $5, $6
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
+      ORDER BY e.n
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy, dashboard],
+  );
+  const fresh = new Set(inserted.map((r) => r.event_id));
+  const known = new Map<string, number | null>();
+  if (fresh.size < events.length) {
+    const rows = await tx.query<{ event_id: string; type: string; occurred_at: Date | string; payload: unknown; published_seq: string | number | null }>(
+      'SELECT event_id, type, occurred_at, payload, published_seq FROM events WHERE event_id = ANY($1::text[])',
+      [ids.filter((id) => !fresh.has(id))],
     );
-    const fresh = new Set(inserted.map((r) => r.event_id));
-    const known = new Map<string, number | null>();
-    if (fresh.size < events.length) {
-      const rows = await tx.query<{ event_id: string; type: string; occurred_at: Date | string; payload: unknown; published_seq: string | number | null }>(
-        'SELECT event_id, type, occurred_at, payload, published_seq FROM events WHERE event_id = ANY($1::text[])',
-        [ids.filter((id) => !fresh.has(id))],
-      );
-      // A retry must be the same event: an id reused for another body is the client's bug, and
-      // answering "duplicate" would hide that the second body was never applied.
-      const byId = new Map(events.map((e) => [e.event_id, e]));
-      const conflicts = rows.filter((r) => !sameEvent(byId.get(r.event_id)!, r));
-      if (conflicts.length > 0) {
-        throw new ApiError('conflict', `Event ${conflicts[0]!.event_id} was already received with a different body; nothing in this batch was applied.`, {
-          errors: conflicts.map((r) => ({ pointer: `body/events/${events.indexOf(byId.get(r.event_id)!)}/event_id`, message: `${r.event_id} is taken by another event` })),
-        });
-      }
-      for (const r of rows) known.set(r.event_id, r.published_seq === null ? null : Number(r.published_seq));
+    // A retry must be the same event: an id reused for another body is the client's bug, and
+    // answering "duplicate" would hide that the second body was never applied.
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    const conflicts = rows.filter((r) => !sameEvent(byId.get(r.event_id)!, r));
+    if (conflicts.length > 0) {
+      throw new ApiError('conflict', `Event ${conflicts[0]!.event_id} was already received with a different body; nothing in this batch was applied.`, {
+        errors: conflicts.map((r) => ({ pointer: `body/events/${events.indexOf(byId.get(r.event_id)!)}/event_id`, message: `${r.event_id} is taken by another event` })),
+      });
     }
-    await applyEvents(tx, events.filter((e) => fresh.has(e.event_id)));
-    return known;
-  });
+    for (const r of rows) known.set(r.event_id, r.published_seq === null ? null : Number(r.published_seq));
+  }
+  await applyEvents(tx, events.filter((e) => fresh.has(e.event_id)));
+  return known;
 }
 
 /** Key order does not matter in JSON (jsonb does not keep it); values and types do. */
