@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bindings } from '../../worker/config/env.ts';
 import { workflowOf } from '../../worker/incidents/index.ts';
 import { api, detail, startIncident, waitFor, withDb } from './incidents-helpers.ts';
-import { listen } from './helpers.ts';
+import { control, listen } from './helpers.ts';
 
 const ended = (d: { status: string }) => ['resolved', 'failed', 'cancelled'].includes(d.status);
 const steps = (d: { timeline: Array<{ action_id: string; status: string }> }) => d.timeline.map((t) => `${t.action_id}:${t.status}`);
@@ -104,4 +104,29 @@ describe('incident workflow: faults', () => {
     expect(seen.at(-1)).toBe('status:resolved');
     expect(seen.indexOf('detection:completed')).toBeLessThan(seen.indexOf('diagnosis:in_progress'));
   });
+
+  it('Postgres stalling mid-incident: the steps retry, and the timeline has every action once', async () => {
+    const { incident_id } = await startIncident({ scenario: 'database_cascade' });
+    await new Promise((r) => setTimeout(r, 150));
+    await control('/postgres/http/stall');
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      // What was held is dropped unanswered, as a broken connection's would be.
+      await control('/postgres/http/release');
+    }
+    const d = await waitFor(incident_id, ended, 60_000);
+    expect(d.status).toBe('resolved');
+    // The run ends once the hub has every message.
+    const instance = await workflowOf(env as unknown as Bindings).get(incident_id);
+    const until = Date.now() + 60_000;
+    while ((await instance.status()).status !== 'complete' && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(steps(d)).toHaveLength(10);
+    expect(new Set(d.timeline.map((t) => t.action_id)).size).toBe(10);
+    const counts = await messageCounts(incident_id);
+    expect(counts.every((m) => m.n === 1)).toBe(true);
+    expect(counts).toHaveLength(d.timeline.length * 2 + 3);
+    const pending = await withDb((db) => db.query<{ n: number }>('SELECT count(*)::int AS n FROM incident_messages WHERE incident_id = $1 AND published_seq IS NULL', [incident_id]));
+    expect(pending[0]!.n).toBe(0);
+  }, 90_000);
 });

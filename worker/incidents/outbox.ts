@@ -1,6 +1,7 @@
 import { hubFor } from '../../durable-objects/dashboards.ts';
 import type { Bindings } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
+import { isDependencyError } from '../http/errors.ts';
 import type { Postgres, Statement } from '../services/postgres.ts';
 import { CLAIM_SECONDS, DRAIN_LIMIT } from '../dashboard/events/outbox.ts';
 
@@ -83,19 +84,19 @@ export async function publishClaimed(
     await release(db, incidentId);
     return { published: 0, failed: true };
   }
-  await db.batch([
+  await withRetries(() => db.batch([
     {
       text: `UPDATE incident_messages SET published_seq = p.seq, publish_claimed_until = NULL
                FROM unnest($1::bigint[], $2::bigint[]) AS p(outbox_seq, seq) WHERE incident_messages.outbox_seq = p.outbox_seq`,
       params: [messages.map((m) => Number(m.outbox_seq)), seqs],
     },
     { text: 'UPDATE incidents SET publishing_until = NULL WHERE incident_id = $1', params: [incidentId] },
-  ]);
+  ]));
   return { published: messages.length, failed: false };
 }
 
 async function release(db: Pick<Postgres, 'query'>, incidentId: string): Promise<void> {
-  await db.query('UPDATE incidents SET publishing_until = NULL WHERE incident_id = $1', [incidentId]);
+  await withRetries(() => db.query('UPDATE incidents SET publishing_until = NULL WHERE incident_id = $1', [incidentId]));
 }
 
 /** Messages of the incident not yet on the hub. */
@@ -111,4 +112,20 @@ export async function incidentsWithPending(db: Pick<Postgres, 'query'>, olderTha
       WHERE m.published_seq IS NULL AND m.created_at < now() - make_interval(secs => $1)`,
     [olderThanSeconds],
   );
+}
+
+/**
+ * Postgres writes a step cannot afford to lose to a brief outage: the seqs of messages the hub
+ * has taken (lost, the lease holds the incident's messages back until it expires), and writes in
+ * a step that also does scripted work (whose retries are meant for the work).
+ */
+export async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isDependencyError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (i - 1)));
+    }
+  }
 }

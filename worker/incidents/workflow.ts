@@ -3,7 +3,6 @@ import type { WorkflowEvent, WorkflowStep, WorkflowStepConfig } from 'cloudflare
 import { z } from 'zod';
 import type { Bindings } from '../config/env.ts';
 import { loadConfig } from '../config/env.ts';
-import { isDependencyError } from '../http/errors.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
@@ -13,7 +12,7 @@ import { detect, diagnose, predict } from './agents.ts';
 import { ingest, injectionEvents, recoveryEvents, sampleKpis } from './effects.ts';
 import type { AgentType, IncidentStatus } from './messages.ts';
 import { postWebhook, slackPayload } from './notify.ts';
-import { drainIncident, pendingMessages, publishClaimed } from './outbox.ts';
+import { drainIncident, pendingMessages, publishClaimed, withRetries } from './outbox.ts';
 import { bundledPlaybook } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
 import { incidentSettings } from './settings.ts';
@@ -470,21 +469,6 @@ class Run {
         return pending;
       }),
     );
-  }
-}
-
-/**
- * Postgres calls inside a step that also does scripted work: a brief outage is ridden out here,
- * so it does not use up retries meant for the work itself.
- */
-async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts || !isDependencyError(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (i - 1)));
-    }
   }
 }
 
