@@ -1,5 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../config/env.ts';
 import { newApp } from '../http/app.ts';
+import { reviveStalledIncidents } from '../incidents/revive.ts';
 import { jsonBody, jsonContent, problems } from '../http/schemas.ts';
 import { cancel, decide, incidentConfig, incidentDetail, incidentMetrics, incidentPage, publicIncident, scenarioSummary, startIncident } from '../incidents/index.ts';
 import {
@@ -74,6 +77,12 @@ const approveRoute = decisionRoute('approve', 'Approve the pending remediation (
 const rejectRoute = decisionRoute('reject', 'Reject the pending remediation: the incident is cancelled (editor); 409 incident_state unless one is pending');
 const cancelRoute = decisionRoute('cancel', 'Cancel a running incident: its workflow stops and its injected effects are cleared (editor); 409 incident_state once it has ended');
 
+/** Reading incidents is when a run that stopped with a dev server is noticed and restarted (revive.ts). */
+function reviveInBackground(c: Context<AppEnv>): void {
+  const work = reviveStalledIncidents(c.env, c.get('services').postgres, c.get('log')).catch((err: unknown) => c.get('log').warn('stalled incidents not checked', { error: err }));
+  c.get('services').defer(work);
+}
+
 export const incidentRoutes = newApp()
   .openapi(scenariosRoute, (c) => {
     const { playbook, settings } = incidentConfig(c);
@@ -81,8 +90,14 @@ export const incidentRoutes = newApp()
   })
   .openapi(metricsRoute, async (c) => c.json(await incidentMetrics(c.get('services').postgres), 200))
   .openapi(startRoute, async (c) => c.json(publicIncident(await startIncident(c, c.req.valid('json'))), 202))
-  .openapi(listRoute, async (c) => c.json(await incidentPage(c, c.req.valid('query'), new URL(c.req.url)), 200))
-  .openapi(detailRoute, async (c) => c.json(await incidentDetail(c, c.req.valid('param').id), 200))
+  .openapi(listRoute, async (c) => {
+    reviveInBackground(c);
+    return c.json(await incidentPage(c, c.req.valid('query'), new URL(c.req.url)), 200);
+  })
+  .openapi(detailRoute, async (c) => {
+    reviveInBackground(c);
+    return c.json(await incidentDetail(c, c.req.valid('param').id), 200);
+  })
   .openapi(approveRoute, async (c) => {
     const incident = await decide(c, c.req.valid('param').id, 'approved');
     return c.json({ incident_id: incident.incident_id, status: incident.status, decision: 'approved' as const }, 202);
