@@ -84,4 +84,21 @@ describe('incidents API', () => {
     // Other incidents may end in between: the socket's figures are at least as far along as the route's were.
     expect(sent.incidents_resolved).toBeGreaterThanOrEqual(metrics.incidents_resolved);
   });
+
+  it('different data gives different findings: confidence, diagnosis and risk follow what each scenario injected', async () => {
+    const cascade = await startIncident({ scenario: 'database_cascade' });
+    const a = await waitFor(cascade.incident_id, (x) => x.status === 'resolved');
+    // Memory Leak's findings come before its approval gate; it is cancelled there.
+    const leak = await startIncident({ scenario: 'memory_leak' });
+    const b = await waitFor(leak.incident_id, (x) => x.status === 'waiting_approval');
+    expect((await api(`/v1/incidents/${leak.incident_id}/cancel`, 'editor', { method: 'POST' })).status).toBe(202);
+    const phase = (d: typeof a, id: string) => d.timeline.find((t) => t.action_id === id)!;
+    // Critical alerts name the cascade's services; the leak has a warning and an info alert.
+    expect(phase(a, 'detection').confidence!).toBeGreaterThan(phase(b, 'detection').confidence!);
+    expect(phase(a, 'detection').details.pattern_match).toMatch(/user-service|api-gateway|order-service/);
+    expect(phase(b, 'detection').details.pattern_match).toMatch(/device-diagnostics heap/);
+    expect(phase(b, 'diagnosis').details.service).toBe('device-diagnostics');
+    expect(phase(b, 'diagnosis').details.root_cause).toMatch(/device-diagnostics/);
+    expect(phase(a, 'prediction').details.cascade_risk).not.toBe(phase(b, 'prediction').details.cascade_risk);
+  });
 });
