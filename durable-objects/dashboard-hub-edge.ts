@@ -17,6 +17,7 @@ import {
   PONG_FRAME,
   RESUME_BUDGET,
   RESUME_WINDOW_MS,
+  RETAINED_TYPES,
   SLOW_CLIENT_LAG_MS,
 } from './protocol.ts';
 import type { HubMessage } from './protocol.ts';
@@ -108,6 +109,8 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
   /** Bumped on every attach, so the root can tell a stale detach from a current one. */
   private epoch = 0;
   private log: LoggedMessage[] = [];
+  /** The latest message of each retained type (protocol.ts RETAINED_TYPES), for every hello. */
+  private readonly retained = new Map<string, LoggedMessage>();
   private logBytes = 0;
   /** The log holds every message in (logFloor, seq]; null until the edge knows where it started. */
   private logFloor: number | null = null;
@@ -173,7 +176,15 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
       this.ctx.acceptWebSocket(server, [credential.userId, `session:${credential.credentialId}`]);
       server.serializeAttachment({ subject: credential.userId, connectedAt: new Date(now).toISOString(), credential } satisfies SocketAttachment);
       const seq = this.seq ?? 0;
-      this.send(server, { type: 'hello', seq, ts: new Date().toISOString(), heartbeat_ms: HEARTBEAT_INTERVAL_MS, ack_ms: ACK_INTERVAL_MS });
+      const retained = [...this.retained.values()].sort((a, b) => a.seq - b.seq).map((m) => JSON.parse(m.body) as unknown);
+      this.send(server, {
+        type: 'hello',
+        seq,
+        ts: new Date().toISOString(),
+        heartbeat_ms: HEARTBEAT_INTERVAL_MS,
+        ack_ms: ACK_INTERVAL_MS,
+        ...(retained.length > 0 ? { retained } : {}),
+      });
       const state = this.track(server, seq);
       // Connecting with ?since= is a resume too, and draws on the same budget.
       if (since !== null) take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET);
@@ -368,8 +379,9 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
 
   private async attach(): Promise<void> {
     this.epoch++;
-    const { lastSeq } = await this.root().attachEdge(this.name(), this.index, this.openSockets().length, this.epoch);
+    const { lastSeq, retained } = await this.root().attachEdge(this.name(), this.index, this.openSockets().length, this.epoch);
     this.registered = true;
+    this.retain(retained);
     if (this.seq === undefined || this.openSockets().length === 0) {
       // Nobody here missed anything: start at the root's latest; the log starts over from there.
       if (this.seq !== lastSeq) {
@@ -413,8 +425,17 @@ export class DashboardHubEdge extends DurableObject<Bindings> {
     this.logIsRoots = false;
   }
 
+  /** Keeps the newest message of each retained type among these. */
+  private retain(messages: readonly LoggedMessage[]): void {
+    for (const m of messages) {
+      const type = retainedType(m.body);
+      if (type !== null && (this.retained.get(type)?.seq ?? -1) < m.seq) this.retained.set(type, m);
+    }
+  }
+
   /** Appends consecutive messages to the log, trimmed as the root trims its own. */
   private appendLog(messages: readonly LoggedMessage[]): void {
+    this.retain(messages);
     if (this.logFloor === null) return;
     for (const m of messages) {
       const top = this.log.at(-1)?.seq ?? this.logFloor;
@@ -768,4 +789,10 @@ class SendLog {
     if (seq < this.first) return this.total;
     return this.total - this.cumulative[Math.max(seq, this.oldest) % this.size]!;
   }
+}
+
+/** The root writes every body as `{"type":"<type>",…`: the type is read without parsing the message. */
+function retainedType(body: string): string | null {
+  for (const type of RETAINED_TYPES) if (body.startsWith(`{"type":"${type}"`)) return type;
+  return null;
 }

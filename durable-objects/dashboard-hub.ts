@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { HEARTBEAT_SWEEP_MS, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_PUBLISH_BYTES, PublishSchema } from './protocol.ts';
+import { HEARTBEAT_SWEEP_MS, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_PUBLISH_BYTES, PublishSchema, RETAINED_TYPES } from './protocol.ts';
 import type { PublishInput } from './protocol.ts';
 import type { AccessEnd, DashboardHubEdge, DropReason } from './dashboard-hub-edge.ts';
 import { HUB_DASHBOARD_HEADER, HUB_EDGE_HEADER, edgeFor, edgeName } from './dashboards.ts';
@@ -142,6 +142,8 @@ export class DashboardHub extends DurableObject<Bindings> {
         epoch INTEGER NOT NULL,
         sockets INTEGER NOT NULL
       )`);
+      // The last message of each retained type: edges put them in the hello of every new socket.
+      sql.exec('CREATE TABLE IF NOT EXISTS retained (type TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL)');
       const row = sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM replay_log').one();
       this.lastSeq = row.seq ?? 0;
       // Edges known before a restart get everything from here on; what was in flight they fetch.
@@ -184,8 +186,11 @@ export class DashboardHub extends DurableObject<Bindings> {
     return { index, edges: count };
   }
 
-  /** An edge with sockets asks for deliveries; answers the seq they start after. */
-  async attachEdge(name: string, index: number, sockets: number, epoch: number): Promise<{ lastSeq: number }> {
+  /**
+   * An edge with sockets asks for deliveries; answers the seq they start after, and the retained
+   * messages as of that seq (deliveries keep the edge's copy current from there).
+   */
+  async attachEdge(name: string, index: number, sockets: number, epoch: number): Promise<{ lastSeq: number; retained: LoggedMessage[] }> {
     const known = this.edges.get(name);
     const edge = known ?? this.track(name, index, epoch, sockets);
     edge.epoch = epoch;
@@ -196,7 +201,8 @@ export class DashboardHub extends DurableObject<Bindings> {
     this.load.set(index, known ? sockets : Math.max(sockets, this.load.get(index) ?? 0));
     this.ctx.storage.sql.exec('INSERT OR REPLACE INTO edges (name, idx, epoch, sockets) VALUES (?, ?, ?, ?)', name, index, epoch, sockets);
     await this.armAlarm(Date.now() + HEARTBEAT_SWEEP_MS);
-    return { lastSeq: this.lastSeq };
+    const retained = this.ctx.storage.sql.exec<{ seq: number; body: string }>('SELECT seq, body FROM retained ORDER BY seq').toArray();
+    return { lastSeq: this.lastSeq, retained };
   }
 
   /** An edge whose last socket left; ignored when the edge has attached again since. */
@@ -389,7 +395,12 @@ export class DashboardHub extends DurableObject<Bindings> {
     const bodies = messages.map((m, i) => `{"type":"${m.type}","seq":${firstSeq + i},"ts":"${ts}","data":${m.data}}`);
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
-      bodies.forEach((body, i) => sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', firstSeq + i, messages[i]!.type, ts, body));
+      bodies.forEach((body, i) => {
+        sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', firstSeq + i, messages[i]!.type, ts, body);
+        if (isRetained(messages[i]!.type)) {
+          sql.exec('INSERT INTO retained (type, seq, body) VALUES (?, ?, ?) ON CONFLICT (type) DO UPDATE SET seq = excluded.seq, body = excluded.body', messages[i]!.type, firstSeq + i, body);
+        }
+      });
       sql.exec('DELETE FROM replay_log WHERE seq <= ?', firstSeq + bodies.length - 1 - REPLAY_LOG_LIMIT);
       if (keys) {
         const at = Date.now();
@@ -467,3 +478,4 @@ function prepare(input: PublishInput): Prepared {
   return { ok: true, type: result.data.type, data };
 }
 
+const isRetained = (type: string): boolean => (RETAINED_TYPES as readonly string[]).includes(type);

@@ -7,6 +7,7 @@ import { consumeEvents } from './queues/events-consumer.ts';
 export { DashboardHub } from '../durable-objects/dashboard-hub.ts';
 export { DashboardHubEdge } from '../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../durable-objects/user-space.ts';
+export { IncidentWorkflow } from './incidents/workflow.ts';
 
 export default {
   fetch: createFetchHandler((request, env, ctx) => handle(request, env as unknown as Env, ctx) as Promise<Response>),

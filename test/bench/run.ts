@@ -81,6 +81,18 @@ try {
         `subscriber received ${ingest.received}, lost ${ingest.lost}, out of order ${ingest.outOfOrder}`,
     );
   }
+
+  // 100 incidents at once against one alone, every client receiving every message (BENCH_INCIDENTS=0 skips it).
+  if (process.env.BENCH_INCIDENTS !== '0') {
+    const { benchIncidents, incidentTable } = await import('./incidents.ts');
+    const incidents = await benchIncidents(server.url, editorToken, token, {
+      count: Number(process.env.BENCH_INCIDENTS ?? 100),
+      clients: 3,
+      scale: 1,
+      databaseUrl: server.stack.vars.DATABASE_URL!,
+    });
+    console.log(`\n${incidentTable(incidents)}`);
+  }
 } finally {
   await server.close();
 }

@@ -6,6 +6,7 @@ import { consumeEvents } from '../../worker/queues/events-consumer.ts';
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 export { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';
+export { IncidentWorkflow } from '../../worker/incidents/workflow.ts';
 
 /**
  * The production entry with the Astro handler swapped for a marker: the site is exercised by
