@@ -96,7 +96,8 @@ export interface HydrateDeps {
 export interface HydrateOptions {
   trigger: HydrationTrigger;
   actorId?: string | null;
-  onProgress?: (progress: Progress) => void;
+  /** Called after each committed batch and phase; awaited, so a caller can act between batches. */
+  onProgress?: (progress: Progress) => void | Promise<void>;
   /** Run only when no hydration has succeeded yet and the table is empty (first use). */
   onlyIfEmpty?: boolean;
 }
@@ -155,7 +156,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
   const counts = { read: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0, rejected: 0 };
   let modelRunId: string | null = null;
   const changed: string[] = [];
-  const progress = (phase: Progress['phase']) => options.onProgress?.({ phase, ...counts, unchanged: counts.read - counts.rejected - counts.inserted - counts.updated });
+  const progress = async (phase: Progress['phase']) => options.onProgress?.({ phase, ...counts, unchanged: counts.read - counts.rejected - counts.inserted - counts.updated });
 
   try {
     const client = deps.databricks;
@@ -175,7 +176,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
       counts.inserted += result.inserted;
       counts.updated += result.updated;
       changed.push(...result.changed);
-      progress('signals');
+      await progress('signals');
     };
     await client.execute(`SELECT * FROM ${marts}.fct_signals`, {}, {
       timeoutMs: STATEMENT_BUDGET_MS,
@@ -206,7 +207,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     const gone = await markStale(postgres, seen);
     counts.stale = gone.length;
     changed.push(...gone);
-    progress('stale');
+    await progress('stale');
 
     counts.unchanged = counts.read - counts.rejected - counts.inserted - counts.updated;
     const [done] = await postgres.query<RunRow>(
@@ -214,7 +215,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
          updated_count = $5, unchanged_count = $6, stale_count = $7, rejected_count = $8 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
       [runId, modelRunId, counts.read, counts.inserted, counts.updated, counts.unchanged, counts.stale, counts.rejected],
     );
-    progress('done');
+    await progress('done');
     log.info('signals hydrated', { run: runId, trigger: options.trigger, ms: Date.now() - started, ...counts });
     if (deps.env) await publishSignalUpdates(deps.env, postgres, log, { changedSignalIds: changed, run: { id: runId, ...counts } });
     return toRun(done!);
@@ -252,7 +253,8 @@ async function upsertSignals(
          $18::timestamptz[], $19::timestamptz[], $20::uuid[])
          AS t(id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value, expected_value,
               baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at, owner)),
-     prev AS (SELECT s.id, s.severity, s.stale_since, s.model_run_id FROM signals s WHERE s.id IN (SELECT id FROM incoming) FOR UPDATE),
+     -- The rows as they were (the statement's snapshot): analytics columns change only under the hydration lock.
+     prev AS (SELECT s.id, s.severity, s.stale_since, s.model_run_id FROM signals s WHERE s.id IN (SELECT id FROM incoming)),
      up AS (
        INSERT INTO signals AS s (id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value,
          expected_value, baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at,
@@ -278,13 +280,13 @@ async function upsertSignals(
        RETURNING s.id, s.xmax = 0 AS inserted, s.severity, s.assignee, s.model_run_id),
      trail AS (
        INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value)
-       SELECT up.id, NULL, 'hydrated', prev.model_run_id, up.model_run_id FROM up LEFT JOIN prev USING (id)
+       SELECT up.id, NULL::uuid, 'hydrated', prev.model_run_id, up.model_run_id FROM up LEFT JOIN prev USING (id)
        UNION ALL
-       SELECT up.id, NULL, 'assignee', NULL, up.assignee::text FROM up WHERE up.inserted AND up.assignee IS NOT NULL
+       SELECT up.id, NULL::uuid, 'assignee', NULL::text, up.assignee::text FROM up WHERE up.inserted AND up.assignee IS NOT NULL
        UNION ALL
-       SELECT up.id, NULL, 'severity', prev.severity, up.severity FROM up JOIN prev USING (id) WHERE prev.severity <> up.severity
+       SELECT up.id, NULL::uuid, 'severity', prev.severity, up.severity FROM up JOIN prev USING (id) WHERE prev.severity <> up.severity
        UNION ALL
-       SELECT up.id, NULL, 'stale', 'stale', 'fresh' FROM up JOIN prev USING (id) WHERE prev.stale_since IS NOT NULL
+       SELECT up.id, NULL::uuid, 'stale', 'stale', 'fresh' FROM up JOIN prev USING (id) WHERE prev.stale_since IS NOT NULL
        RETURNING 1)
      SELECT id, inserted FROM up`,
     [
@@ -341,7 +343,7 @@ async function hydrateChildren(
   from: string,
   rankColumn: string,
   child: ChildTable,
-  onBatch: () => void,
+  onBatch: () => Promise<void>,
 ): Promise<number> {
   let rejected = 0;
   let pending: Array<Record<string, unknown>> = [];
@@ -363,7 +365,7 @@ async function hydrateChildren(
        WHERE (${child.values.map((v) => `c.${v}`).join(', ')}) IS DISTINCT FROM (${child.values.map((v) => `EXCLUDED.${v}`).join(', ')})`,
       arrays,
     );
-    onBatch();
+    await onBatch();
   };
   await client.execute(`SELECT ${child.columns.join(', ')} FROM ${from} ORDER BY signal_id, ${rankColumn}`, {}, {
     timeoutMs: STATEMENT_BUDGET_MS,
@@ -422,7 +424,7 @@ async function markStale(postgres: Pick<Postgres, 'query'>, seen: ReadonlySet<st
       `WITH gone AS (
          UPDATE signals SET stale_since = now(), version = version + 1, updated_at = now()
          WHERE id = ANY($1::text[]) AND stale_since IS NULL RETURNING id),
-       trail AS (INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value) SELECT id, NULL, 'stale', 'fresh', 'stale' FROM gone RETURNING 1)
+       trail AS (INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value) SELECT id, NULL::uuid, 'stale', 'fresh', 'stale' FROM gone RETURNING 1)
        SELECT id FROM gone`,
       [missing.slice(i, i + BATCH_ROWS)],
     );
