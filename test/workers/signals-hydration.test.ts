@@ -10,7 +10,7 @@ import { createDatabricks } from '../../worker/services/databricks/service.ts';
 import type { DatabricksClient } from '../../worker/services/databricks/types.ts';
 import type { Postgres } from '../../worker/services/postgres.ts';
 import { hydrate } from '../../worker/signals/hydrate.ts';
-import { requireOwnership } from '../../worker/signals/ownership.ts';
+import { requireOwnership } from '../../worker/signals/ownership-bundled.ts';
 import type { HydrationRun, SignalDetail, SignalPage } from '../../worker/signals/schemas.ts';
 import { martStatements } from '../stack/databricks/marts.ts';
 import { LOCAL_EMAIL, control, json, vars } from './helpers.ts';

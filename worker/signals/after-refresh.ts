@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../config/env.ts';
 import { createServices } from '../services/index.ts';
 import { HydrationBusy, hydrate } from './hydrate.ts';
-import { requireOwnership } from './ownership.ts';
+import { requireOwnership } from './ownership-bundled.ts';
 
 const CLAIM_MS = 24 * 3_600_000;
 
