@@ -36,8 +36,56 @@ export const BATCH_ROWS = 1_000;
 export const MARTS_SCHEMA = 'support_marts';
 /** The advisory lock every hydration holds (a fixed key in the application's lock space). */
 export const HYDRATION_LOCK_KEY = 7_311_540_013;
-/** The whole run's budget for each mart statement (submit, poll, and every chunk). */
-const STATEMENT_BUDGET_MS = 15 * 60_000;
+/** The budget for each mart statement (submit, poll, and every chunk). */
+const STATEMENT_BUDGET_MS = 5 * 60_000;
+/**
+ * Rows per mart statement. An INLINE result may not exceed 25 MiB, so a mart is read in keyset
+ * pages well under it (a signal row is about 400 bytes of JSON, a contribution or driver about
+ * 100), each page itself arriving chunk by chunk.
+ */
+export const SIGNAL_PAGE_ROWS = 20_000;
+export const CHILD_PAGE_ROWS = 50_000;
+
+/**
+ * Reads a whole mart table in keyset pages ordered by `key`, handing every chunk of every page to
+ * onRows in order. A row whose key is null sorts last and ends the read (it is rejected anyway).
+ */
+async function readMart(
+  client: DatabricksClient,
+  from: string,
+  columns: string,
+  key: readonly string[],
+  pageRows: number,
+  sink: { onRows: (rows: Array<Record<string, unknown>>) => Promise<void> },
+): Promise<void> {
+  let after: unknown[] | null = null;
+  for (;;) {
+    const params: Record<string, { value: string; type: 'STRING' }> = {};
+    let where = '';
+    if (after) {
+      // (k0 > a0) OR (k0 = a0 AND k1 > a1) OR …: the rows after the last one read.
+      const terms = key.map((_, i) =>
+        [...key.slice(0, i).map((k, j) => `${k} = :k${j}`), `${key[i]} > :k${i}`].join(' AND '),
+      );
+      where = ` WHERE (${terms.map((t) => `(${t})`).join(' OR ')})`;
+      after.forEach((v, i) => (params[`k${i}`] = { value: String(v), type: 'STRING' }));
+    }
+    let read = 0;
+    let last: Record<string, unknown> | undefined;
+    await client.execute(`SELECT ${columns} FROM ${from}${where} ORDER BY ${key.join(', ')} LIMIT ${Math.trunc(pageRows)}`, params, {
+      timeoutMs: STATEMENT_BUDGET_MS,
+      onRows: async (rows) => {
+        read += rows.length;
+        last = rows[rows.length - 1] ?? last;
+        await sink.onRows(rows);
+      },
+    });
+    if (read < pageRows || !last) return;
+    const next = key.map((k) => last![k]);
+    if (next.some((v) => v === null || v === undefined)) return;
+    after = next;
+  }
+}
 
 const text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000'), 'contains a NUL byte');
 const finite = z.number().refine(Number.isFinite, 'is not a finite number');
@@ -102,6 +150,8 @@ export interface HydrateOptions {
   onProgress?: (progress: Progress) => void | Promise<void>;
   /** Run only when no hydration has succeeded yet and the table is empty (first use). */
   onlyIfEmpty?: boolean;
+  /** Rows per mart statement (default SIGNAL_PAGE_ROWS / CHILD_PAGE_ROWS); tests make it small. */
+  pageRows?: number;
 }
 
 export interface Progress {
@@ -185,8 +235,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
       changed.push(...result.changed);
       await progress('signals');
     };
-    await client.execute(`SELECT * FROM ${marts}.fct_signals`, {}, {
-      timeoutMs: STATEMENT_BUDGET_MS,
+    await readMart(client, `${marts}.fct_signals`, '*', ['signal_id'], options.pageRows ?? SIGNAL_PAGE_ROWS, {
       onRows: async (rows) => {
         for (const raw of rows) {
           counts.read++;
@@ -207,8 +256,8 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     await flushSignals();
 
     // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, 'contribution_rank', CONTRIBUTIONS, () => progress('contributions'));
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_model_drivers`, 'driver_rank', DRIVERS, () => progress('drivers'));
+    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions'));
+    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers'));
 
     // Signals the marts no longer have ----------------------------------------------------------
     const gone = await markStale(writer, seen);
@@ -315,8 +364,9 @@ interface ChildTable {
   /** Postgres columns, in the same order, and their array types. */
   target: readonly string[];
   types: readonly string[];
-  /** The key within one signal. */
+  /** The key within one signal, in Postgres and in the mart. */
   key: readonly string[];
+  martKey: readonly string[];
   /** Columns refreshed on conflict. */
   values: readonly string[];
 }
@@ -328,6 +378,7 @@ const CONTRIBUTIONS: ChildTable = {
   target: ['signal_id', 'dimension', 'dimension_value', 'contribution', 'rank'],
   types: ['text', 'text', 'text', 'float8', 'int4'],
   key: ['dimension', 'dimension_value'],
+  martKey: ['dimension', 'dimension_value'],
   values: ['contribution', 'rank'],
 };
 const DRIVERS: ChildTable = {
@@ -337,6 +388,7 @@ const DRIVERS: ChildTable = {
   target: ['signal_id', 'feature', 'feature_value', 'shap_value', 'rank'],
   types: ['text', 'text', 'text', 'float8', 'int4'],
   key: ['feature'],
+  martKey: ['feature'],
   values: ['feature_value', 'shap_value', 'rank'],
 };
 
@@ -349,8 +401,8 @@ async function hydrateChildren(
   postgres: Pick<Postgres, 'query'>,
   client: DatabricksClient,
   from: string,
-  rankColumn: string,
   child: ChildTable,
+  pageRows: number,
   onBatch: () => Promise<void>,
 ): Promise<number> {
   let rejected = 0;
@@ -376,8 +428,7 @@ async function hydrateChildren(
     );
     await onBatch();
   };
-  await client.execute(`SELECT ${child.columns.join(', ')} FROM ${from} ORDER BY signal_id, ${rankColumn}`, {}, {
-    timeoutMs: STATEMENT_BUDGET_MS,
+  await readMart(client, from, child.columns.join(', '), ['signal_id', ...child.martKey], pageRows, {
     onRows: async (rows) => {
       for (const raw of rows) {
         const parsed = child.schema.safeParse(raw);
