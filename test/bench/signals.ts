@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import pg from 'pg';
 import { loadConfig } from '../../worker/config/env.ts';
 import { rootLogger } from '../../worker/lib/log.ts';
@@ -12,8 +14,9 @@ import type { LoadResult } from './load.ts';
 /**
  * Signals: hydration of BENCH_SIGNALS signals (default 100,000) from a lakehouse stand-in whose
  * marts are built at that scale, first run and unchanged rerun, against the same rows written by
- * a raw multi-row INSERT through `pg` in the same run; the heap's peak during each run, at a
- * tenth of the scale and at full scale (flat: chunks are streamed, never collected); and the
+ * a raw multi-row INSERT through `pg` in the same run; the most heap each run keeps alive (sampled
+ * after a collection every 20 batches), at a tenth of the scale and at full scale (flat: chunks are
+ * streamed, never collected); and the
  * signals list's p95 against GET /livez.
  *
  * The hydration works on a private database and lakehouse of its own (the stack's control
@@ -42,21 +45,25 @@ async function controlJson<T>(vars: Record<string, string>, path: string, body?:
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
-/** Samples the heap while `work` runs; answers its result and the peak above the heap at the start, in MB. */
-async function withHeapPeak<T>(work: () => Promise<T>): Promise<[T, number]> {
-  globalThis.gc?.();
+// A full collection on demand, so the heap is measured as what the run keeps, not its garbage.
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+
+/**
+ * Runs `work` with an onProgress that, every few batches, collects garbage and reads the heap:
+ * answers the result and the most the run kept alive above the heap at its start, in MB.
+ */
+async function withHeapPeak<T>(work: (onProgress: () => void) => Promise<T>): Promise<[T, number]> {
+  collect();
   const start = process.memoryUsage().heapUsed;
   let peak = start;
-  const timer = setInterval(() => {
+  let calls = 0;
+  const result = await work(() => {
+    if (++calls % 20 !== 0) return;
+    collect();
     peak = Math.max(peak, process.memoryUsage().heapUsed);
-  }, 20);
-  try {
-    const result = await work();
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-    return [result, (peak - start) / 1_048_576];
-  } finally {
-    clearInterval(timer);
-  }
+  });
+  return [result, (peak - start) / 1_048_576];
 }
 
 export async function benchSignals(
@@ -83,7 +90,8 @@ export async function benchSignals(
   const build = async (scale: number) => {
     for (const statement of martStatements({ scale })) await lakeSql(statement);
   };
-  const run = (trigger: 'cli') => hydrate({ postgres: services.postgres, databricks: services.databricks.client, catalog: config.DATABRICKS_CATALOG, rules, log: services.log }, { trigger });
+  const run = (onProgress: () => void) =>
+    hydrate({ postgres: services.postgres, databricks: services.databricks.client, catalog: config.DATABRICKS_CATALOG, rules, log: services.log }, { trigger: 'cli', onProgress });
   const martRows = async () =>
     (await services.databricks.client!.execute(
       `SELECT (SELECT COUNT(*) FROM workspace.support_marts.fct_signals) AS s, (SELECT COUNT(*) FROM workspace.support_marts.fct_contributions) AS c,
@@ -98,7 +106,7 @@ export async function benchSignals(
     const scale = Math.max(1, Math.round(target / BASE_SIGNALS_HINT));
     await build(Math.max(1, Math.round(scale / 10)));
     const smallCounts = await martRows();
-    const [, smallPeak] = await withHeapPeak(() => run('cli'));
+    const [, smallPeak] = await withHeapPeak((p) => run(p));
     await purge();
     log(`signals bench: small run of ${smallCounts.s} signals done`);
 
@@ -108,11 +116,11 @@ export async function benchSignals(
     log(`signals bench: marts at scale ${scale}: ${counts.s} signals, ${counts.c} contributions, ${counts.d} drivers`);
 
     let t = performance.now();
-    const [first, firstPeak] = await withHeapPeak(() => run('cli'));
+    const [first, firstPeak] = await withHeapPeak((p) => run(p));
     const firstSeconds = (performance.now() - t) / 1000;
     log(`signals bench: first hydration ${firstSeconds.toFixed(1)} s`);
     t = performance.now();
-    const [rerun, rerunPeak] = await withHeapPeak(() => run('cli'));
+    const [rerun, rerunPeak] = await withHeapPeak((p) => run(p));
     const rerunSeconds = (performance.now() - t) / 1000;
     log(`signals bench: unchanged rerun ${rerunSeconds.toFixed(1)} s`);
 
@@ -177,10 +185,10 @@ export function signalsReport(b: SignalsBench): string {
   const ratio = (x: number) => `${(x / b.raw.rowsPerSecond).toFixed(2)}×`;
   return [
     `Signals hydration: ${b.signals.toLocaleString('en-US')} signals, ${b.rows.toLocaleString('en-US')} rows with contributions and drivers`,
-    `  first run        ${b.first.seconds.toFixed(1)} s  ${b.first.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.first.rowsPerSecond)} raw (inserted ${b.first.run.inserted})  heap peak +${b.first.heapPeakMb.toFixed(0)} MB`,
-    `  unchanged rerun  ${b.rerun.seconds.toFixed(1)} s  ${b.rerun.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.rerun.rowsPerSecond)} raw (unchanged ${b.rerun.run.unchanged})  heap peak +${b.rerun.heapPeakMb.toFixed(0)} MB`,
+    `  first run        ${b.first.seconds.toFixed(1)} s  ${b.first.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.first.rowsPerSecond)} raw (inserted ${b.first.run.inserted})  heap kept ≤ ${b.first.heapPeakMb.toFixed(1)} MB`,
+    `  unchanged rerun  ${b.rerun.seconds.toFixed(1)} s  ${b.rerun.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.rerun.rowsPerSecond)} raw (unchanged ${b.rerun.run.unchanged})  heap kept ≤ ${b.rerun.heapPeakMb.toFixed(1)} MB`,
     `  raw pg INSERT    ${b.raw.seconds.toFixed(1)} s  ${b.raw.rowsPerSecond.toFixed(0)} rows/s (multi-row VALUES, 1,000 rows per statement, same indexes and keys; writes only)`,
-    `  heap peak at ${b.small.signals.toLocaleString('en-US')} signals: +${b.small.heapPeakMb.toFixed(0)} MB (target: the full run's stays near it, not 10× it; ratio ≥ 0.5× raw)`,
+    `  heap kept at ${b.small.signals.toLocaleString('en-US')} signals: ≤ ${b.small.heapPeakMb.toFixed(1)} MB (flat: the full run keeps about as much, not 10×; target ratio ≥ 0.5× raw)`,
     `Signals list p95 ${b.list.p95.toFixed(2)} ms vs GET /livez p95 ${b.livez.p95.toFixed(2)} ms: ${(b.list.p95 / b.livez.p95).toFixed(2)}× (target ≤ 1.5×), errors ${b.list.errors}`,
   ].join('\n');
 }

@@ -13,7 +13,7 @@ import { hydrate } from '../../worker/signals/hydrate.ts';
 import { requireOwnership } from '../../worker/signals/ownership-bundled.ts';
 import type { HydrationRun, SignalDetail, SignalPage } from '../../worker/signals/schemas.ts';
 import { martStatements } from '../stack/databricks/marts.ts';
-import { LOCAL_EMAIL, control, json, vars } from './helpers.ts';
+import { LOCAL_EMAIL, control, json, listen, vars } from './helpers.ts';
 import { configWith, database } from './signals-fixtures.ts';
 
 // Hydration marks every signal the marts lack as stale, so it runs against a database and a
@@ -126,7 +126,11 @@ describe('signal hydration', () => {
     let d = await json<SignalDetail>(await req('editor', `/v1/signals/${id}`, { method: 'PATCH', body: { status: 'acknowledged', assignee: 'me', version: target!.version } }));
     await db.query(`INSERT INTO signal_notes (signal_id, body) VALUES ($1, 'kept')`, [id]);
     await lakeSql(`UPDATE workspace.support_marts.fct_signals SET severity = 'critical', observed_value = observed_value + 1 WHERE signal_id = '${id}'`);
+    const socket = await listen('default');
     const run = await runHydrate();
+    // The hub hears of it: the signal itself, and the run's summary.
+    await socket.until(() => socket.messages.some((m) => m.type === 'signal_update' && m.data?.signal_id === null && (m.data?.run as { id: string } | undefined)?.id === run.id));
+    expect(socket.messages.find((m) => m.type === 'signal_update' && m.data?.signal_id === id)?.data).toMatchObject({ kind: 'hydrated', severity: 'critical', status: 'acknowledged' });
     expect(run).toMatchObject({ read: signals, inserted: 0, updated: 1, unchanged: signals - 1, stale: 0 });
     d = await json<SignalDetail>(await req('viewer', `/v1/signals/${id}`));
     expect(d).toMatchObject({ severity: 'critical', status: 'acknowledged', assignee: { email: LOCAL_EMAIL.editor }, version: target!.version + 2 });

@@ -46,6 +46,44 @@ const STATEMENT_BUDGET_MS = 5 * 60_000;
 export const SIGNAL_PAGE_ROWS = 20_000;
 export const CHILD_PAGE_ROWS = 50_000;
 
+/** Batches written at once: reading and checking the next batch overlaps the writes of the last. */
+export const WRITES_IN_FLIGHT = 2;
+
+/**
+ * Writes in flight, at most `limit`: `add` waits for a free slot, and the first failure is thrown
+ * by the next `add` or by `drain`, so a failed batch stops the run.
+ */
+class Writes {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | null = null;
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    if (this.failure) throw this.failure.error;
+    const done: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Waits for what is in flight without throwing: a failing run still counts what committed. */
+  async settle(): Promise<void> {
+    await Promise.all(this.running);
+  }
+}
+
 /**
  * Reads a whole mart table in keyset pages ordered by `key`, handing every chunk of every page to
  * onRows in order. A row whose key is null sorts last and ends the read (it is rejected anyway).
@@ -225,35 +263,44 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
 
     // fct_signals ---------------------------------------------------------------------------
     let batch: MartSignal[] = [];
+    const writes = new Writes(WRITES_IN_FLIGHT);
     const flushSignals = async () => {
       if (batch.length === 0) return;
       const rows = batch;
       batch = [];
-      const result = await upsertSignals(writer, rows, owners.ids, deps.rules);
-      counts.inserted += result.inserted;
-      counts.updated += result.updated;
-      changed.push(...result.changed);
-      await progress('signals');
+      await writes.add(async () => {
+        const result = await upsertSignals(writer, rows, owners.ids, deps.rules);
+        counts.inserted += result.inserted;
+        counts.updated += result.updated;
+        changed.push(...result.changed);
+        await progress('signals');
+      });
     };
-    await readMart(client, `${marts}.fct_signals`, '*', ['signal_id'], options.pageRows ?? SIGNAL_PAGE_ROWS, {
-      onRows: async (rows) => {
-        for (const raw of rows) {
-          counts.read++;
-          // A rejected row's id (when it has one) still counts as present: it must not go stale.
-          if (typeof raw.signal_id === 'string') seen.add(raw.signal_id);
-          const parsed = MartSignalSchema.safeParse(raw);
-          if (!parsed.success) {
-            counts.rejected++;
-            if (counts.rejected <= 5) log.warn('mart signal rejected', { signal_id: String(raw.signal_id ?? ''), issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
-            continue;
+    try {
+      await readMart(client, `${marts}.fct_signals`, '*', ['signal_id'], options.pageRows ?? SIGNAL_PAGE_ROWS, {
+        onRows: async (rows) => {
+          for (const raw of rows) {
+            counts.read++;
+            // A rejected row's id (when it has one) still counts as present: it must not go stale.
+            if (typeof raw.signal_id === 'string') seen.add(raw.signal_id);
+            const parsed = MartSignalSchema.safeParse(raw);
+            if (!parsed.success) {
+              counts.rejected++;
+              if (counts.rejected <= 5) log.warn('mart signal rejected', { signal_id: String(raw.signal_id ?? ''), issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+              continue;
+            }
+            modelRunId ??= parsed.data.model_run_id;
+            batch.push(parsed.data);
+            if (batch.length >= BATCH_ROWS) await flushSignals();
           }
-          modelRunId ??= parsed.data.model_run_id;
-          batch.push(parsed.data);
-          if (batch.length >= BATCH_ROWS) await flushSignals();
-        }
-      },
-    });
-    await flushSignals();
+        },
+      });
+      await flushSignals();
+    } finally {
+      await writes.settle();
+    }
+    // Every signal is written before its contributions and drivers.
+    await writes.drain();
 
     // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
     counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions'));
@@ -409,9 +456,10 @@ async function hydrateChildren(
   let pending: Array<Record<string, unknown>> = [];
   let currentSignal: string | null = null;
   let groupStart = 0;
-  const flush = async (rows: Array<Record<string, unknown>>) => {
-    if (rows.length === 0) return;
-    const arrays = child.columns.map((c) => rows.map((r) => r[c]));
+  const writes = new Writes(WRITES_IN_FLIGHT);
+  const flush = (rows: Array<Record<string, unknown>>) => (rows.length === 0 ? Promise.resolve() : writes.add(() => write(rows)));
+  const write = async (rows: Array<Record<string, unknown>>) => {
+    const arrays = [...child.columns.map((c) => rows.map((r) => r[c])), [...new Set(rows.map((r) => r.signal_id as string))]];
     const params = child.target.map((_, i) => `$${i + 1}::${child.types[i]}[]`).join(', ');
     const key = ['signal_id', ...child.key];
     await postgres.query(
@@ -419,7 +467,7 @@ async function hydrateChildren(
          SELECT t.* FROM unnest(${params}) AS t(${child.target.join(', ')})
          WHERE EXISTS (SELECT 1 FROM signals s WHERE s.id = t.signal_id)),
        gone AS (
-         DELETE FROM ${child.table} c WHERE c.signal_id = ANY($1::text[])
+         DELETE FROM ${child.table} c WHERE c.signal_id = ANY($${child.target.length + 1}::text[])
            AND (${key.map((k) => `c.${k}`).join(', ')}) NOT IN (SELECT ${key.join(', ')} FROM incoming) RETURNING 1)
        INSERT INTO ${child.table} AS c (${child.target.join(', ')}) SELECT ${child.target.join(', ')} FROM incoming
        ON CONFLICT (signal_id, ${child.key.join(', ')}) DO UPDATE SET ${child.values.map((v) => `${v} = EXCLUDED.${v}`).join(', ')}
@@ -428,42 +476,48 @@ async function hydrateChildren(
     );
     await onBatch();
   };
-  await readMart(client, from, child.columns.join(', '), ['signal_id', ...child.martKey], pageRows, {
-    onRows: async (rows) => {
-      for (const raw of rows) {
-        const parsed = child.schema.safeParse(raw);
-        if (!parsed.success) {
-          rejected++;
-          continue;
-        }
-        const row = parsed.data;
-        if (row.signal_id !== currentSignal) {
-          currentSignal = row.signal_id as string;
-          groupStart = pending.length;
-          // A batch ends at a signal boundary once it is full, so each signal's rows land together.
-          if (pending.length >= BATCH_ROWS - 50) {
-            await flush(pending);
-            pending = [];
-            groupStart = 0;
+  try {
+    await readMart(client, from, child.columns.join(', '), ['signal_id', ...child.martKey], pageRows, {
+      onRows: async (rows) => {
+        for (const raw of rows) {
+          const parsed = child.schema.safeParse(raw);
+          if (!parsed.success) {
+            rejected++;
+            continue;
           }
-        }
-        pending.push(row);
-        if (pending.length >= BATCH_ROWS) {
-          // One signal with more rows than a batch: write what is complete, keep the open group.
-          const complete = pending.slice(0, groupStart);
-          if (complete.length > 0) {
+          const row = parsed.data;
+          if (row.signal_id !== currentSignal) {
+            currentSignal = row.signal_id as string;
+            groupStart = pending.length;
+            // A batch ends at a signal boundary once it is full, so each signal's rows land together.
+            if (pending.length >= BATCH_ROWS - 50) {
+              await flush(pending);
+              pending = [];
+              groupStart = 0;
+            }
+          }
+          if (pending.length >= BATCH_ROWS) {
+            const complete = pending.slice(0, groupStart);
+            if (complete.length === 0) {
+              // One signal with more rows than a batch holds: a batch is a signal's whole set (it
+              // replaces what was there), so the rows past it are rejected.
+              rejected++;
+              continue;
+            }
+            // Write the complete signals; the open one carries over.
             await flush(complete);
             pending = pending.slice(groupStart);
             groupStart = 0;
-          } else {
-            await flush(pending.slice(0, BATCH_ROWS));
-            pending = pending.slice(BATCH_ROWS);
           }
+          pending.push(row);
         }
-      }
-    },
-  });
-  await flush(pending);
+      },
+    });
+    await flush(pending);
+  } finally {
+    await writes.settle();
+  }
+  await writes.drain();
   return rejected;
 }
 

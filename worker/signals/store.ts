@@ -60,8 +60,8 @@ interface Where {
   params: unknown[];
 }
 
-function whereOf(q: ListQuery, me: string, skip: 'status' | 'severity' | null): Where {
-  const w: Where = { clauses: [], params: [] };
+function whereOf(q: ListQuery, me: string, skip: 'status' | 'severity' | null, params: unknown[] = []): Where {
+  const w: Where = { clauses: [], params };
   const add = (sql: (p: string) => string, value: unknown) => {
     w.params.push(value);
     w.clauses.push(sql(`$${w.params.length}`));
@@ -91,23 +91,33 @@ export async function listSignals(db: Db, q: ListQuery, me: string, secret: stri
   const scopeFor = (dir: 'after' | 'before') => scopeHash({ listing: 'signals', dir, filters });
   const window: [string, string] = [q.since ?? '', q.until ?? ''];
 
-  const where = whereOf(q, me, null);
+  // One statement, one round trip: the page and both facet counts, sharing one parameter list.
+  const params: unknown[] = [];
+  const where = whereOf(q, me, null, params);
   let backward = false;
   if (q['page[after]'] || q['page[before]']) {
     backward = !q['page[after]'];
     const state = await decodeCursor((q['page[after]'] ?? q['page[before]'])!, await scopeFor(backward ? 'before' : 'after'), secret);
     const [at, id] = state.after;
-    where.params.push(String(at), String(id));
+    params.push(String(at), String(id));
     const op = backward ? '>' : '<';
-    where.clauses.push(`(s.detected_at, s.id) ${op} ($${where.params.length - 1}::timestamptz, $${where.params.length})`);
+    where.clauses.push(`(s.detected_at, s.id) ${op} ($${params.length - 1}::timestamptz, $${params.length})`);
   }
   const order = backward ? 'ASC' : 'DESC';
-  const page = db.query(`${SUMMARY_SQL} ${whereSql(where)} ORDER BY s.detected_at ${order}, s.id ${order} LIMIT ${size + 1}`, where.params);
-  const facet = (skip: 'status' | 'severity', column: string) => {
-    const w = whereOf(q, me, skip);
-    return db.query<{ k: string; n: string | number }>(`SELECT s.${column} AS k, COUNT(*) AS n FROM signals s ${whereSql(w)} GROUP BY 1`, w.params);
-  };
-  const [rows, byStatus, bySeverity] = await Promise.all([page, facet('status', 'status'), facet('severity', 'severity')]);
+  const byStatusWhere = whereOf(q, me, 'status', params);
+  const bySeverityWhere = whereOf(q, me, 'severity', params);
+  const facet = (column: string, w: Where) =>
+    `(SELECT COALESCE(json_object_agg(k, n), '{}') FROM (SELECT s.${column} AS k, COUNT(*) AS n FROM signals s ${whereSql(w)} GROUP BY 1) f)`;
+  const [answer] = await db.query<{ page: unknown; by_status: unknown; by_severity: unknown }>(
+    `SELECT (SELECT COALESCE(json_agg(p ORDER BY p.detected_at ${order}, p.id ${order}), '[]')
+               FROM (${SUMMARY_SQL} ${whereSql(where)} ORDER BY s.detected_at ${order}, s.id ${order} LIMIT ${size + 1}) p) AS page,
+            ${facet('status', byStatusWhere)} AS by_status, ${facet('severity', bySeverityWhere)} AS by_severity`,
+    params,
+  );
+  const rows = json<Row[]>(answer!.page);
+  const toPairs = (v: unknown) => Object.entries(json<Record<string, number>>(v) ?? {}).map(([k, n]) => ({ k, n }));
+  const byStatus = toPairs(answer!.by_status);
+  const bySeverity = toPairs(answer!.by_severity);
   const hasMore = rows.length > size;
   const data = rows.slice(0, size).map(toSummary);
   if (backward) data.reverse();
