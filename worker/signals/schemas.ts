@@ -2,6 +2,12 @@
  * The signals API's contract: every request and response of /v1/signals, the workflow's statuses
  * and the transitions between them, and the hub's `signal_update` message. The site builds on
  * these; a change here is a change of the contract.
+ *
+ * Beyond the first outline: the detail also lists `allowed_transitions`; `records.href` is
+ * `GET /v1/signals/{id}/records` (the tile drill-down over the signal's window and entity) and
+ * `tile.href` the site's `/?metric=<name>`; a 409 from PATCH carries `signal`, the signal as it is
+ * now; bulk ids may be `{id, version}`; list `meta` also has `page_size`; a hydration run also sends
+ * one summary `signal_update` with `signal_id: null` (refetch).
  */
 import { z } from '@hono/zod-openapi';
 import { ProblemSchema } from '../http/schemas.ts';
