@@ -47,7 +47,7 @@ export const SIGNAL_PAGE_ROWS = 20_000;
 export const CHILD_PAGE_ROWS = 50_000;
 
 /** Batches written at once: reading and checking the next batch overlaps the writes of the last. */
-export const WRITES_IN_FLIGHT = 2;
+export const WRITES_IN_FLIGHT = 3;
 
 /**
  * Writes in flight, at most `limit`: `add` waits for a free slot, and the first failure is thrown
