@@ -76,7 +76,9 @@ function sliceFacts(): string {
         `SELECT ${sqlText(metric.name)} AS metric_name, ${sqlText(metric.agg)} AS agg, ${metric.minRows} AS min_rows, ` +
           `${sqlText(entity.type)} AS entity_type, CAST(${entity.id} AS VARCHAR) AS entity_id, CAST(MIN(${entity.label}) AS VARCHAR) AS entity_label, ` +
           `CAST(date_trunc('day', ${time}) AS DATE) AS day, ${sqlText(entity.slice[0])} AS dimension, CAST(${entity.slice[1]} AS VARCHAR) AS dimension_value, ` +
-          `COUNT(${x}) AS n, COALESCE(SUM(${x}), 0) AS total ` +
+          // Sums in DECIMAL: a parallel sum of doubles depends on the order it adds them, and a
+          // build must give the same numbers every time.
+          `COUNT(${x}) AS n, CAST(COALESCE(SUM(CAST(${x} AS DECIMAL(18,4))), 0) AS DOUBLE) AS total ` +
           `FROM ${from} WHERE ${x} IS NOT NULL GROUP BY ALL`,
       );
     }
@@ -101,7 +103,8 @@ export function martStatements(options: MartOptions = {}): string[] {
     `CREATE OR REPLACE TABLE ${M}.int_mart_slices AS ${sliceFacts()}`,
     `CREATE OR REPLACE TABLE ${M}.int_mart_cells AS
      WITH observed AS (
-       SELECT metric_name, agg, min_rows, entity_type, entity_id, MIN(entity_label) AS entity_label, day, SUM(n) AS n, SUM(total) AS total
+       SELECT metric_name, agg, min_rows, entity_type, entity_id, MIN(entity_label) AS entity_label, day, SUM(n) AS n,
+         CAST(SUM(CAST(total AS DECIMAL(18,4))) AS DOUBLE) AS total
        FROM ${M}.int_mart_slices GROUP BY metric_name, agg, min_rows, entity_type, entity_id, day),
      bounds AS (SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM observed),
      calendar AS (SELECT CAST(d AS DATE) AS day FROM bounds, range(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)),
@@ -161,8 +164,8 @@ export function martStatements(options: MartOptions = {}): string[] {
        SELECT s.signal_id, sl.dimension, sl.dimension_value,
          CASE s.agg
            WHEN 'avg' THEN (sl.total - sl.n * s.baseline_mean) / (s.total - s.n * s.baseline_mean)
-           WHEN 'count' THEN (sl.n - s.baseline_mean * sh.share / SUM(sh.share) OVER (PARTITION BY s.signal_id)) / (s.n - s.baseline_mean)
-           ELSE (sl.total - s.baseline_mean * sh.share / SUM(sh.share) OVER (PARTITION BY s.signal_id)) / (s.total - s.baseline_mean)
+           WHEN 'count' THEN (sl.n - s.baseline_mean * sh.share / CAST(SUM(CAST(sh.share AS DECIMAL(18,12))) OVER (PARTITION BY s.signal_id) AS DOUBLE)) / (s.n - s.baseline_mean)
+           ELSE (sl.total - s.baseline_mean * sh.share / CAST(SUM(CAST(sh.share AS DECIMAL(18,12))) OVER (PARTITION BY s.signal_id) AS DOUBLE)) / (s.total - s.baseline_mean)
          END AS contribution
        FROM ${M}.int_mart_signals s
        JOIN ${M}.int_mart_slices sl ON sl.metric_name = s.metric_name AND sl.entity_type = s.entity_type AND sl.entity_id = s.entity_id AND sl.day = s.day
