@@ -32,6 +32,7 @@ import { analyticsRoutes } from './routes/analytics.ts';
 import { filterOptionRoutes } from './routes/filters.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { incidentRoutes } from './routes/incidents.ts';
+import { signalRoutes } from './routes/signals.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
 export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
@@ -95,7 +96,8 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', analyticsRoutes)
     .route('/', settingsRoutes)
     .route('/', filterOptionRoutes)
-    .route('/', incidentRoutes);
+    .route('/', incidentRoutes)
+    .route('/', signalRoutes);
 
   registerDocs(app);
 

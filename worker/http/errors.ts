@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   incident_limit: 429,
   incident_state: 409,
   workflow_unavailable: 503,
+  signal_transition_invalid: 409,
+  signal_conflict: 409,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -57,6 +59,8 @@ const TITLES: Record<ErrorCode, string> = {
   incident_limit: 'Too many incidents are running',
   incident_state: 'The incident is not in a state that allows this',
   workflow_unavailable: 'The incident workflow is unavailable',
+  signal_transition_invalid: 'The signal cannot move to that status from its current one',
+  signal_conflict: 'The signal changed since it was read',
 };
 
 export function codeToStatus(code: ErrorCode): ContentfulStatusCode {
