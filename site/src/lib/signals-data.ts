@@ -8,96 +8,19 @@ import type { Loaded } from './dashboard-data.ts';
  */
 export type { Loaded };
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-export const STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false_positive', 'expected'] as const;
-export type SignalStatus = (typeof STATUSES)[number];
+// Types only: the API's own schemas name every shape, so a contract change breaks the typecheck;
+// the values the page needs at run time are repeated below without pulling zod into the browser.
+import type { ActivityEvent, Person, ResponseTimes, Severity, SignalDetail, SignalPage, SignalSummary, Status, BulkResult } from '../../../worker/signals/schemas.ts';
+
+export type { ActivityEvent, BulkResult, Person, Severity, SignalDetail, SignalSummary };
+export type SignalStatus = Status;
+export type SignalsPage = SignalPage;
+export type OwnerTimes = ResponseTimes['data'][number];
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const satisfies readonly Severity[];
+export const STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false_positive', 'expected'] as const satisfies readonly SignalStatus[];
 export const OPEN_STATUSES: readonly SignalStatus[] = ['new', 'acknowledged', 'investigating'];
 export const CLOSED_STATUSES: readonly SignalStatus[] = ['resolved', 'false_positive', 'expected'];
-
-export interface Person {
-  id: string;
-  email: string;
-  name: string;
-}
-
-export interface SignalSummary {
-  id: string;
-  signal_type: string;
-  metric_name: string;
-  metric_label: string;
-  entity_type: string;
-  entity_id: string;
-  entity_label: string;
-  window_start: string;
-  window_end: string;
-  observed_value: number | null;
-  expected_value: number | null;
-  z_score: number | null;
-  direction: string;
-  severity: Severity;
-  confidence: number | null;
-  status: SignalStatus;
-  assignee: Person | null;
-  stale: boolean;
-  detected_at: string;
-  updated_at: string;
-  version: number;
-}
-
-export interface ActivityEvent {
-  id: string;
-  signal_id: string;
-  actor: Person | null;
-  kind: 'status' | 'assignee' | 'severity' | 'note' | 'hydrated' | 'stale';
-  from: unknown;
-  to: unknown;
-  at: string;
-}
-
-export interface SignalDetail extends SignalSummary {
-  narrative: string | null;
-  baseline_stddev: number | null;
-  model_run_id: string | null;
-  contributions: Array<{ dimension: string; dimension_value: string; contribution: number; rank: number }>;
-  drivers: Array<{ feature: string; feature_value: string | number | null; shap_value: number; rank: number }>;
-  metric: { name: string; label: string; unit: string; source: string; definition: string | null };
-  records: { href: string } | null;
-  tile: { href: string } | null;
-  notes: Array<{ id: string; author: Person | null; body: string; created_at: string }>;
-  activity: ActivityEvent[];
-  allowed_transitions: SignalStatus[];
-}
-
-export interface SignalsPage {
-  data: SignalSummary[];
-  meta: { has_more: boolean; counts: { by_status: Partial<Record<SignalStatus, number>>; by_severity: Partial<Record<Severity, number>> } };
-  links: { self: string; next: string | null; prev: string | null };
-}
-
-export interface OwnerTimes {
-  owner: Person | null;
-  count: number;
-  acknowledged: number;
-  resolved: number;
-  time_to_acknowledge: { p50_seconds: number | null; avg_seconds: number | null };
-  time_to_resolve: { p50_seconds: number | null; avg_seconds: number | null };
-}
-
-export interface BulkResult {
-  results: Array<{ id: string; result: 'applied' | 'conflict' | 'invalid' | 'not_found'; code?: string; signal?: SignalSummary }>;
-  meta: { applied: number; conflict: number; invalid: number; not_found: number };
-}
-
-/** The workflow: where a signal may go from each status (reopening takes a closed signal back to acknowledged). */
-export const NEXT_STATUSES: Record<SignalStatus, readonly SignalStatus[]> = {
-  new: ['acknowledged', 'false_positive', 'expected'],
-  acknowledged: ['investigating', 'resolved', 'false_positive', 'expected'],
-  investigating: ['acknowledged', 'resolved', 'false_positive', 'expected'],
-  resolved: ['acknowledged'],
-  false_positive: ['acknowledged'],
-  expected: ['acknowledged'],
-};
 
 export const STATUS_LABEL: Record<SignalStatus, string> = {
   new: 'New',
@@ -140,7 +63,7 @@ export const loadSignals = (query: Record<string, string | undefined>, cursor?: 
 
 export const loadSignal = (id: string): Promise<Loaded<SignalDetail>> => get(`/v1/signals/${encodeURIComponent(id)}`);
 
-export const loadResponseTimes = (): Promise<Loaded<{ data: OwnerTimes[]; meta: { since: string; until: string } }>> => get('/v1/signals/response-times');
+export const loadResponseTimes = (): Promise<Loaded<ResponseTimes>> => get('/v1/signals/response-times');
 
 /** A write's outcome: the new state, or the refusal with the signal as it now stands when the server sent it. */
 export type Written<T> = { ok: true; value: T } | { ok: false; status: number; problem: string; code?: string; current?: SignalSummary };

@@ -61,7 +61,7 @@ export function describeActivity(e: ActivityEvent): string {
     case 'hydrated':
       return e.from === null || e.from === undefined ? 'Detected by the marts' : 'Refreshed from the marts';
     case 'stale':
-      return e.to === false ? 'Back in the marts' : 'No longer in the marts: marked stale';
+      return e.to === 'fresh' ? 'Back in the marts' : 'No longer in the marts: marked stale';
     default:
       return `${by}: ${String(e.kind)}`;
   }

@@ -182,8 +182,8 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
             </div>
             {canEdit ? (
               <div class="sig-steps" data-testid="status-actions">
-                {next.map((s) => (
-                  <button key={s} type="button" class={s === 'resolved' ? 'primary' : undefined} disabled={busy} data-status={s} onClick={() => onChange({ status: s })}>
+                {ordered(d.status, next).map((s, i) => (
+                  <button key={s} type="button" class={i === 0 ? 'primary' : undefined} disabled={busy} data-status={s} onClick={() => onChange({ status: s })}>
                     {stepLabel(d.status, s)}
                   </button>
                 ))}
@@ -246,6 +246,12 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
 }
 
 const CLOSED = new Set<SignalStatus>(['resolved', 'false_positive', 'expected']);
+
+/** The step forward first (it is the primary button), dismissals next, a step back last. */
+function ordered(from: SignalStatus, next: readonly SignalStatus[]): SignalStatus[] {
+  const rank = (s: SignalStatus) => (s === 'acknowledged' && from === 'investigating' ? 9 : ['acknowledged', 'investigating', 'resolved', 'false_positive', 'expected'].indexOf(s));
+  return [...next].sort((a, b) => rank(a) - rank(b));
+}
 
 /** Going back to acknowledged is a reopen from a closed status, a step back from investigating. */
 function stepLabel(from: SignalStatus, to: SignalStatus): string {

@@ -255,13 +255,15 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
   }, [rows, times.value]);
   const signalTypes = useMemo(() => [...new Set(['anomaly', 'drift', ...rows.map((r) => r.signal_type)])], [rows]);
 
+  // With a signal open beside it the queue keeps the columns that decide what to pick next.
+  const compact = Boolean(open);
   const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.id));
   const columns: Array<TableColumn<SignalSummary>> = [
     ...(canEdit
       ? [
           {
             key: 'select',
-            label: '',
+            label: 'Pick',
             format: 'text' as const,
             render: (r: SignalSummary) => (
               <input
@@ -292,23 +294,27 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
       render: (r) => (
         <span class="sig-what">
           <span class="sig-metric">{r.metric_label}</span>
-          <span class="muted"> · {readable(r.entity_type)} </span>
-          <span class="sig-entity">{r.entity_label}</span>
+          <span class="sig-sep"> · </span>
+          <span class="sig-ent">
+            <span class="muted">{readable(r.entity_type)} </span>
+            <span class="sig-entity">{r.entity_label}</span>
+            {compact && <> <Change r={r} /></>}
+          </span>
           {r.stale && <span class="pill stale" title="No longer in the marts">stale</span>}
         </span>
       ),
     },
-    {
-      key: 'change',
-      label: 'Change',
-      description: 'Observed against the expected value (the trailing baseline), and how many standard deviations away',
-      format: 'number',
-      render: (r) => (
-        <span class={`sig-change dir-${r.direction}`} title={`Observed ${metricValue(r.observed_value)}, expected ${metricValue(r.expected_value)}`}>
-          <span aria-hidden="true">{r.direction === 'up' ? '▲' : '▼'}</span> {deviation(r) ?? metricValue(r.observed_value)} <span class="muted">{zText(r.z_score)}</span>
-        </span>
-      ),
-    },
+    ...(compact
+      ? []
+      : [
+          {
+            key: 'change',
+            label: 'Change',
+            description: 'Observed against the expected value (the trailing baseline), and how many standard deviations away',
+            format: 'number' as const,
+            render: (r: SignalSummary) => <Change r={r} />,
+          },
+        ]),
     { key: 'status', label: 'Status', format: 'text', render: (r) => <StatusPill status={r.status} /> },
     {
       key: 'assignee',
@@ -316,12 +322,16 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
       format: 'text',
       render: (r) => <span class={r.assignee ? 'sig-owner-cell' : 'sig-owner-cell muted'} data-testid="row-assignee">{r.assignee ? (r.assignee.id === me.id ? `${r.assignee.name} (you)` : r.assignee.name) : 'Nobody'}</span>,
     },
-    {
-      key: 'detected_at',
-      label: 'Detected',
-      format: 'time',
-      render: (r) => <time dateTime={r.detected_at} title={new Date(r.detected_at).toUTCString()}>{ago(r.detected_at)}</time>,
-    },
+    ...(compact
+      ? []
+      : [
+          {
+            key: 'detected_at',
+            label: 'Detected',
+            format: 'time' as const,
+            render: (r: SignalSummary) => <time dateTime={r.detected_at} title={new Date(r.detected_at).toUTCString()}>{ago(r.detected_at)}</time>,
+          },
+        ]),
   ];
 
   const rowLabel = (r: SignalSummary) =>
@@ -355,7 +365,8 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
             <h2 id="sig-queue-title">
               Queue{page && <span class="sub"> · {rows.length === 0 ? 'empty' : `${rows.length}${page.meta.has_more || at.depth > 0 ? ` on page ${at.depth + 1}` : ''}`}</span>}
             </h2>
-            {canEdit && (
+          </div>
+          {canEdit && (
               <BulkBar
                 count={selected.size}
                 allSelected={allSelected}
@@ -366,8 +377,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
                 onAct={(c) => void act(c)}
                 onClear={() => setSelected(new Set())}
               />
-            )}
-          </div>
+          )}
           {list.value === undefined ? (
             <TableSkeleton label="Loading signals…" rows={10} />
           ) : !list.value.ok ? (
@@ -423,6 +433,14 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
       </div>
       <ResponseTimes times={times.value} />
     </div>
+  );
+}
+
+function Change({ r }: { r: SignalSummary }) {
+  return (
+    <span class={`sig-change dir-${r.direction}`} title={`Observed ${metricValue(r.observed_value)}, expected ${metricValue(r.expected_value)}`}>
+      <span aria-hidden="true">{r.direction === 'up' ? '▲' : '▼'}</span> {deviation(r) ?? metricValue(r.observed_value)} <span class="muted">{zText(r.z_score)}</span>
+    </span>
   );
 }
 
