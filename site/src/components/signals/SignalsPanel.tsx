@@ -1,72 +1,37 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { loadSignals } from '../../lib/signals-data.ts';
-import type { Loaded, SignalsPage, SignalSummary } from '../../lib/signals-data.ts';
-import { parseSignalUpdate, withSignalUpdate } from '../../lib/signals-live.ts';
+import { useEffect, useState } from 'preact/hooks';
 import { store } from '../../lib/store.ts';
-import { SeverityPill, StatusPill } from './pills.tsx';
-import './signals.css';
-
-const QUERY = { status: 'new,acknowledged,investigating', severity: 'high,critical' };
-const SHOWN = 5;
+import './panel.css';
 
 /**
- * The dashboard's view of the queue: the newest open high and critical signals, each a link to it
- * on the Signals page. A change anyone makes shows at once from the hub's message; the list is
- * then asked again, since a resolved signal leaves it and another may take its place.
+ * The dashboard's panel of open high-severity signals. Its content is HTML the server renders
+ * (/signals/panel, from the list API the Signals page reads), so the dashboard's first view
+ * carries only these lines: fetch the fragment, and again on any `signal_update` from the hub
+ * (one Postgres read, well inside a second). A resolved signal leaves the list and the next one
+ * takes its place, which patching what is on screen could not do.
  */
 export function SignalsPanel() {
-  const [page, setPage] = useState<Loaded<SignalsPage> | undefined>(undefined);
-  const timer = useRef<ReturnType<typeof setTimeout>>();
+  const [html, setHtml] = useState('<h2 id="sig-panel-title">Open high-severity signals</h2><p class="empty">Loading…</p>');
   useEffect(() => {
-    let live = true;
-    const load = () => void loadSignals(QUERY).then((p) => live && setPage(p));
+    let asked = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = () => {
+      const n = ++asked;
+      // A redirect is the sign-in page (the session ended): the list stays as it was.
+      void fetch('/signals/panel', { credentials: 'same-origin' })
+        .then((res) => (res.ok && !res.redirected ? res.text() : null))
+        .then((text) => text !== null && n === asked && setHtml(text), () => undefined);
+    };
     load();
-    const off = store().subscribe('signal_update', ({ data }) => {
-      const update = parseSignalUpdate(data);
-      if (!update) return;
-      setPage((p) => (p?.ok ? { ok: true, value: { ...p.value, data: p.value.data.map((s) => withSignalUpdate(s, update)) } } : p));
-      clearTimeout(timer.current);
-      timer.current = setTimeout(load, 300);
+    // A burst of changes (a bulk action) is one read.
+    const off = store().subscribe('signal_update', () => {
+      clearTimeout(timer);
+      timer = setTimeout(load, 100);
     });
     return () => {
-      live = false;
+      asked = -1;
       off();
-      clearTimeout(timer.current);
+      clearTimeout(timer);
     };
   }, []);
-
-  const rows: SignalSummary[] = page?.ok ? page.value.data.slice(0, SHOWN) : [];
-  const open = page?.ok ? (page.value.meta.counts.by_severity.high ?? 0) + (page.value.meta.counts.by_severity.critical ?? 0) : null;
-  return (
-    <section class="card sig-panel" aria-labelledby="sig-panel-title" aria-busy={page === undefined ? 'true' : undefined} data-testid="signals-panel">
-      <div class="section-head">
-        <h2 id="sig-panel-title">
-          Open high-severity signals{open !== null && <span class="sub"> · {open}</span>}
-        </h2>
-        <a href="/signals?severity=high,critical">Triage queue →</a>
-      </div>
-      {page === undefined ? (
-        <p class="empty">Loading signals…</p>
-      ) : !page.ok ? (
-        <p class="notice error" role="alert">Signals are not available right now. {page.problem}</p>
-      ) : rows.length === 0 ? (
-        <p class="empty">No open high or critical signals.</p>
-      ) : (
-        <ul>
-          {rows.map((s) => (
-            <li key={s.id} data-signal={s.id}>
-              <a href={`/signals?severity=high,critical&signal=${encodeURIComponent(s.id)}`}>
-                <SeverityPill severity={s.severity} />
-                <span class="what">
-                  {s.metric_label} · {s.entity_label}
-                </span>
-                <StatusPill status={s.status} />
-                <span class="who" data-testid="panel-assignee">{s.assignee?.name ?? 'Unassigned'}</span>
-              </a>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
+  return <section class="card sig-panel" aria-labelledby="sig-panel-title" data-testid="signals-panel" dangerouslySetInnerHTML={{ __html: html }} />;
 }

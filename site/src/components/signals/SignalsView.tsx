@@ -17,6 +17,7 @@ import { ResponseTimes } from './ResponseTimes.tsx';
 import { SignalDetailPane } from './SignalDetailPane.tsx';
 import { SignalCounts, SignalFilterBar } from './SignalFilters.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
+import './panel.css';
 import './signals.css';
 
 type Times = { data: OwnerTimes[]; meta: { since: string; until: string } };
