@@ -5,6 +5,7 @@ import { deviation, describeActivity, metricValue, personName, readable, zText }
 import { fallbackInfo } from '../../lib/column-info.ts';
 import { formatDecimal } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
+import { LiveUnavailable } from '../analytics/LiveState.tsx';
 import { Cell, RecordTable } from '../RecordTable.tsx';
 import type { TableColumn } from '../RecordTable.tsx';
 import { SeverityPill, StatusPill } from './pills.tsx';
@@ -24,7 +25,7 @@ interface Props {
 }
 
 type Row = Record<string, unknown>;
-type RowsView = { status: 'loading' } | { status: 'ready'; rows: Row[]; columns: TableColumn[] } | { status: 'failed'; problem: string };
+type RowsView = { status: 'loading' } | { status: 'ready'; rows: Row[]; columns: TableColumn[] } | { status: 'failed'; problem: { problem: string; code?: string } };
 
 /** The rows behind the signal (the drill-down a tile has, narrowed to the entity and window), read on demand. */
 function useRows(href: string | undefined) {
@@ -35,13 +36,15 @@ function useRows(href: string | undefined) {
     setView({ status: 'loading' });
     try {
       const res = await fetch(href, { credentials: 'same-origin', headers: { accept: 'application/json' } });
-      const body = (await res.json().catch(() => undefined)) as { rows?: Row[]; data?: Row[]; columns?: string[]; detail?: string } | undefined;
-      if (!res.ok || !body) return setView({ status: 'failed', problem: body?.detail ?? `The server answered ${res.status}.` });
+      const body = (await res.json().catch(() => undefined)) as { rows?: Row[]; data?: Row[]; columns?: string[]; detail?: string; code?: string } | undefined;
+      if (!res.ok || !body) {
+        return setView({ status: 'failed', problem: { problem: body?.detail ?? `The server answered ${res.status}.`, ...(body?.code ? { code: body.code } : {}) } });
+      }
       const rows = body.rows ?? body.data ?? [];
       const names = body.columns ?? Object.keys(rows[0] ?? {});
       setView({ status: 'ready', rows, columns: names.map((name) => ({ key: name, ...fallbackInfo(name, rows[0]?.[name]) })) });
     } catch {
-      setView({ status: 'failed', problem: 'The server could not be reached.' });
+      setView({ status: 'failed', problem: { problem: 'The server could not be reached.' } });
     }
   };
   return { view, load };
@@ -228,7 +231,7 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
             {d.metric.definition && <p class="hint sig-definition"><strong>{d.metric.label}</strong>: {d.metric.definition} <span class="muted">({d.metric.source})</span></p>}
             <div id="sig-rows">
               {rows.view?.status === 'loading' && <TableSkeleton label="Loading the rows behind the signal…" rows={5} />}
-              {rows.view?.status === 'failed' && <p class="notice error" role="alert">{rows.view.problem}</p>}
+              {rows.view?.status === 'failed' && <LiveUnavailable problem={rows.view.problem} />}
               {rows.view?.status === 'ready' && (
                 <div class="table-scroll sig-rows" data-testid="signal-rows">
                   <RecordTable columns={rows.view.columns} rows={rows.view.rows} rowKey={(_, i) => String(i)} caption="The rows behind the signal" captionHidden empty="No rows behind this signal in its window." />

@@ -2,7 +2,6 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { store } from '../../lib/store.ts';
 import { addNote, bulkUpdate, loadResponseTimes, loadSignal, loadSignals, STATUS_LABEL, STATUSES, updateSignal } from '../../lib/signals-data.ts';
 import type { Change, Loaded, OwnerTimes, Person, SignalDetail, SignalsPage, SignalStatus, SignalSummary } from '../../lib/signals-data.ts';
-import { actorName, parseSignalUpdate, withSignalUpdate } from '../../lib/signals-live.ts';
 import { apiQuery, readSignalsState, signalsSearch } from '../../lib/signals-query.ts';
 import type { SignalFilters } from '../../lib/signals-query.ts';
 import { ago, deviation, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
@@ -77,41 +76,48 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
     setSelected((sel) => new Set([...sel].filter((id) => rows.some((r) => r.id === id))));
   }, [page]);
 
-  // The counts and the membership of the queue follow changes too: one quiet reload shortly after a burst of them.
-  const reloadTimer = useRef<ReturnType<typeof setTimeout>>();
+  // Another page's change arrives as a `signal_update`: the queue (its rows, counts and who is in
+  // it) and the open signal are read again, one read for a burst of them. The message only says
+  // which signal changed; what it is now comes from the API, validated by its own schema.
+  const listTimer = useRef<ReturnType<typeof setTimeout>>();
+  const timesTimer = useRef<ReturnType<typeof setTimeout>>();
+  const changed = useRef(new Set<string>());
   const latest = useRef({ list, detail, times, open });
   latest.current = { list, detail, times, open };
   const refreshSoon = () => {
-    clearTimeout(reloadTimer.current);
-    reloadTimer.current = setTimeout(() => {
-      latest.current.list.reload();
-      latest.current.times.reload();
-    }, 700);
+    clearTimeout(listTimer.current);
+    listTimer.current = setTimeout(() => latest.current.list.reload(), 100);
+    clearTimeout(timesTimer.current);
+    timesTimer.current = setTimeout(() => latest.current.times.reload(), 2_000);
   };
 
   useEffect(() => {
     const hub = store();
     const off = hub.subscribe('signal_update', ({ data }) => {
-      const update = parseSignalUpdate(data);
-      if (!update) return;
-      setPatches((p) => {
-        const listed = latest.current.list.value;
-        const row = listed?.ok ? listed.value.data.find((r) => r.id === update.signal_id) : undefined;
-        const base = row ? newest(row, p[update.signal_id]) : p[update.signal_id];
-        return base ? { ...p, [update.signal_id]: withSignalUpdate(base, update) } : p;
-      });
-      if (update.signal_id === latest.current.open) latest.current.detail.reload();
-      const who = actorName(update.actor);
-      if (who && update.kind !== 'hydrated') setAnnounce(`${who} changed a signal: ${STATUS_LABEL[update.status]}${update.assignee ? `, owner ${personName(update.assignee)}` : ', no owner'}.`);
+      const id = typeof data.signal_id === 'string' ? data.signal_id : null;
+      if (id) changed.current.add(id);
+      if (!id || id === latest.current.open) latest.current.detail.reload();
       refreshSoon();
     });
-    const offSnapshot = hub.subscribe('snapshot', () => refreshSoon());
+    // The hub's log no longer covers what this page missed: read everything again.
+    const offSnapshot = hub.subscribe('snapshot', () => {
+      latest.current.detail.reload();
+      refreshSoon();
+    });
     return () => {
       off();
       offSnapshot();
-      clearTimeout(reloadTimer.current);
+      clearTimeout(listTimer.current);
+      clearTimeout(timesTimer.current);
     };
   }, []);
+
+  // Say what changed elsewhere once the queue shows it, for whoever cannot see the row change.
+  useEffect(() => {
+    const lines = rows.filter((r) => changed.current.has(r.id)).map((r) => `${r.metric_label}, ${r.entity_label}: ${STATUS_LABEL[r.status]}, owner ${personName(r.assignee) ?? 'nobody'}.`);
+    changed.current.clear();
+    if (lines.length > 0) setAnnounce(lines.length > 3 ? `${lines.length} signals changed.` : lines.join(' '));
+  }, [page]);
 
   const go = (next: SignalFilters) => navigate(signalsSearch(next, open));
   const openSignal = (id: string | null) => navigate(signalsSearch(filters, id), { replace: true });
