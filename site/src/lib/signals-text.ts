@@ -1,4 +1,5 @@
 import { formatDecimal, formatDuration, formatUnit } from './format.ts';
+import { fullTimeLabel } from './time-labels.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from './signals-data.ts';
 import type { ActivityEvent, Person, SignalSummary } from './signals-data.ts';
 
@@ -83,4 +84,15 @@ export function ago(iso: string, now = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86_400)} d ago`;
+}
+
+/**
+ * The marts' windows are buckets aligned in UTC, so they read in UTC as the charts' axes do: one
+ * day is its date, anything else its two ends.
+ */
+export function windowLabel(start: string, end: string): string {
+  const [a, b] = [Date.parse(start), Date.parse(end)];
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return '—';
+  const wholeDay = b - a === 86_400_000 && a % 86_400_000 === 0;
+  return wholeDay ? `${fullTimeLabel(a, false)} (UTC day)` : `${fullTimeLabel(a, true)} – ${fullTimeLabel(b, true)}`;
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Loaded, Person, SignalDetail, SignalStatus, SignalSummary, Written } from '../../lib/signals-data.ts';
 import { STATUS_ACTION } from '../../lib/signals-data.ts';
-import { deviation, describeActivity, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
+import { deviation, describeActivity, metricValue, personName, readable, windowLabel, zText } from '../../lib/signals-text.ts';
 import { fallbackInfo } from '../../lib/column-info.ts';
 import { formatDecimal } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
@@ -165,7 +165,7 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
             <div><dt>Expected</dt><dd>{metricValue(d.expected_value, unit)} <span class="muted">± {metricValue(d.baseline_stddev, unit)}</span></dd></div>
             <div><dt>Deviation</dt><dd class={`dir-${d.direction}`}>{d.direction === 'up' ? '▲' : '▼'} {deviation(d) ?? '—'} <span class="muted">{zText(d.z_score)}</span></dd></div>
             <div><dt>Confidence</dt><dd>{d.confidence === null ? '—' : `${formatDecimal(d.confidence * 100, 0)} %`}</dd></div>
-            <div><dt>Window</dt><dd><Cell value={d.window_start} format="time" /> – <Cell value={d.window_end} format="time" /></dd></div>
+            <div><dt>Window</dt><dd>{windowLabel(d.window_start, d.window_end)}</dd></div>
             <div><dt>Detected</dt><dd><Cell value={d.detected_at} format="time" /></dd></div>
           </dl>
 

@@ -6,7 +6,6 @@ import { apiQuery, readSignalsState, signalsSearch } from '../../lib/signals-que
 import type { SignalFilters } from '../../lib/signals-query.ts';
 import { ago, deviation, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
-import { ConnectionIndicator } from '../dashboard/ConnectionIndicator.tsx';
 import { RecordTable } from '../RecordTable.tsx';
 import type { TableColumn } from '../RecordTable.tsx';
 import { useLoad } from '../analytics/use-load.ts';
@@ -351,7 +350,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
   return (
     <div class={`signals${open ? ' with-detail' : ''}`}>
       <div class="sig-toolbar-top">
-        <ConnectionIndicator />
+        <LiveState />
         <button type="button" class="link" onClick={() => setHelp((h) => !h)} aria-expanded={help ? 'true' : 'false'} aria-controls="sig-shortcuts" data-testid="shortcuts-toggle">
           Keyboard shortcuts <kbd>?</kbd>
         </button>
@@ -440,6 +439,18 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
       </div>
       <ResponseTimes times={times.value} />
     </div>
+  );
+}
+
+const LIVE = { live: 'Live: changes appear as they happen', connecting: 'Connecting…', reconnecting: 'Reconnecting: changes will catch up' } as const;
+
+/** Whether other people's changes are arriving, from the page's one stream. */
+function LiveState() {
+  const state = store().connection.value;
+  return (
+    <p class={`connection ${state}`} role="status" data-testid="connection" data-state={state}>
+      <span class="dot" aria-hidden="true" /> {LIVE[state]}
+    </p>
   );
 }
 
