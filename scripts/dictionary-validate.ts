@@ -65,7 +65,27 @@ export async function runDictionaryValidate(argv: string[], env: NodeJS.ProcessE
     out.log('usage: dictionary-validate [--dir <data-dictionary folder>] [--live]');
     return 0;
   }
-  const dir = path.resolve(args.dir ?? DICTIONARY_DIR);
+  if (args.dir !== undefined) return validateFolder(path.resolve(args.dir), { live: args.live === true, standInDir: path.resolve(args.dir), followSchemaEnv: true }, env, out);
+  // The repository's dictionary, then the marts' (data-dictionary/marts: another schema of the same
+  // catalog, read by signal hydration rather than the query builder). Both live checks read the one
+  // lakehouse the main dictionary describes.
+  const main = await validateFolder(DICTIONARY_DIR, { live: args.live === true, standInDir: DICTIONARY_DIR, followSchemaEnv: true }, env, out);
+  const marts = await validateFolder(path.join(DICTIONARY_DIR, MARTS_FOLDER), { live: args.live === true, standInDir: DICTIONARY_DIR, followSchemaEnv: false }, env, out);
+  return Math.max(main, marts);
+}
+
+/** Sub-folder of data-dictionary/ describing workspace.support_marts. */
+export const MARTS_FOLDER = 'marts';
+
+interface FolderOptions {
+  live: boolean;
+  /** The dictionary a local stand-in is built from when DATABRICKS_HOST is unset. */
+  standInDir: string;
+  /** Whether DATABRICKS_CATALOG/DATABRICKS_SCHEMA relocate these tables (the app's own schema) or not (the marts). */
+  followSchemaEnv: boolean;
+}
+
+async function validateFolder(dir: string, options: FolderOptions, env: NodeJS.ProcessEnv, out: ValidateOutput): Promise<number> {
   let files: DictionaryFiles;
   try {
     files = readDictionaryDir(dir);
@@ -77,31 +97,30 @@ export async function runDictionaryValidate(argv: string[], env: NodeJS.ProcessE
   const { dictionary, problems } = checkDictionary(files);
   let errors = report(problems, out);
   if (!dictionary || errors > 0) {
-    out.error(`${dir}: ${errors} error${errors === 1 ? '' : 's'}${args.live ? '; the live check was skipped' : ''}`);
+    out.error(`${dir}: ${errors} error${errors === 1 ? '' : 's'}${options.live ? '; the live check was skipped' : ''}`);
     return 1;
   }
   out.log(`${dir}: ${dictionary.tables.length} tables, ${dictionary.columns.length} columns, ${dictionary.joins.length} joins, ${dictionary.metrics.length} metrics: structure ok`);
-  if (!args.live) return 0;
+  if (!options.live) return 0;
 
   let target: LiveTarget;
   try {
-    target = await liveTarget(dir, env, out);
+    target = await liveTarget(options.standInDir, env, out);
   } catch (error) {
     out.error(`live check: ${(error as Error).message}`);
     return 2;
   }
+  const catalog = (env.DATABRICKS_CATALOG || undefined);
+  const schema = options.followSchemaEnv ? env.DATABRICKS_SCHEMA || undefined : undefined;
   try {
     const client = createDatabricksClient({
       host: target.host,
       token: target.token,
       warehouseId: target.warehouseId,
-      catalog: env.DATABRICKS_CATALOG || (dictionary.tableDefinitions[0]?.catalog ?? 'workspace'),
-      schema: env.DATABRICKS_SCHEMA || (dictionary.tableDefinitions[0]?.schema ?? 'default'),
+      catalog: catalog ?? (dictionary.tableDefinitions[0]?.catalog ?? 'workspace'),
+      schema: schema ?? (dictionary.tableDefinitions[0]?.schema ?? 'default'),
     });
-    const live = await checkLakehouse(dictionary, client, {
-      catalog: env.DATABRICKS_CATALOG || undefined,
-      schema: env.DATABRICKS_SCHEMA || undefined,
-    });
+    const live = await checkLakehouse(dictionary, client, { catalog, schema });
     errors = report(live, out);
     const warnings = live.length - errors;
     out.log(`live check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);

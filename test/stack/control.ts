@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { startDatabricksStandIn } from './databricks/server.ts';
 import type { DatabricksStandIn } from './databricks/server.ts';
 import type { Stack } from './index.ts';
+import { startLocalPostgres } from './postgres/index.ts';
+import type { LocalPostgres } from './postgres/index.ts';
+import { LOCAL_USERS, ensureUsers } from './users.ts';
+import { migrateDatabase } from '../../scripts/migrations.ts';
 
 const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
 
@@ -41,11 +45,12 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
   };
   const lakehouses = new Map<string, DatabricksStandIn>();
   actions['/lakehouses'] = async (body) => {
-    const { jobPhaseMs } = (body ?? {}) as { jobPhaseMs?: number };
+    const { jobPhaseMs, chunkRows } = (body ?? {}) as { jobPhaseMs?: number; chunkRows?: number };
     const lakehouse = await startDatabricksStandIn({
       token: `dapi-private-${randomBytes(12).toString('hex')}`,
       dictionaryDir: DICTIONARY_DIR,
       ...(jobPhaseMs === undefined ? {} : { jobPhaseMs }),
+      ...(chunkRows === undefined ? {} : { chunkRows }),
     });
     const id = randomBytes(8).toString('hex');
     lakehouses.set(id, lakehouse);
@@ -55,9 +60,30 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
       vars: { DATABRICKS_HOST: lakehouse.url, DATABRICKS_TOKEN: lakehouse.token, DATABRICKS_WAREHOUSE_ID: lakehouse.warehouseId },
     };
   };
-  /** `/lakehouses/<id>/<verb>`: what `/databricks/<verb>` does, for a private lakehouse. */
+  // Private databases (`POST /postgres/databases`, answering their worker variables): migrated, with
+  // the local users, for a test that needs a whole table to itself (signal hydration marks every
+  // signal the marts lack as stale). `/postgres/databases/<id>/drop` drops one.
+  const databases = new Map<string, LocalPostgres>();
+  actions['/postgres/databases'] = async () => {
+    const id = randomBytes(6).toString('hex');
+    const pg = await startLocalPostgres({ database: `command_center_private${id}_${process.pid}`, reset: true });
+    databases.set(id, pg);
+    await migrateDatabase(pg.databaseUrl);
+    await ensureUsers(pg.databaseUrl, LOCAL_USERS);
+    return { id, vars: { DATABASE_URL: pg.databaseUrl, NEON_HTTP_ENDPOINT: pg.httpEndpoint, NEON_WS_PROXY: pg.wsProxy } };
+  };
+  const databaseAction = (url: string): ((body: unknown) => Promise<unknown>) | undefined => {
+    const match = /^\/postgres\/databases\/([0-9a-f]{12})\/drop$/.exec(url);
+    const pg = match ? databases.get(match[1]!) : undefined;
+    if (!match || !pg) return undefined;
+    return async () => {
+      databases.delete(match[1]!);
+      await pg.close();
+    };
+  };
+  /** `/lakehouses/<id>/<verb>`: what `/databricks/<verb>` does, for a private lakehouse; `sql` runs raw DuckDB SQL on it. */
   const privateAction = (url: string): ((body: unknown) => Promise<unknown>) | undefined => {
-    const match = /^\/lakehouses\/([0-9a-f]{16})\/(stop|start|faults|clear|close)$/.exec(url);
+    const match = /^\/lakehouses\/([0-9a-f]{16})\/(stop|start|faults|clear|close|sql)$/.exec(url);
     const lakehouse = match ? lakehouses.get(match[1]!) : undefined;
     if (!match || !lakehouse) return undefined;
     const verbs: Record<string, (body: unknown) => Promise<unknown>> = {
@@ -69,6 +95,9 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
         lakehouses.delete(match[1]!);
         await lakehouse.close();
       },
+      sql: async (body) => {
+        await lakehouse.query(String((body as { sql?: unknown } | undefined)?.sql ?? ''));
+      },
     };
     return verbs[match[2]!];
   };
@@ -76,7 +105,7 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
-      const action = req.method === 'POST' ? (actions[req.url ?? ''] ?? privateAction(req.url ?? '')) : undefined;
+      const action = req.method === 'POST' ? (actions[req.url ?? ''] ?? privateAction(req.url ?? '') ?? databaseAction(req.url ?? '')) : undefined;
       if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
       if (!action) return void res.writeHead(404).end();
       Promise.resolve()
@@ -94,6 +123,7 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...lakehouses.values()].map((lakehouse) => lakehouse.close()));
+      await Promise.allSettled([...databases.values()].map((pg) => pg.close()));
     },
   };
 }

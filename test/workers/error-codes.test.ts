@@ -5,6 +5,7 @@ import { ERROR_CODES, ERROR_STATUS } from '../../worker/http/errors.ts';
 import type { ErrorCode } from '../../worker/http/errors.ts';
 import { expectProblem } from './helpers.ts';
 import { FAILS_WHEN_RUN, RUNS_FOREVER, send, withPostgresMetric } from './staged-metric.ts';
+import { database, insertSignals, purgeSignals } from './signals-fixtures.ts';
 
 // Every code in the closed list is reachable: each is provoked here through a request to the API
 // (with a broken setting or a dead dependency address where that is the only way) and must answer
@@ -62,7 +63,23 @@ const cases: Record<ErrorCode, (check: (res: Response) => Promise<unknown>) => P
   routing_invalid: async (check) => check(await send(createApi({ routingText: 'version: 1\nmetrics: nope\n' }), '/v1/dashboard/state', 'viewer')),
   // The server cancels the statement at the route's 200 ms deadline (SQLSTATE 57014).
   dependency_timeout: tileOf(RUNS_FOREVER, 'timeout_ms: 200'),
+  // A new signal cannot be resolved without being acknowledged first.
+  signal_transition_invalid: async (check) => withSignal((id) => send(api, `/v1/signals/${id}`, 'editor', { method: 'PATCH', body: { status: 'resolved', version: 1 } }), check),
+  signal_conflict: async (check) => withSignal((id) => send(api, `/v1/signals/${id}`, 'editor', { method: 'PATCH', body: { status: 'acknowledged', version: 99 } }), check),
 };
+
+/** A signal of the case's own, removed after. */
+async function withSignal(request: (id: string) => Promise<Response>, check: (res: Response) => Promise<unknown>) {
+  const db = database();
+  const prefix = `codes${unique()}`;
+  try {
+    const [id] = await insertSignals(db, prefix, [{ status: 'new' }]);
+    await check(await request(id!));
+  } finally {
+    await purgeSignals(db, prefix);
+    await db.close();
+  }
+}
 
 describe('the closed list of problem codes', () => {
   it('has a case for every code, and no case for a code it lacks', () => {

@@ -67,6 +67,17 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'GET /v1/settings/manifest': 'viewer',
   'POST /v1/settings/refresh': 'admin',
   'GET /v1/settings/refresh/:run_id': 'viewer',
+
+  'GET /v1/signals': 'viewer',
+  'GET /v1/signals/activity': 'viewer',
+  'GET /v1/signals/response-times': 'viewer',
+  'POST /v1/signals/hydrate': 'admin',
+  'POST /v1/signals/bulk': 'editor',
+  'GET /v1/signals/:id': 'viewer',
+  'PATCH /v1/signals/:id': 'editor',
+  'GET /v1/signals/:id/activity': 'viewer',
+  'GET /v1/signals/:id/records': 'viewer',
+  'POST /v1/signals/:id/notes': 'editor',
 };
 
 export function ruleFor(method: string, path: string): AccessRule | undefined {

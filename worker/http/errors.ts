@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   llm_unavailable: 503,
   routing_invalid: 503,
   dependency_timeout: 504,
+  signal_transition_invalid: 409,
+  signal_conflict: 409,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -51,6 +53,8 @@ const TITLES: Record<ErrorCode, string> = {
   llm_unavailable: 'The language model is unavailable',
   routing_invalid: 'Metric routing configuration is invalid',
   dependency_timeout: 'A dependency timed out',
+  signal_transition_invalid: 'The signal cannot move to that status from its current one',
+  signal_conflict: 'The signal changed since it was read',
 };
 
 export function codeToStatus(code: ErrorCode): ContentfulStatusCode {

@@ -4,6 +4,7 @@
  * these; a change here is a change of the contract.
  */
 import { z } from '@hono/zod-openapi';
+import { ProblemSchema } from '../http/schemas.ts';
 
 export const STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false_positive', 'expected'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -76,6 +77,9 @@ export const SignalSummarySchema = z
   })
   .openapi('SignalSummary');
 export type SignalSummary = z.infer<typeof SignalSummarySchema>;
+
+/** A 409 from PATCH: the problem, and the signal as it is now. */
+export const ProblemWithSignalSchema = ProblemSchema.extend({ signal: SignalSummarySchema }).openapi('SignalConflictProblem');
 
 export const ACTIVITY_KINDS = ['status', 'assignee', 'severity', 'note', 'hydrated', 'stale'] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
@@ -287,15 +291,28 @@ export const HydrationRunSchema = z
   .openapi('SignalHydrationRun');
 export type HydrationRun = z.infer<typeof HydrationRunSchema>;
 
-/** The hub message every change publishes (type `signal_update`). */
-export const SignalUpdateSchema = z.object({
-  signal_id: z.string(),
-  status: StatusSchema,
-  assignee: PersonSchema.nullable(),
-  severity: SeveritySchema,
-  stale: z.boolean(),
-  version: z.number().int(),
-  kind: z.enum(ACTIVITY_KINDS),
-  actor: PersonSchema.nullable(),
-});
+/**
+ * The hub message every change publishes (type `signal_update`): one per changed signal, with its
+ * state after the change. A hydration run that changed anything also publishes one summary with
+ * `signal_id: null` and `kind: 'hydrated'` (refetch the list); it names at most
+ * HUB_SIGNALS_PER_RUN signals one by one.
+ */
+export const SignalUpdateSchema = z.union([
+  z.object({
+    signal_id: z.string(),
+    status: StatusSchema,
+    assignee: PersonSchema.nullable(),
+    severity: SeveritySchema,
+    stale: z.boolean(),
+    version: z.number().int(),
+    kind: z.enum(ACTIVITY_KINDS),
+    actor: PersonSchema.nullable(),
+  }),
+  z.object({
+    signal_id: z.null(),
+    kind: z.literal('hydrated'),
+    run: z.object({ id: z.string(), inserted: z.number().int(), updated: z.number().int(), stale: z.number().int() }),
+  }),
+]);
 export type SignalUpdate = z.infer<typeof SignalUpdateSchema>;
+export const HUB_SIGNALS_PER_RUN = 100;

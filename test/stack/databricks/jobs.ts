@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { DeltaLog, JobCommitInfo } from './delta-log.ts';
 import type { FaultInjector } from './faults.ts';
 import type { Lakehouse } from './lakehouse.ts';
+import { buildMarts } from './marts.ts';
 import { DEFAULT_VOLUMES, generateLakehouse } from './synthetic-data.ts';
 import type { GeneratedRow } from './synthetic-data.ts';
 
@@ -252,6 +253,7 @@ export function createJobs(options: JobsOptions): Jobs {
     }
     try {
       await appendNewestDay(run);
+      await buildMarts((sql) => lakehouse.query(sql));
     } catch (cause) {
       finish(run, 'FAILED', { code: 'RUN_EXECUTION_ERROR', type: 'INTERNAL_ERROR', message: `Task append_newest_day failed: ${String(cause)}` });
       return;

@@ -14,6 +14,7 @@ import type { DataDictionary, DictionaryColumn, DictionaryTable } from '../../..
 import { duckdbTypeFor } from './duckdb-types.ts';
 import { SPARK_FUNCTION_MACROS } from './spark-functions.ts';
 import { generateLakehouse } from './synthetic-data.ts';
+import { buildMarts } from './marts.ts';
 import type { CellValue, GeneratedRow } from './synthetic-data.ts';
 
 const DAY_MS = 86_400_000;
@@ -161,6 +162,7 @@ export async function openLakehouse(options: LakehouseOptions): Promise<Lakehous
       rowCounts[table.name] = rows.length;
     }
 
+    await buildMarts((sql) => admin.run(sql));
     for (const macro of SPARK_FUNCTION_MACROS) await admin.run(macro);
     await admin.run('SET GLOBAL enable_external_access = false');
     await admin.run('SET GLOBAL lock_configuration = true');

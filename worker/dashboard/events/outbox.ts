@@ -58,7 +58,12 @@ export async function drainOutbox(
     // The event ids are the hub's idempotency keys: if this worker dies after the hub took the
     // batch and before the seqs are recorded, the next drain gets the same seqs back, not copies.
     const result = await hub.publishBatch(
-      events.map((e) => ({ type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } })),
+      // Signal changes share the outbox and reach the hub as their own message type.
+      events.map((e) =>
+        (e.type as string) === 'signal_update'
+          ? { type: 'signal_update' as const, data: e.data as Record<string, unknown> }
+          : { type: 'event' as const, data: { event_id: e.event_id, event_type: e.type, occurred_at: e.occurred_at, ...e.data } },
+      ),
       { keys: events.map((e) => e.event_id) },
     );
     if (!result.ok) {

@@ -96,7 +96,7 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
   };
 
   /** Reads the first chunk (inline or fetched) and every chunk after it, checking offsets and the total. */
-  const readRows = async (statement: WireStatement, call: Call): Promise<Omit<StatementResult, 'durationMs'>> => {
+  const readRows = async (statement: WireStatement, call: Call, onRows?: ExecuteOptions['onRows']): Promise<Omit<StatementResult, 'durationMs'>> => {
     const id = statement.statement_id;
     const manifest = statement.manifest;
     if (!manifest) throw databricksError('protocol', `statement ${id} SUCCEEDED without a manifest`, { statementId: id });
@@ -113,6 +113,7 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     if (total === undefined) throw databricksError('protocol', `statement ${id} has no total_row_count`, { statementId: id });
     const convert = createRowConverter(columns);
     const rows: Array<Record<string, unknown>> = [];
+    let read = 0;
 
     let chunk: WireChunk | undefined = statement.result;
     if (!chunk && total > 0) chunk = parseChunk(await transport.request('GET', statementUrl(id, '/result/chunks/0'), undefined, call, id), id);
@@ -123,8 +124,8 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       if (chunk.chunk_index !== undefined && chunk.chunk_index !== index) {
         throw databricksError('protocol', `${where}: the API answered chunk ${chunk.chunk_index}`, { statementId: id });
       }
-      if (chunk.row_offset !== undefined && chunk.row_offset !== rows.length) {
-        throw databricksError('protocol', `${where}: starts at row ${chunk.row_offset}, expected ${rows.length}`, { statementId: id });
+      if (chunk.row_offset !== undefined && chunk.row_offset !== read) {
+        throw databricksError('protocol', `${where}: starts at row ${chunk.row_offset}, expected ${read}`, { statementId: id });
       }
       if (chunk.external_links !== undefined) {
         throw databricksError('protocol', `${where}: EXTERNAL_LINKS result where INLINE was requested`, { statementId: id });
@@ -136,16 +137,18 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
         if (chunk.row_count !== undefined && chunk.row_count !== converted.length) {
           throw databricksError('protocol', `${where}: row_count ${chunk.row_count} but ${converted.length} rows`, { statementId: id });
         }
-        for (const row of converted) rows.push(row);
+        read += converted.length;
+        if (read > total) throw databricksError('protocol', `statement ${id}: more rows than total_row_count ${total}`, { statementId: id });
+        if (onRows) await onRows(converted, index);
+        else for (const row of converted) rows.push(row);
       }
-      if (rows.length > total) throw databricksError('protocol', `statement ${id}: more rows than total_row_count ${total}`, { statementId: id });
 
       const link = chunk.next_chunk_internal_link
         ?? (chunk.next_chunk_index !== undefined ? `${STATEMENTS_PATH}/${encodeURIComponent(id)}/result/chunks/${chunk.next_chunk_index}` : undefined);
       chunk = link ? parseChunk(await transport.request('GET', transport.url(link, id), undefined, call, id), id) : undefined;
     }
-    if (rows.length !== total) {
-      throw databricksError('protocol', `statement ${id}: read ${rows.length} rows but the manifest promises ${total}`, { statementId: id });
+    if (read !== total) {
+      throw databricksError('protocol', `statement ${id}: read ${read} rows but the manifest promises ${total}`, { statementId: id });
     }
     return { statementId: id, columns, rows, totalRowCount: total, truncated: manifest.truncated ?? false };
   };
@@ -188,7 +191,7 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       }
       finished = true;
       if (current.status.state !== 'SUCCEEDED') throw failureOf(current);
-      const result = await readRows(current, call);
+      const result = await readRows(current, call, opts.onRows);
       return { ...result, durationMs: Date.now() - started };
     } catch (error) {
       // A statement we stop waiting for would otherwise keep the warehouse busy.

@@ -30,6 +30,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Sent as `row_limit`; the result then reports `truncated` when rows were cut. */
   rowLimit?: number;
+  /**
+   * Streams the result: each chunk's rows are handed over as they arrive (awaited before the next
+   * chunk is fetched) and not kept, so the result's `rows` is empty and memory stays one chunk deep.
+   */
+  onRows?: (rows: Array<Record<string, unknown>>, chunkIndex: number) => Promise<void> | void;
 }
 
 export interface ResultColumn {

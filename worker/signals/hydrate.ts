@@ -1,0 +1,477 @@
+/**
+ * Hydration: the lakehouse's quality-signal marts into the application's own tables.
+ *
+ * fct_signals, fct_contributions and fct_model_drivers are read through the Statement API one
+ * result chunk at a time (never the whole result), and written with one `INSERT … ON CONFLICT`
+ * per batch of at most BATCH_ROWS rows. Each batch binds one array per column (unnest), so a batch
+ * costs about twenty bind parameters whatever its size, far inside Postgres's 65,535.
+ *
+ * - Analytics columns are refreshed; the workflow columns (status, assignee, notes, their times)
+ *   are never written, except a new signal's owner from the ownership rules.
+ * - A row whose analytics are what Postgres already has is not written at all (IS DISTINCT FROM in
+ *   the upsert), so a rerun over the same marts changes nothing and reports every row unchanged.
+ * - A mart row with a null or malformed column is rejected and counted; the rest is hydrated.
+ * - A signal the marts no longer have is marked stale (stale_since), never deleted; only a run
+ *   that read all of fct_signals marks anything stale.
+ * - Each batch commits on its own: a run that fails half-way (the lakehouse going down) keeps the
+ *   batches it committed, is recorded as failed, and the next run completes the work.
+ * - One run at a time: a transaction-scoped advisory lock is held for the length of the run.
+ */
+import { z } from 'zod';
+import { DependencyError, isDependencyError } from '../http/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { DatabricksClient } from '../services/databricks/types.ts';
+import type { Postgres } from '../services/postgres.ts';
+import { ownerEmailFor, resolveOwners } from './ownership.ts';
+import type { OwnershipRules } from './ownership.ts';
+import { DIRECTIONS, ENTITY_TYPES, SEVERITIES } from './schemas.ts';
+import type { HydrationRun, HydrationTrigger } from './schemas.ts';
+import { publishSignalUpdates } from './publish.ts';
+import type { Bindings } from '../config/env.ts';
+
+/** Rows per INSERT … ON CONFLICT statement. */
+export const BATCH_ROWS = 1_000;
+export const MARTS_SCHEMA = 'support_marts';
+/** The advisory lock every hydration holds (a fixed key in the application's lock space). */
+export const HYDRATION_LOCK_KEY = 7_311_540_013;
+/** The whole run's budget for each mart statement (submit, poll, and every chunk). */
+const STATEMENT_BUDGET_MS = 15 * 60_000;
+
+const text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000'), 'contains a NUL byte');
+const finite = z.number().refine(Number.isFinite, 'is not a finite number');
+const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a timestamp');
+
+/** A fct_signals row as the application accepts it; anything else is rejected and counted. */
+const MartSignalSchema = z
+  .object({
+    signal_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/),
+    signal_type: text(64),
+    metric_name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/),
+    entity_type: z.enum(ENTITY_TYPES),
+    entity_id: text(128),
+    entity_label: text(200),
+    window_start: instant,
+    window_end: instant,
+    observed_value: finite,
+    expected_value: finite,
+    baseline_stddev: finite.refine((v) => v >= 0, 'is negative'),
+    z_score: finite,
+    direction: z.enum(DIRECTIONS),
+    severity: z.enum(SEVERITIES),
+    confidence: finite.refine((v) => v >= 0 && v <= 1, 'is not between 0 and 1'),
+    narrative: z.string().max(4_000).refine((s) => !s.includes('\u0000'), 'contains a NUL byte'),
+    model_run_id: text(128),
+    detected_at: instant,
+    updated_at: instant,
+  })
+  .refine((r) => Date.parse(r.window_end) > Date.parse(r.window_start), { message: 'window_end is not after window_start', path: ['window_end'] });
+type MartSignal = z.infer<typeof MartSignalSchema>;
+
+const MartContributionSchema = z.object({
+  signal_id: z.string().min(1).max(128),
+  dimension: text(64),
+  dimension_value: text(200),
+  contribution: finite,
+  contribution_rank: z.number().int().min(1),
+});
+const MartDriverSchema = z.object({
+  signal_id: z.string().min(1).max(128),
+  feature: text(64),
+  feature_value: z.string().max(200).refine((s) => !s.includes('\u0000'), 'contains a NUL byte'),
+  shap_value: finite,
+  driver_rank: z.number().int().min(1),
+});
+
+export interface HydrateDeps {
+  postgres: Pick<Postgres, 'query' | 'transaction'>;
+  databricks: DatabricksClient | null;
+  /** The catalog the marts live in (DATABRICKS_CATALOG). */
+  catalog: string;
+  rules: OwnershipRules;
+  log: Logger;
+  /** For the hub; absent outside the worker (the CLI), where changes reach the hub through the outbox's scheduled drain. */
+  env?: Bindings;
+}
+
+export interface HydrateOptions {
+  trigger: HydrationTrigger;
+  actorId?: string | null;
+  /** Called after each committed batch and phase; awaited, so a caller can act between batches. */
+  onProgress?: (progress: Progress) => void | Promise<void>;
+  /** Run only when no hydration has succeeded yet and the table is empty (first use). */
+  onlyIfEmpty?: boolean;
+}
+
+export interface Progress {
+  phase: 'signals' | 'contributions' | 'drivers' | 'stale' | 'done';
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+  rejected: number;
+}
+
+/** Raised when another hydration holds the lock and the caller asked not to wait. */
+export class HydrationBusy extends Error {
+  constructor() {
+    super('another hydration is running');
+    this.name = 'HydrationBusy';
+  }
+}
+
+const quote = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+
+/**
+ * Runs one hydration and answers its recorded summary. Lakehouse or Postgres failures mark the
+ * run failed (with what it had committed) and are rethrown as they were.
+ */
+export async function hydrate(deps: HydrateDeps, options: HydrateOptions): Promise<HydrationRun | null> {
+  const { postgres } = deps;
+  return postgres.transaction(async (lock) => {
+    const [got] = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [HYDRATION_LOCK_KEY]);
+    if (options.onlyIfEmpty) {
+      // First use: of concurrent requests one takes the lock and hydrates; the others answer what
+      // is there without waiting, and later ones find the work done.
+      if (!got?.locked) return null;
+      const [state] = await lock.query<{ has_signals: boolean; has_run: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM signals) AS has_signals, EXISTS (SELECT 1 FROM signal_hydration_runs WHERE status = 'succeeded') AS has_run`,
+      );
+      if (state?.has_signals || state?.has_run) return null;
+    } else if (!got?.locked) {
+      throw new HydrationBusy();
+    }
+    return runLocked(deps, options);
+  });
+}
+
+async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<HydrationRun> {
+  const { postgres, log } = deps;
+  const started = Date.now();
+  const [run] = await postgres.query<{ id: string }>(`INSERT INTO signal_hydration_runs (trigger, actor_id) VALUES ($1, $2) RETURNING id::text`, [
+    options.trigger,
+    options.actorId ?? null,
+  ]);
+  const runId = run!.id;
+  const counts = { read: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0, rejected: 0 };
+  let modelRunId: string | null = null;
+  const changed: string[] = [];
+  const progress = async (phase: Progress['phase']) => options.onProgress?.({ phase, ...counts, unchanged: counts.read - counts.rejected - counts.inserted - counts.updated });
+
+  try {
+    const client = deps.databricks;
+    if (!client) throw new DependencyError('databricks', 'not_configured', 'DATABRICKS_HOST/DATABRICKS_TOKEN/DATABRICKS_WAREHOUSE_ID are not set');
+    const owners = await resolveOwners(postgres, deps.rules);
+    if (owners.unknown.length > 0) log.warn('signal owners who are not active editors or admins are skipped', { owners: owners.unknown });
+    const marts = `${quote(deps.catalog)}.${quote(MARTS_SCHEMA)}`;
+    const seen = new Set<string>();
+
+    // fct_signals ---------------------------------------------------------------------------
+    let batch: MartSignal[] = [];
+    const flushSignals = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      const result = await upsertSignals(postgres, rows, owners.ids, deps.rules);
+      counts.inserted += result.inserted;
+      counts.updated += result.updated;
+      changed.push(...result.changed);
+      await progress('signals');
+    };
+    await client.execute(`SELECT * FROM ${marts}.fct_signals`, {}, {
+      timeoutMs: STATEMENT_BUDGET_MS,
+      onRows: async (rows) => {
+        for (const raw of rows) {
+          counts.read++;
+          // A rejected row's id (when it has one) still counts as present: it must not go stale.
+          if (typeof raw.signal_id === 'string') seen.add(raw.signal_id);
+          const parsed = MartSignalSchema.safeParse(raw);
+          if (!parsed.success) {
+            counts.rejected++;
+            if (counts.rejected <= 5) log.warn('mart signal rejected', { signal_id: String(raw.signal_id ?? ''), issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+            continue;
+          }
+          modelRunId ??= parsed.data.model_run_id;
+          batch.push(parsed.data);
+          if (batch.length >= BATCH_ROWS) await flushSignals();
+        }
+      },
+    });
+    await flushSignals();
+
+    // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
+    counts.rejected += await hydrateChildren(postgres, client, `${marts}.fct_contributions`, 'contribution_rank', CONTRIBUTIONS, () => progress('contributions'));
+    counts.rejected += await hydrateChildren(postgres, client, `${marts}.fct_model_drivers`, 'driver_rank', DRIVERS, () => progress('drivers'));
+
+    // Signals the marts no longer have ----------------------------------------------------------
+    const gone = await markStale(postgres, seen);
+    counts.stale = gone.length;
+    changed.push(...gone);
+    await progress('stale');
+
+    counts.unchanged = counts.read - counts.rejected - counts.inserted - counts.updated;
+    const [done] = await postgres.query<RunRow>(
+      `UPDATE signal_hydration_runs r SET status = 'succeeded', finished_at = clock_timestamp(), model_run_id = $2, read_count = $3, inserted_count = $4,
+         updated_count = $5, unchanged_count = $6, stale_count = $7, rejected_count = $8 WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+      [runId, modelRunId, counts.read, counts.inserted, counts.updated, counts.unchanged, counts.stale, counts.rejected],
+    );
+    await progress('done');
+    log.info('signals hydrated', { run: runId, trigger: options.trigger, ms: Date.now() - started, ...counts });
+    if (deps.env) await publishSignalUpdates(deps.env, postgres, log, { changedSignalIds: changed, run: { id: runId, ...counts } });
+    return toRun(done!);
+  } catch (error) {
+    counts.unchanged = Math.max(0, counts.read - counts.rejected - counts.inserted - counts.updated);
+    const message = isDependencyError(error) ? `${error.dependency} ${error.kind}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    log.warn('signal hydration failed', { run: runId, error });
+    await postgres
+      .query(
+        `UPDATE signal_hydration_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2, model_run_id = $3, read_count = $4, inserted_count = $5,
+           updated_count = $6, unchanged_count = $7, rejected_count = $8 WHERE id = $1`,
+        [runId, message.slice(0, 2_000), modelRunId, counts.read, counts.inserted, counts.updated, counts.unchanged, counts.rejected],
+      )
+      .catch((err: unknown) => log.error('could not record the failed hydration', { run: runId, error: err }));
+    throw error;
+  }
+}
+
+/** One batch of signals: insert the new, refresh the changed, leave the rest untouched. */
+async function upsertSignals(
+  postgres: Pick<Postgres, 'query'>,
+  rows: readonly MartSignal[],
+  ownerIds: ReadonlyMap<string, string>,
+  rules: OwnershipRules,
+): Promise<{ inserted: number; updated: number; changed: string[] }> {
+  const col = <K extends keyof MartSignal>(k: K) => rows.map((r) => r[k]);
+  const owners = rows.map((r) => {
+    const email = ownerEmailFor(rules, r);
+    return email ? (ownerIds.get(email) ?? null) : null;
+  });
+  const result = await postgres.query<{ id: string; inserted: boolean }>(
+    `WITH incoming AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+         $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::float8[], $16::text[], $17::text[],
+         $18::timestamptz[], $19::timestamptz[], $20::uuid[])
+         AS t(id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value, expected_value,
+              baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at, owner)),
+     -- The rows as they were (the statement's snapshot): analytics columns change only under the hydration lock.
+     prev AS (SELECT s.id, s.severity, s.stale_since, s.model_run_id FROM signals s WHERE s.id IN (SELECT id FROM incoming)),
+     up AS (
+       INSERT INTO signals AS s (id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value,
+         expected_value, baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at,
+         assignee, assigned_by)
+       SELECT id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value, expected_value,
+         baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at,
+         owner, CASE WHEN owner IS NULL THEN NULL ELSE 'rule' END
+       FROM incoming
+       ON CONFLICT (id) DO UPDATE SET
+         signal_type = EXCLUDED.signal_type, metric_name = EXCLUDED.metric_name, entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
+         entity_label = EXCLUDED.entity_label, window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+         observed_value = EXCLUDED.observed_value, expected_value = EXCLUDED.expected_value, baseline_stddev = EXCLUDED.baseline_stddev,
+         z_score = EXCLUDED.z_score, direction = EXCLUDED.direction, severity = EXCLUDED.severity, confidence = EXCLUDED.confidence,
+         narrative = EXCLUDED.narrative, model_run_id = EXCLUDED.model_run_id, detected_at = EXCLUDED.detected_at,
+         mart_updated_at = EXCLUDED.mart_updated_at, stale_since = NULL, version = s.version + 1, updated_at = now()
+       -- The build id and the mart's own timestamp move with every build; only a change in what the signal says is a change.
+       WHERE (s.signal_type, s.metric_name, s.entity_type, s.entity_id, s.entity_label, s.window_start, s.window_end, s.observed_value,
+              s.expected_value, s.baseline_stddev, s.z_score, s.direction, s.severity, s.confidence, s.narrative, s.detected_at, s.stale_since IS NULL)
+         IS DISTINCT FROM
+             (EXCLUDED.signal_type, EXCLUDED.metric_name, EXCLUDED.entity_type, EXCLUDED.entity_id, EXCLUDED.entity_label, EXCLUDED.window_start,
+              EXCLUDED.window_end, EXCLUDED.observed_value, EXCLUDED.expected_value, EXCLUDED.baseline_stddev, EXCLUDED.z_score, EXCLUDED.direction,
+              EXCLUDED.severity, EXCLUDED.confidence, EXCLUDED.narrative, EXCLUDED.detected_at, true)
+       RETURNING s.id, s.xmax = 0 AS inserted, s.severity, s.assignee, s.model_run_id),
+     trail AS (
+       INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value)
+       SELECT up.id, NULL::uuid, 'hydrated', prev.model_run_id, up.model_run_id FROM up LEFT JOIN prev USING (id)
+       UNION ALL
+       SELECT up.id, NULL::uuid, 'assignee', NULL::text, up.assignee::text FROM up WHERE up.inserted AND up.assignee IS NOT NULL
+       UNION ALL
+       SELECT up.id, NULL::uuid, 'severity', prev.severity, up.severity FROM up JOIN prev USING (id) WHERE prev.severity <> up.severity
+       UNION ALL
+       SELECT up.id, NULL::uuid, 'stale', 'stale', 'fresh' FROM up JOIN prev USING (id) WHERE prev.stale_since IS NOT NULL
+       RETURNING 1)
+     SELECT id, inserted FROM up`,
+    [
+      col('signal_id'), col('signal_type'), col('metric_name'), col('entity_type'), col('entity_id'), col('entity_label'), col('window_start'),
+      col('window_end'), col('observed_value'), col('expected_value'), col('baseline_stddev'), col('z_score'), col('direction'), col('severity'),
+      col('confidence'), col('narrative'), col('model_run_id'), col('detected_at'), col('updated_at'), owners,
+    ],
+  );
+  const inserted = result.filter((r) => r.inserted).length;
+  return { inserted, updated: result.length - inserted, changed: result.filter((r) => !r.inserted).map((r) => r.id) };
+}
+
+interface ChildTable {
+  table: 'signal_contributions' | 'signal_drivers';
+  schema: z.ZodType<Record<string, unknown>>;
+  /** Mart columns in the order the upsert binds them. */
+  columns: readonly string[];
+  /** Postgres columns, in the same order, and their array types. */
+  target: readonly string[];
+  types: readonly string[];
+  /** The key within one signal. */
+  key: readonly string[];
+  /** Columns refreshed on conflict. */
+  values: readonly string[];
+}
+
+const CONTRIBUTIONS: ChildTable = {
+  table: 'signal_contributions',
+  schema: MartContributionSchema as z.ZodType<Record<string, unknown>>,
+  columns: ['signal_id', 'dimension', 'dimension_value', 'contribution', 'contribution_rank'],
+  target: ['signal_id', 'dimension', 'dimension_value', 'contribution', 'rank'],
+  types: ['text', 'text', 'text', 'float8', 'int4'],
+  key: ['dimension', 'dimension_value'],
+  values: ['contribution', 'rank'],
+};
+const DRIVERS: ChildTable = {
+  table: 'signal_drivers',
+  schema: MartDriverSchema as z.ZodType<Record<string, unknown>>,
+  columns: ['signal_id', 'feature', 'feature_value', 'shap_value', 'driver_rank'],
+  target: ['signal_id', 'feature', 'feature_value', 'shap_value', 'rank'],
+  types: ['text', 'text', 'text', 'float8', 'int4'],
+  key: ['feature'],
+  values: ['feature_value', 'shap_value', 'rank'],
+};
+
+/**
+ * Streams a child mart ordered by signal, and writes whole signals per batch: their rows are
+ * upserted (unchanged ones untouched) and rows the mart no longer has for them are deleted. Rows
+ * of signals Postgres does not have (rejected ones) are skipped. Answers the rejected row count.
+ */
+async function hydrateChildren(
+  postgres: Pick<Postgres, 'query'>,
+  client: DatabricksClient,
+  from: string,
+  rankColumn: string,
+  child: ChildTable,
+  onBatch: () => Promise<void>,
+): Promise<number> {
+  let rejected = 0;
+  let pending: Array<Record<string, unknown>> = [];
+  let currentSignal: string | null = null;
+  let groupStart = 0;
+  const flush = async (rows: Array<Record<string, unknown>>) => {
+    if (rows.length === 0) return;
+    const arrays = child.columns.map((c) => rows.map((r) => r[c]));
+    const params = child.target.map((_, i) => `$${i + 1}::${child.types[i]}[]`).join(', ');
+    const keyMatch = ['signal_id', ...child.key].map((k) => `i.${k} = c.${k}`).join(' AND ');
+    await postgres.query(
+      `WITH incoming AS (
+         SELECT t.* FROM unnest(${params}) AS t(${child.target.join(', ')})
+         WHERE EXISTS (SELECT 1 FROM signals s WHERE s.id = t.signal_id)),
+       gone AS (
+         DELETE FROM ${child.table} c WHERE c.signal_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM incoming i WHERE ${keyMatch}) RETURNING 1)
+       INSERT INTO ${child.table} AS c (${child.target.join(', ')}) SELECT ${child.target.join(', ')} FROM incoming
+       ON CONFLICT (signal_id, ${child.key.join(', ')}) DO UPDATE SET ${child.values.map((v) => `${v} = EXCLUDED.${v}`).join(', ')}
+       WHERE (${child.values.map((v) => `c.${v}`).join(', ')}) IS DISTINCT FROM (${child.values.map((v) => `EXCLUDED.${v}`).join(', ')})`,
+      arrays,
+    );
+    await onBatch();
+  };
+  await client.execute(`SELECT ${child.columns.join(', ')} FROM ${from} ORDER BY signal_id, ${rankColumn}`, {}, {
+    timeoutMs: STATEMENT_BUDGET_MS,
+    onRows: async (rows) => {
+      for (const raw of rows) {
+        const parsed = child.schema.safeParse(raw);
+        if (!parsed.success) {
+          rejected++;
+          continue;
+        }
+        const row = parsed.data;
+        if (row.signal_id !== currentSignal) {
+          currentSignal = row.signal_id as string;
+          groupStart = pending.length;
+          // A batch ends at a signal boundary once it is full, so each signal's rows land together.
+          if (pending.length >= BATCH_ROWS - 50) {
+            await flush(pending);
+            pending = [];
+            groupStart = 0;
+          }
+        }
+        pending.push(row);
+        if (pending.length >= BATCH_ROWS) {
+          // One signal with more rows than a batch: write what is complete, keep the open group.
+          const complete = pending.slice(0, groupStart);
+          if (complete.length > 0) {
+            await flush(complete);
+            pending = pending.slice(groupStart);
+            groupStart = 0;
+          } else {
+            await flush(pending.slice(0, BATCH_ROWS));
+            pending = pending.slice(BATCH_ROWS);
+          }
+        }
+      }
+    },
+  });
+  await flush(pending);
+  return rejected;
+}
+
+/** Marks stale every live signal the marts did not list; answers their ids. */
+async function markStale(postgres: Pick<Postgres, 'query'>, seen: ReadonlySet<string>): Promise<string[]> {
+  const missing: string[] = [];
+  let after = '';
+  // Keyset pages of the live ids: memory holds one page and the missing ones.
+  for (;;) {
+    const page = await postgres.query<{ id: string }>('SELECT id FROM signals WHERE stale_since IS NULL AND id > $1 ORDER BY id LIMIT 10000', [after]);
+    for (const { id } of page) if (!seen.has(id)) missing.push(id);
+    if (page.length < 10_000) break;
+    after = page[page.length - 1]!.id;
+  }
+  const marked: string[] = [];
+  for (let i = 0; i < missing.length; i += BATCH_ROWS) {
+    const rows = await postgres.query<{ id: string }>(
+      `WITH gone AS (
+         UPDATE signals SET stale_since = now(), version = version + 1, updated_at = now()
+         WHERE id = ANY($1::text[]) AND stale_since IS NULL RETURNING id),
+       trail AS (INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value) SELECT id, NULL::uuid, 'stale', 'fresh', 'stale' FROM gone RETURNING 1)
+       SELECT id FROM gone`,
+      [missing.slice(i, i + BATCH_ROWS)],
+    );
+    marked.push(...rows.map((r) => r.id));
+  }
+  return marked;
+}
+
+export const RUN_COLUMNS = `r.id::text AS id, r.trigger, r.status, r.model_run_id, r.started_at, r.finished_at, r.read_count, r.inserted_count, r.updated_count,
+  r.unchanged_count, r.stale_count, r.rejected_count, r.error,
+  (SELECT json_build_object('id', u.id, 'email', u.email, 'name', u.name) FROM users u WHERE u.id = r.actor_id) AS actor`;
+
+export type RunRow = {
+  id: string;
+  trigger: HydrationRun['trigger'];
+  status: HydrationRun['status'];
+  model_run_id: string | null;
+  started_at: Date | string;
+  finished_at: Date | string | null;
+  read_count: number;
+  inserted_count: number;
+  updated_count: number;
+  unchanged_count: number;
+  stale_count: number;
+  rejected_count: number;
+  error: string | null;
+  actor: unknown;
+};
+
+export function toRun(r: RunRow): HydrationRun {
+  const iso = (v: Date | string) => new Date(v).toISOString();
+  const actor = typeof r.actor === 'string' ? JSON.parse(r.actor) : r.actor;
+  return {
+    id: r.id,
+    trigger: r.trigger,
+    actor: actor ?? null,
+    status: r.status,
+    model_run_id: r.model_run_id,
+    started_at: iso(r.started_at),
+    finished_at: r.finished_at === null ? null : iso(r.finished_at),
+    duration_ms: r.finished_at === null ? null : new Date(r.finished_at).getTime() - new Date(r.started_at).getTime(),
+    read: r.read_count,
+    inserted: r.inserted_count,
+    updated: r.updated_count,
+    unchanged: r.unchanged_count,
+    stale: r.stale_count,
+    rejected: r.rejected_count,
+    error: r.error,
+  };
+}
