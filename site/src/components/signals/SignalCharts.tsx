@@ -51,7 +51,7 @@ export function DriversChart({ rows }: { rows: SignalDetail['drivers'] }) {
   const max = Math.max(...data.map((d) => Math.abs(d.shap_value)), 1e-9);
   const half = BAR_W / 2;
   const zero = LABEL_W + half + 20;
-  const label = (d: (typeof data)[number]) => `${readable(d.feature)} = ${d.feature_value}`;
+  const label = (d: (typeof data)[number]) => (d.feature_value === '' ? readable(d.feature) : `${readable(d.feature)} = ${d.feature_value}`);
   const summary = `Model drivers, SHAP values: ${data.map((d) => `${label(d)} ${formatSigned(d.shap_value, 3)}`).join(', ')}`;
   return (
     <figure class="sig-chart" data-testid="drivers-chart">
