@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { store } from '../../lib/store.ts';
-import { addNote, bulkUpdate, loadResponseTimes, loadSignal, loadSignals, STATUS_LABEL, STATUSES, updateSignal } from '../../lib/signals-data.ts';
+import { addNote, bulkUpdate, loadResponseTimes, loadSignal, loadSignals, PAGE_SIZE, STATUS_LABEL, STATUSES, updateSignal } from '../../lib/signals-data.ts';
 import type { Change, Loaded, OwnerTimes, Person, SignalDetail, SignalsPage, SignalStatus, SignalSummary } from '../../lib/signals-data.ts';
-import { apiQuery, readSignalsState, signalsSearch } from '../../lib/signals-query.ts';
+import { apiQuery, readSignalsState, signalsSearch, statusesOf } from '../../lib/signals-query.ts';
 import type { SignalFilters } from '../../lib/signals-query.ts';
 import { ago, deviation, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
+import { formatCount } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
 import { RecordTable } from '../RecordTable.tsx';
 import type { TableColumn } from '../RecordTable.tsx';
@@ -344,6 +345,10 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
     `${selected.has(r.id) ? 'Selected. ' : ''}${r.severity} severity: ${r.metric_label}, ${readable(r.entity_type)} ${r.entity_label}, ${r.direction} ${deviation(r) ?? ''}; ${STATUS_LABEL[r.status]}; owner ${personName(r.assignee) ?? 'nobody'}`;
 
   const counts = page?.meta.counts ?? null;
+  // The status counts are under every filter but status, so the queue's total is theirs for the statuses it shows.
+  const shown = statusesOf(filters);
+  const total = STATUSES.filter((st) => shown.length === 0 || shown.includes(st)).reduce((sum, st) => sum + (counts?.by_status[st] ?? 0), 0);
+  const from = at.depth * PAGE_SIZE + 1;
   const nextCursor = page ? cursorOf(page.links.next, 'page[after]') : undefined;
   const prevCursor = page ? cursorOf(page.links.prev, 'page[before]') : undefined;
 
@@ -369,7 +374,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
         <section class="card sig-queue" aria-labelledby="sig-queue-title" aria-busy={list.value === undefined ? 'true' : undefined} data-testid="signal-queue" data-state={list.value === undefined ? 'loading' : list.value.ok ? 'ready' : 'failed'}>
           <div class="section-head">
             <h2 id="sig-queue-title">
-              Queue{page && <span class="sub"> · {rows.length === 0 ? 'empty' : `${rows.length}${page.meta.has_more || at.depth > 0 ? ` on page ${at.depth + 1}` : ''}`}</span>}
+              Queue{page && <span class="sub" data-testid="queue-range"> · {rows.length === 0 ? 'empty' : `${formatCount(from)}–${formatCount(from + rows.length - 1)} of ${formatCount(total)}`}</span>}
             </h2>
           </div>
           {canEdit && (
