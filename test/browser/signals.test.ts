@@ -108,6 +108,9 @@ describe('signals page', () => {
     await expect(s.page.locator('[data-testid="drivers-chart"] svg').getAttribute('aria-label')).resolves.toMatch(/^Model drivers/);
     expect((await s.page.locator('[data-testid="signal-narrative"]').textContent())!.length).toBeGreaterThan(20);
     expect(await s.page.locator('[data-testid="tile-link"]').getAttribute('href')).toBeTruthy();
+    // The rows behind it: the tile's drill-down, narrowed to the entity and window, under the dictionary's headers.
+    await s.page.click('[data-testid="rows-button"]');
+    await s.page.waitForSelector('[data-testid="signal-rows"] table.records, [data-testid="signal-rows"] .empty', { timeout: 30_000 });
 
     for (const step of ['acknowledged', 'investigating', 'resolved'] as const) {
       await s.page.click(`[data-testid="status-actions"] button[data-status="${step}"]`);
@@ -210,6 +213,11 @@ describe('signals page', () => {
     expect(await patch(s.page, id!, { assignee: 'me', version: before.version })).toBe(403);
     await expect(apiSignal(s.page, id!)).resolves.toMatchObject({ version: before.version, status: before.status });
     await s.page.screenshot({ path: path.join(SHOTS, 'signals-viewer.png') });
+
+    // One view of the page, measured on its own.
+    s.resetScripts();
+    await s.page.reload({ waitUntil: 'networkidle' });
+    console.log(`/signals JavaScript: ${(s.scriptBytes() / 1024).toFixed(1)} KiB, ${(s.scriptGzipBytes() / 1024).toFixed(1)} KiB gzipped`);
     expect(s.errors).toEqual([]);
     await s.context.close();
   });
@@ -223,6 +231,8 @@ describe('signals page', () => {
       await s.page.keyboard.press('x');
       await s.page.keyboard.press('Enter');
       await detailReady(s.page, id!);
+      await s.page.click('[data-testid="rows-button"]');
+      await s.page.waitForSelector('[data-testid="signal-rows"] table.records, [data-testid="signal-rows"] .empty', { timeout: 30_000 });
       await s.page.keyboard.press('?');
       expect(await axe(s.page), `${scheme} mode`).toEqual([]);
       await s.page.screenshot({ path: path.join(SHOTS, `signals-${scheme}.png`), fullPage: true });

@@ -2,12 +2,14 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Loaded, Person, SignalDetail, SignalStatus, SignalSummary, Written } from '../../lib/signals-data.ts';
 import { STATUS_ACTION } from '../../lib/signals-data.ts';
 import { deviation, describeActivity, metricValue, personName, readable, windowLabel, zText } from '../../lib/signals-text.ts';
-import { fallbackInfo } from '../../lib/column-info.ts';
+import type { ColumnInfoMap } from '../../lib/column-info.ts';
+import { settle } from '../../lib/dashboard-data.ts';
+import type { Records } from '../../lib/dashboard-data.ts';
 import { formatDecimal } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
 import { LiveUnavailable } from '../analytics/LiveState.tsx';
-import { Cell, RecordTable } from '../RecordTable.tsx';
-import type { TableColumn } from '../RecordTable.tsx';
+import { Cell } from '../RecordTable.tsx';
+import { RecordsTable } from '../dashboard/RecordsTable.tsx';
 import { SeverityPill, StatusPill } from './pills.tsx';
 import { ContributionsChart, DriversChart } from './SignalCharts.tsx';
 
@@ -22,10 +24,11 @@ interface Props {
   onChange: (change: { status: SignalStatus } | { assignee: string | null }) => void;
   onNote: (body: string) => Promise<Written<unknown>>;
   onClose: () => void;
+  /** Headers for the rows behind it, from the dictionary. */
+  columns: ColumnInfoMap;
 }
 
-type Row = Record<string, unknown>;
-type RowsView = { status: 'loading' } | { status: 'ready'; rows: Row[]; columns: TableColumn[] } | { status: 'failed'; problem: { problem: string; code?: string } };
+type RowsView = { status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: { problem: string; code?: string } };
 
 /** The rows behind the signal (the drill-down a tile has, narrowed to the entity and window), read on demand. */
 function useRows(href: string | undefined) {
@@ -34,18 +37,8 @@ function useRows(href: string | undefined) {
   const load = async () => {
     if (!href) return;
     setView({ status: 'loading' });
-    try {
-      const res = await fetch(href, { credentials: 'same-origin', headers: { accept: 'application/json' } });
-      const body = (await res.json().catch(() => undefined)) as { rows?: Row[]; data?: Row[]; columns?: string[]; detail?: string; code?: string } | undefined;
-      if (!res.ok || !body) {
-        return setView({ status: 'failed', problem: { problem: body?.detail ?? `The server answered ${res.status}.`, ...(body?.code ? { code: body.code } : {}) } });
-      }
-      const rows = body.rows ?? body.data ?? [];
-      const names = body.columns ?? Object.keys(rows[0] ?? {});
-      setView({ status: 'ready', rows, columns: names.map((name) => ({ key: name, ...fallbackInfo(name, rows[0]?.[name]) })) });
-    } catch {
-      setView({ status: 'failed', problem: { problem: 'The server could not be reached.' } });
-    }
+    const loaded = await settle((o) => fetch(href, { ...o.init, headers: { accept: 'application/json' } }), (b) => b as Records);
+    setView(loaded.ok ? { status: 'ready', records: loaded.value } : { status: 'failed', problem: loaded });
   };
   return { view, load };
 }
@@ -123,7 +116,7 @@ function Timeline({ activity }: { activity: SignalDetail['activity'] }) {
  * explanations, links to the tile and the rows behind it, the workflow's next steps, notes, and
  * the trail of everything that happened to it.
  */
-export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange, onNote, onClose }: Props) {
+export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange, onNote, onClose, columns }: Props) {
   const loaded = detail?.ok ? detail.value : null;
   // A live update may be newer than the detail: its status, owner and severity win until the detail reloads.
   const d = loaded && row && row.version > loaded.version ? { ...loaded, ...row } : loaded;
@@ -234,7 +227,7 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
               {rows.view?.status === 'failed' && <LiveUnavailable problem={rows.view.problem} />}
               {rows.view?.status === 'ready' && (
                 <div class="table-scroll sig-rows" data-testid="signal-rows">
-                  <RecordTable columns={rows.view.columns} rows={rows.view.rows} rowKey={(_, i) => String(i)} caption="The rows behind the signal" captionHidden empty="No rows behind this signal in its window." />
+                  <RecordsTable records={rows.view.records} columns={columns} />
                 </div>
               )}
             </div>

@@ -5,6 +5,7 @@ import type { Change, Loaded, OwnerTimes, Person, SignalDetail, SignalsPage, Sig
 import { apiQuery, readSignalsState, signalsSearch, statusesOf } from '../../lib/signals-query.ts';
 import type { SignalFilters } from '../../lib/signals-query.ts';
 import { ago, deviation, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
+import type { ColumnInfoMap } from '../../lib/column-info.ts';
 import { formatCount } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
 import { RecordTable } from '../RecordTable.tsx';
@@ -33,6 +34,8 @@ interface Props {
   me: Person;
   canEdit: boolean;
   metrics: Array<{ name: string; label: string }>;
+  /** Headers for the rows behind a signal, from the dictionary. */
+  columns: ColumnInfoMap;
 }
 
 const cursorOf = (link: string | null, name: 'page[after]' | 'page[before]') => (link ? (new URL(link, 'http://x').searchParams.get(name) ?? undefined) : undefined);
@@ -46,7 +49,7 @@ const newest = <S extends SignalSummary>(a: S, b: SignalSummary | undefined): S 
  * arrows move, x selects, a assigns to me), bulk changes on the selection, the open signal in a
  * pane beside the list, and every change anyone makes arriving over the hub within a second.
  */
-export default function SignalsView({ search: initialSearch, first, me, canEdit, metrics }: Props) {
+export default function SignalsView({ search: initialSearch, first, me, canEdit, metrics, columns: recordColumns }: Props) {
   const [search, navigate] = useUrlState(initialSearch);
   const { filters, open } = readSignalsState(search);
   const filterKey = signalsSearch(filters);
@@ -435,6 +438,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
             busy={busy}
             onChange={(c) => void act(c, [open])}
             onNote={note}
+            columns={recordColumns}
             onClose={() => {
               openSignal(null);
               requestAnimationFrame(() => cursorRow()?.focus());
