@@ -218,6 +218,9 @@ describe('signals page', () => {
     s.resetScripts();
     await s.page.reload({ waitUntil: 'networkidle' });
     console.log(`/signals JavaScript: ${(s.scriptBytes() / 1024).toFixed(1)} KiB, ${(s.scriptGzipBytes() / 1024).toFixed(1)} KiB gzipped`);
+    // Preact, the hub's stream (zod/mini included) and the page: about 124 KiB, 42 KiB gzipped.
+    expect(s.scriptBytes()).toBeLessThan(132 * 1024);
+    expect(s.scriptGzipBytes()).toBeLessThan(45 * 1024);
     expect(s.errors).toEqual([]);
     await s.context.close();
   });
