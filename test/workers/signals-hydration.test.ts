@@ -10,7 +10,7 @@ import { createDatabricks } from '../../worker/services/databricks/service.ts';
 import type { DatabricksClient } from '../../worker/services/databricks/types.ts';
 import type { Postgres } from '../../worker/services/postgres.ts';
 import { hydrate } from '../../worker/signals/hydrate.ts';
-import { requireOwnership } from '../../worker/signals/ownership.ts';
+import { requireOwnership } from '../../worker/signals/ownership-bundled.ts';
 import type { HydrationRun, SignalDetail, SignalPage } from '../../worker/signals/schemas.ts';
 import { martStatements } from '../stack/databricks/marts.ts';
 import { LOCAL_EMAIL, control, json, vars } from './helpers.ts';
@@ -62,7 +62,7 @@ async function controlJson<T>(path: string, body?: unknown): Promise<T> {
 beforeAll(async () => {
   const [pg, lake] = await Promise.all([
     controlJson<{ id: string; vars: Record<string, string> }>('/postgres/databases'),
-    controlJson<{ id: string; vars: Record<string, string> }>('/lakehouses', { chunkRows: 50 }),
+    controlJson<{ id: string; vars: Record<string, string> }>('/lakehouses', { chunkRows: 50, jobPhaseMs: 50 }),
   ]);
   databaseId = pg.id;
   lakehouseId = lake.id;
@@ -204,6 +204,30 @@ describe('signal hydration', () => {
     expect(run).toMatchObject({ status: 'succeeded', read: total, inserted: total - kept, stale: 0 });
     expect(await count('SELECT COUNT(*) AS n FROM signals')).toBe(total);
     expect(await count('SELECT COUNT(*) AS n FROM signal_contributions')).toBe(await martCount('fct_contributions'));
+  }, 60_000);
+
+  it('a successful refresh run rebuilds the marts and hydrates them once', async () => {
+    const started = await json<{ data: { run_id: number } }>(await req('admin', '/v1/settings/refresh', { method: 'POST' }), 202);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const followed = await Promise.all([1, 2].map(() => req('viewer', `/v1/settings/refresh/${started.data.run_id}`)));
+      const runs = await Promise.all(followed.map((r) => json<{ data: { done: boolean; result: string | null } }>(r)));
+      if (runs[0]!.data.done) {
+        expect(runs[0]!.data.result).toBe('SUCCESS');
+        break;
+      }
+      if (Date.now() > deadline) throw new Error('the refresh run did not end');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let hydrated: Array<{ status: string; read_count: number }> = [];
+    while (Date.now() < deadline) {
+      hydrated = await db.query(`SELECT status, read_count FROM signal_hydration_runs WHERE trigger = 'refresh'`);
+      if (hydrated.some((r) => r.status !== 'running')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(hydrated).toEqual([{ status: 'succeeded', read_count: await martCount('fct_signals') }]);
+    const [{ model_run_id: latest }] = (await lakehouse.execute('SELECT MAX(model_run_id) AS model_run_id FROM workspace.support_marts.fct_signals', {}, { timeoutMs: 10_000 })).rows as [{ model_run_id: string }];
+    expect((await db.query<{ model_run_id: string }>(`SELECT model_run_id FROM signal_hydration_runs WHERE trigger = 'refresh'`))[0]!.model_run_id).toBe(latest);
   }, 60_000);
 
   it('only admins hydrate', async () => {

@@ -3,6 +3,7 @@ import { newApp } from '../http/app.ts';
 import { jsonContent, problems } from '../http/schemas.ts';
 import { ManifestSchema, readManifest } from '../analytics/manifest.ts';
 import { followRefresh, RefreshRunSchema, startRefresh } from '../analytics/refresh.ts';
+import { hydrateAfterRefresh } from '../signals/after-refresh.ts';
 
 const RefreshAnswerSchema = z.object({ data: RefreshRunSchema }).openapi('RefreshAnswer');
 
@@ -47,4 +48,9 @@ export const settingsRoutes = newApp()
     const run = await startRefresh(c);
     return c.json({ data: run }, 202, { location: run.links.self });
   })
-  .openapi(followRoute, async (c) => c.json({ data: await followRefresh(c, Number(c.req.valid('param').run_id)) }, 200));
+  .openapi(followRoute, async (c) => {
+    const run = await followRefresh(c, Number(c.req.valid('param').run_id));
+    // New marts come with every successful refresh: the signals follow them.
+    if (run.done && run.result === 'SUCCESS') hydrateAfterRefresh(c, run.run_id);
+    return c.json({ data: run }, 200);
+  });

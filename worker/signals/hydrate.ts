@@ -89,7 +89,7 @@ export interface HydrateDeps {
   catalog: string;
   rules: OwnershipRules;
   log: Logger;
-  /** For the hub; absent outside the worker (the CLI), where changes reach the hub through the outbox's scheduled drain. */
+  /** For the hub; absent outside the worker (the CLI): the messages then wait in the outbox for the scheduled drain. */
   env?: Bindings;
 }
 
@@ -217,7 +217,7 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     );
     await progress('done');
     log.info('signals hydrated', { run: runId, trigger: options.trigger, ms: Date.now() - started, ...counts });
-    if (deps.env) await publishSignalUpdates(deps.env, postgres, log, { changedSignalIds: changed, run: { id: runId, ...counts } });
+    await publishSignalUpdates(deps.env, postgres, log, { changedSignalIds: changed, run: { id: runId, ...counts } });
     return toRun(done!);
   } catch (error) {
     counts.unchanged = Math.max(0, counts.read - counts.rejected - counts.inserted - counts.updated);

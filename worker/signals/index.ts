@@ -9,7 +9,7 @@ import { getMetric } from '../metrics/catalog/store.ts';
 import { parseRouting } from '../metrics/routing/load.ts';
 import { hydrate } from './hydrate.ts';
 import type { HydrateDeps } from './hydrate.ts';
-import { requireOwnership } from './ownership.ts';
+import { requireOwnership } from './ownership-bundled.ts';
 import type { SignalDetail } from './schemas.ts';
 import type { WorkflowDeps } from './workflow.ts';
 

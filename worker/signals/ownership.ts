@@ -1,17 +1,14 @@
 /**
  * Ownership rules (config/signal_ownership.yaml): which person a new signal is assigned to. The
- * file travels in the bundle and is checked once per isolate, like the metric routing; a broken
- * file stops the signals routes with 500 config_invalid, naming the problem in the log, rather
- * than assigning signals by half a rule set.
+ * worker bundles the file (ownership-bundled.ts) and checks it once per isolate, like the metric
+ * routing; a broken file stops the signals routes with 500 config_invalid rather than assigning
+ * signals by half a rule set. The CLI reads the same file from disk.
  */
 import { parse } from 'yaml';
 import { z } from 'zod';
-import ownershipYaml from '../../config/signal_ownership.yaml?raw';
 import { ApiError } from '../http/errors.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { ENTITY_TYPES } from './schemas.ts';
-
-export const BUNDLED_OWNERSHIP_YAML: string = ownershipYaml;
 
 const email = z.string().trim().toLowerCase().pipe(z.email().max(254));
 
@@ -50,7 +47,7 @@ export function parseOwnership(text: string): OwnershipCheck {
 const checked = new Map<string, OwnershipCheck>();
 
 /** The rules, or config_invalid when the file is broken (checked once per isolate and text). */
-export function requireOwnership(text: string = BUNDLED_OWNERSHIP_YAML): OwnershipRules {
+export function checkedOwnership(text: string): OwnershipRules {
   let result = checked.get(text);
   if (!result) {
     result = parseOwnership(text);

@@ -51,7 +51,7 @@ export function toUpdate(row: StateRow, kind: SignalUpdate['kind'], actor: { id:
 
 /** After a hydration: the first changed signals one by one, and one summary of the run. */
 export async function publishSignalUpdates(
-  env: Bindings,
+  env: Bindings | undefined,
   postgres: Pick<Postgres, 'query'>,
   log: Logger,
   changes: { changedSignalIds: readonly string[]; run: { id: string; inserted: number; updated: number; stale: number } },
@@ -63,5 +63,5 @@ export async function publishSignalUpdates(
   const updates: SignalUpdate[] = rows.map((r) => toUpdate(r, r.stale ? 'stale' : 'hydrated', null));
   updates.push({ signal_id: null, kind: 'hydrated', run: { id: run.id, inserted: run.inserted, updated: run.updated, stale: run.stale } });
   await enqueueSignalUpdates(postgres, updates, null);
-  await drainSignalUpdates(env, postgres, log);
+  if (env) await drainSignalUpdates(env, postgres, log);
 }
