@@ -197,7 +197,8 @@ describe('signals page', () => {
     const s = await session();
     await openSignals(s, 'viewer', '/signals?status=any');
     expect(await s.page.locator('nav[aria-label="Primary"] a[href="/signals"]').getAttribute('aria-current')).toBe('page');
-    const [id] = await rowIds(s.page);
+    const ids = await rowIds(s.page);
+    const id = ids[0];
     expect(await s.page.locator('[data-testid="bulk-bar"]').count()).toBe(0);
     expect(await s.page.locator('[data-testid="signal-table"] input[type="checkbox"]').count()).toBe(0);
     const before = await apiSignal(s.page, id!);
@@ -212,6 +213,11 @@ describe('signals page', () => {
     // The API refuses too, whatever the page shows.
     expect(await patch(s.page, id!, { assignee: 'me', version: before.version })).toBe(403);
     await expect(apiSignal(s.page, id!)).resolves.toMatchObject({ version: before.version, status: before.status });
+    // With a signal open, the pane follows the queue's cursor.
+    await s.page.keyboard.press('j');
+    await s.page.keyboard.press('j');
+    await detailReady(s.page, ids[1]!);
+    expect(new URL(s.page.url()).searchParams.get('signal')).toBe(ids[1]);
     await s.page.screenshot({ path: path.join(SHOTS, 'signals-viewer.png') });
 
     // One view of the page, measured on its own.

@@ -2,7 +2,7 @@
 const KEYS: Array<[string[], string, boolean]> = [
   [['j', '↓'], 'Next signal', false],
   [['k', '↑'], 'Previous signal', false],
-  [['Enter', 'o'], 'Open the signal beside the queue', false],
+  [['Enter', 'o'], 'Open the signal beside the queue; while one is open, it follows the row you move to', false],
   [['x'], 'Select or unselect the signal', true],
   [['Shift', 'x'], 'Select all on the page, or none', true],
   [['a'], 'Assign the selection (or the signal) to me', true],

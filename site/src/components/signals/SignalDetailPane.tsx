@@ -26,6 +26,8 @@ interface Props {
   onClose: () => void;
   /** Headers for the rows behind it, from the dictionary. */
   columns: ColumnInfoMap;
+  /** Move focus to the pane's heading when it shows another signal (not while it follows the queue's cursor). */
+  takeFocus: boolean;
 }
 
 type RowsView = { status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: { problem: string; code?: string } };
@@ -116,13 +118,15 @@ function Timeline({ activity }: { activity: SignalDetail['activity'] }) {
  * explanations, links to the tile and the rows behind it, the workflow's next steps, notes, and
  * the trail of everything that happened to it.
  */
-export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange, onNote, onClose, columns }: Props) {
+export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange, onNote, onClose, columns, takeFocus }: Props) {
   const loaded = detail?.ok ? detail.value : null;
   // A live update may be newer than the detail: its status, owner and severity win until the detail reloads.
   const d = loaded && row && row.version > loaded.version ? { ...loaded, ...row } : loaded;
   const rows = useRows(d?.records?.href);
   const head = useRef<HTMLHeadingElement>(null);
-  useEffect(() => head.current?.focus({ preventScroll: true }), [id]);
+  useEffect(() => {
+    if (takeFocus) head.current?.focus({ preventScroll: true });
+  }, [id]);
   const unit = d?.metric.unit;
   const next: readonly SignalStatus[] = d ? (loaded && d.version === loaded.version ? loaded.allowed_transitions : []) : [];
   const mine = d?.assignee?.id === me.id;

@@ -123,7 +123,21 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
   }, [page]);
 
   const go = (next: SignalFilters) => navigate(signalsSearch(next, open));
-  const openSignal = (id: string | null) => navigate(signalsSearch(filters, id), { replace: true });
+  /** Whether the pane takes focus when it opens: yes when asked for, not when it follows the queue's cursor. */
+  const paneFocus = useRef(true);
+  const openSignal = (id: string | null, focus = true) => {
+    paneFocus.current = focus;
+    navigate(signalsSearch(filters, id), { replace: true });
+  };
+  // With a signal open, the pane follows the row that has focus (j/k, the arrows, Tab), once the cursor rests.
+  const followTimer = useRef<ReturnType<typeof setTimeout>>();
+  const follow = (e: FocusEvent) => {
+    const tr = e.target instanceof HTMLTableRowElement ? e.target : null;
+    const key = tr?.dataset.key;
+    clearTimeout(followTimer.current);
+    if (!key || !latest.current.open || key === latest.current.open) return;
+    followTimer.current = setTimeout(() => latest.current.open && openSignal(key, false), 250);
+  };
 
   /** Applies a change to the selection, or to the one signal given, with the versions on screen. */
   async function act(change: Change, ids?: string[]) {
@@ -397,7 +411,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
           ) : !list.value.ok ? (
             <p class="notice error" role="alert" data-problem-code={list.value.code ?? 'unknown'}>{list.value.problem}</p>
           ) : (
-            <div class="table-scroll" ref={queue}>
+            <div class="table-scroll" ref={queue} onFocusIn={follow}>
               <RecordTable
                 testId="signal-table"
                 caption="Signals in the queue. j and k or the arrow keys move, Enter opens, x selects, a assigns to you; press ? for every shortcut."
@@ -439,6 +453,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
             onChange={(c) => void act(c, [open])}
             onNote={note}
             columns={recordColumns}
+            takeFocus={paneFocus.current}
             onClose={() => {
               openSignal(null);
               requestAnimationFrame(() => cursorRow()?.focus());
