@@ -9,7 +9,6 @@ import { formatDecimal } from '../../lib/format.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
 import { LiveUnavailable } from '../analytics/LiveState.tsx';
 import { Cell } from '../RecordTable.tsx';
-import { RecordsTable } from '../dashboard/RecordsTable.tsx';
 import { SeverityPill, StatusPill } from './pills.tsx';
 import { ContributionsChart, DriversChart } from './SignalCharts.tsx';
 
@@ -30,7 +29,8 @@ interface Props {
   takeFocus: boolean;
 }
 
-type RowsView = { status: 'loading' } | { status: 'ready'; records: Records } | { status: 'failed'; problem: { problem: string; code?: string } };
+type TableModule = typeof import('../dashboard/RecordsTable.tsx');
+type RowsView = { status: 'loading' } | { status: 'ready'; records: Records; view: TableModule } | { status: 'failed'; problem: { problem: string; code?: string } };
 
 /** The rows behind the signal (the drill-down a tile has, narrowed to the entity and window), read on demand. */
 function useRows(href: string | undefined) {
@@ -39,8 +39,12 @@ function useRows(href: string | undefined) {
   const load = async () => {
     if (!href) return;
     setView({ status: 'loading' });
-    const loaded = await settle((o) => fetch(href, { ...o.init, headers: { accept: 'application/json' } }), (b) => b as Records);
-    setView(loaded.ok ? { status: 'ready', records: loaded.value } : { status: 'failed', problem: loaded });
+    // The table's code comes with the rows, as the dashboard's Rows dialog loads it.
+    const [loaded, view] = await Promise.all([
+      settle((o) => fetch(href, { ...o.init, headers: { accept: 'application/json' } }), (b) => b as Records),
+      import('../dashboard/RecordsTable.tsx'),
+    ]);
+    setView(loaded.ok ? { status: 'ready', records: loaded.value, view } : { status: 'failed', problem: loaded });
   };
   return { view, load };
 }
@@ -231,7 +235,7 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
               {rows.view?.status === 'failed' && <LiveUnavailable problem={rows.view.problem} />}
               {rows.view?.status === 'ready' && (
                 <div class="table-scroll sig-rows" data-testid="signal-rows">
-                  <RecordsTable records={rows.view.records} columns={columns} />
+                  <rows.view.view.RecordsTable records={rows.view.records} columns={columns} />
                 </div>
               )}
             </div>
