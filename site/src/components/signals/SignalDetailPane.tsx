@@ -234,7 +234,7 @@ export function SignalDetailPane({ id, detail, row, me, canEdit, busy, onChange,
               {rows.view?.status === 'loading' && <TableSkeleton label="Loading the rows behind the signal…" rows={5} />}
               {rows.view?.status === 'failed' && <LiveUnavailable problem={rows.view.problem} />}
               {rows.view?.status === 'ready' && (
-                <div class="table-scroll sig-rows" data-testid="signal-rows">
+                <div class="table-scroll sig-rows" data-testid="signal-rows" role="region" aria-label="Rows behind the signal" tabIndex={0}>
                   <rows.view.view.RecordsTable records={rows.view.records} columns={columns} />
                 </div>
               )}
