@@ -388,7 +388,7 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
         </p>
       )}
       <div class="sig-layout">
-        <section class="card sig-queue" aria-labelledby="sig-queue-title" aria-busy={list.value === undefined ? 'true' : undefined} data-testid="signal-queue" data-state={list.value === undefined ? 'loading' : list.value.ok ? 'ready' : 'failed'}>
+        <section class={`card sig-queue${canEdit ? ' editable' : ''}`} aria-labelledby="sig-queue-title" aria-busy={list.value === undefined ? 'true' : undefined} data-testid="signal-queue" data-state={list.value === undefined ? 'loading' : list.value.ok ? 'ready' : 'failed'}>
           <div class="section-head">
             <h2 id="sig-queue-title">
               Queue{page && <span class="sub" data-testid="queue-range"> · {rows.length === 0 ? 'empty' : `${formatCount(from)}–${formatCount(from + rows.length - 1)} of ${formatCount(total)}`}</span>}
