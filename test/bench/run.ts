@@ -4,6 +4,7 @@ import { LOCAL_USERS } from '../stack/users.ts';
 import { load, table } from './load.ts';
 import { benchIngest } from './ingest.ts';
 import { benchWidgetData } from './widget-data.ts';
+import { benchSignals, signalsReport } from './signals.ts';
 import type { LoadResult } from './load.ts';
 
 /**
@@ -64,6 +65,9 @@ try {
   console.log(`\ncache hit p95 / bare route p95:       ${(hit.p95 / baseline.p95).toFixed(2)}× (target ≤ 1.5×)`);
   console.log(`Postgres miss p95 / raw query p95:    ${(pgMiss.p95 / raw.p95).toFixed(2)}× on a pool, ${(pgMiss.p95 / rawHttp.p95).toFixed(2)}× over HTTP (target ≤ 2×; the raw worker's own floor p95 ${rawBare.p95.toFixed(1)} ms)`);
   console.log(`Databricks miss p95:                  ${dbxMiss.p95.toFixed(1)} ms (target < 300 ms)`);
+
+  // Signals: hydration at BENCH_SIGNALS (100,000) against a raw pg insert, and the list against /livez.
+  console.log(`\n${signalsReport(await benchSignals(server.url, server.stack.vars, token, { requests: REQUESTS, concurrency: CONCURRENCY }))}`);
 
   // Sustained ingest with a loss check, at the batch size a busy integration sends and at the cap.
   for (const batchSize of INGEST_SIZES) {

@@ -136,6 +136,30 @@ describe('results', () => {
     expect(first?.started_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 
+  it('streams a large result to onRows chunk by chunk, in order, keeping none of it', async () => {
+    const total = standIn.rowCounts.claims ?? 0;
+    const seen: string[] = [];
+    const chunks: number[] = [];
+    const result = await client().execute('SELECT claim_id FROM workspace.support_l3.claims ORDER BY claim_id', {}, {
+      timeoutMs: 20_000,
+      onRows: async (rows, index) => {
+        chunks.push(index);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        for (const row of rows) seen.push(String(row.claim_id));
+      },
+    });
+    expect(result.rows).toEqual([]);
+    expect(result.totalRowCount).toBe(total);
+    expect(seen).toHaveLength(total);
+    expect(seen).toEqual([...seen].sort());
+    expect(chunks).toEqual(Array.from({ length: Math.ceil(total / 100) }, (_, i) => i));
+    // A reader that fails stops the read with its own error.
+    const failure = await client()
+      .execute('SELECT claim_id FROM workspace.support_l3.claims', {}, { timeoutMs: 20_000, onRows: (_rows, index) => { if (index === 2) throw new Error('reader failed'); } })
+      .catch((error: unknown) => error);
+    expect((failure as Error).message).toBe('reader failed');
+  });
+
   it('applies rowLimit and reports truncation; empty results have no rows', async () => {
     const limited = await client().execute('SELECT claim_id FROM claims ORDER BY claim_id', {}, { timeoutMs: 10_000, rowLimit: 250 });
     expect(limited.rows).toHaveLength(250);

@@ -176,6 +176,8 @@ describe('signal hydration', () => {
     let stopped = false;
     const failure = await hydrate(deps, {
       trigger: 'cli',
+      // Several keyset pages of the mart, each in 50-row chunks.
+      pageRows: 700,
       // After the first committed batch, the lakehouse goes away.
       onProgress: async (p) => {
         if (p.phase === 'signals' && !stopped) {
@@ -204,7 +206,11 @@ describe('signal hydration', () => {
     expect(run).toMatchObject({ status: 'succeeded', read: total, inserted: total - kept, stale: 0 });
     expect(await count('SELECT COUNT(*) AS n FROM signals')).toBe(total);
     expect(await count('SELECT COUNT(*) AS n FROM signal_contributions')).toBe(await martCount('fct_contributions'));
-  }, 60_000);
+
+    // Read in small keyset pages, every row arrives exactly once: nothing is missed (stale) or read twice.
+    const paged = await hydrate(deps, { trigger: 'cli', pageRows: 333 });
+    expect(paged).toMatchObject({ status: 'succeeded', read: total, inserted: 0, updated: 0, unchanged: total, stale: 0, rejected: 0 });
+  }, 90_000);
 
   it('a successful refresh run rebuilds the marts and hydrates them once', async () => {
     const started = await json<{ data: { run_id: number } }>(await req('admin', '/v1/settings/refresh', { method: 'POST' }), 202);

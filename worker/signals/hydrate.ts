@@ -7,7 +7,9 @@
  * costs about twenty bind parameters whatever its size, far inside Postgres's 65,535.
  *
  * - Analytics columns are refreshed; the workflow columns (status, assignee, notes, their times)
- *   are never written, except a new signal's owner from the ownership rules.
+ *   are never written, except a new signal's owner from the ownership rules. A signal's arrival is
+ *   its created_at; the trail gets `hydrated` when the marts change a signal already here (and
+ *   `severity` or `stale` when those moved).
  * - A row whose analytics are what Postgres already has is not written at all (IS DISTINCT FROM in
  *   the upsert), so a rerun over the same marts changes nothing and reports every row unchanged.
  * - A mart row with a null or malformed column is rejected and counted; the rest is hydrated.
@@ -34,8 +36,56 @@ export const BATCH_ROWS = 1_000;
 export const MARTS_SCHEMA = 'support_marts';
 /** The advisory lock every hydration holds (a fixed key in the application's lock space). */
 export const HYDRATION_LOCK_KEY = 7_311_540_013;
-/** The whole run's budget for each mart statement (submit, poll, and every chunk). */
-const STATEMENT_BUDGET_MS = 15 * 60_000;
+/** The budget for each mart statement (submit, poll, and every chunk). */
+const STATEMENT_BUDGET_MS = 5 * 60_000;
+/**
+ * Rows per mart statement. An INLINE result may not exceed 25 MiB, so a mart is read in keyset
+ * pages well under it (a signal row is about 400 bytes of JSON, a contribution or driver about
+ * 100), each page itself arriving chunk by chunk.
+ */
+export const SIGNAL_PAGE_ROWS = 20_000;
+export const CHILD_PAGE_ROWS = 50_000;
+
+/**
+ * Reads a whole mart table in keyset pages ordered by `key`, handing every chunk of every page to
+ * onRows in order. A row whose key is null sorts last and ends the read (it is rejected anyway).
+ */
+async function readMart(
+  client: DatabricksClient,
+  from: string,
+  columns: string,
+  key: readonly string[],
+  pageRows: number,
+  sink: { onRows: (rows: Array<Record<string, unknown>>) => Promise<void> },
+): Promise<void> {
+  let after: unknown[] | null = null;
+  for (;;) {
+    const params: Record<string, { value: string; type: 'STRING' }> = {};
+    let where = '';
+    if (after) {
+      // (k0 > a0) OR (k0 = a0 AND k1 > a1) OR …: the rows after the last one read.
+      const terms = key.map((_, i) =>
+        [...key.slice(0, i).map((k, j) => `${k} = :k${j}`), `${key[i]} > :k${i}`].join(' AND '),
+      );
+      where = ` WHERE (${terms.map((t) => `(${t})`).join(' OR ')})`;
+      after.forEach((v, i) => (params[`k${i}`] = { value: String(v), type: 'STRING' }));
+    }
+    let read = 0;
+    let last: Record<string, unknown> | undefined;
+    await client.execute(`SELECT ${columns} FROM ${from}${where} ORDER BY ${key.join(', ')} LIMIT ${Math.trunc(pageRows)}`, params, {
+      timeoutMs: STATEMENT_BUDGET_MS,
+      onRows: async (rows) => {
+        read += rows.length;
+        last = rows[rows.length - 1] ?? last;
+        await sink.onRows(rows);
+      },
+    });
+    if (read < pageRows || !last) return;
+    const next = key.map((k) => last![k]);
+    if (next.some((v) => v === null || v === undefined)) return;
+    after = next;
+  }
+}
 
 const text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000'), 'contains a NUL byte');
 const finite = z.number().refine(Number.isFinite, 'is not a finite number');
@@ -100,6 +150,8 @@ export interface HydrateOptions {
   onProgress?: (progress: Progress) => void | Promise<void>;
   /** Run only when no hydration has succeeded yet and the table is empty (first use). */
   onlyIfEmpty?: boolean;
+  /** Rows per mart statement (default SIGNAL_PAGE_ROWS / CHILD_PAGE_ROWS); tests make it small. */
+  pageRows?: number;
 }
 
 export interface Progress {
@@ -156,6 +208,11 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
   const counts = { read: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0, rejected: 0 };
   let modelRunId: string | null = null;
   const changed: string[] = [];
+  // Batches go over a pooled session (each its own short transaction, so each commits on its own):
+  // a 1,000-row batch's parameters travel far faster over the wire protocol than as an HTTP query.
+  const writer: Pick<Postgres, 'query'> = {
+    query: <T extends Record<string, unknown>>(text: string, params?: unknown[]) => postgres.transaction((tx) => tx.query<T>(text, params)),
+  };
   const progress = async (phase: Progress['phase']) => options.onProgress?.({ phase, ...counts, unchanged: counts.read - counts.rejected - counts.inserted - counts.updated });
 
   try {
@@ -172,14 +229,13 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
       if (batch.length === 0) return;
       const rows = batch;
       batch = [];
-      const result = await upsertSignals(postgres, rows, owners.ids, deps.rules);
+      const result = await upsertSignals(writer, rows, owners.ids, deps.rules);
       counts.inserted += result.inserted;
       counts.updated += result.updated;
       changed.push(...result.changed);
       await progress('signals');
     };
-    await client.execute(`SELECT * FROM ${marts}.fct_signals`, {}, {
-      timeoutMs: STATEMENT_BUDGET_MS,
+    await readMart(client, `${marts}.fct_signals`, '*', ['signal_id'], options.pageRows ?? SIGNAL_PAGE_ROWS, {
       onRows: async (rows) => {
         for (const raw of rows) {
           counts.read++;
@@ -200,11 +256,11 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     await flushSignals();
 
     // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
-    counts.rejected += await hydrateChildren(postgres, client, `${marts}.fct_contributions`, 'contribution_rank', CONTRIBUTIONS, () => progress('contributions'));
-    counts.rejected += await hydrateChildren(postgres, client, `${marts}.fct_model_drivers`, 'driver_rank', DRIVERS, () => progress('drivers'));
+    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions'));
+    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers'));
 
     // Signals the marts no longer have ----------------------------------------------------------
-    const gone = await markStale(postgres, seen);
+    const gone = await markStale(writer, seen);
     counts.stale = gone.length;
     changed.push(...gone);
     await progress('stale');
@@ -253,8 +309,9 @@ async function upsertSignals(
          $18::timestamptz[], $19::timestamptz[], $20::uuid[])
          AS t(id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value, expected_value,
               baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at, owner)),
-     -- The rows as they were (the statement's snapshot): analytics columns change only under the hydration lock.
-     prev AS (SELECT s.id, s.severity, s.stale_since, s.model_run_id FROM signals s WHERE s.id IN (SELECT id FROM incoming)),
+     -- The rows as they were (the statement's snapshot; analytics columns change only under the
+     -- hydration lock), found through the primary key: a join to the batch would scan the table.
+     prev AS (SELECT s.id, s.severity, s.stale_since, s.model_run_id FROM signals s WHERE s.id = ANY($1::text[])),
      up AS (
        INSERT INTO signals AS s (id, signal_type, metric_name, entity_type, entity_id, entity_label, window_start, window_end, observed_value,
          expected_value, baseline_stddev, z_score, direction, severity, confidence, narrative, model_run_id, detected_at, mart_updated_at,
@@ -280,7 +337,7 @@ async function upsertSignals(
        RETURNING s.id, s.xmax = 0 AS inserted, s.severity, s.assignee, s.model_run_id),
      trail AS (
        INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value)
-       SELECT up.id, NULL::uuid, 'hydrated', prev.model_run_id, up.model_run_id FROM up LEFT JOIN prev USING (id)
+       SELECT up.id, NULL::uuid, 'hydrated', prev.model_run_id, up.model_run_id FROM up JOIN prev USING (id)
        UNION ALL
        SELECT up.id, NULL::uuid, 'assignee', NULL::text, up.assignee::text FROM up WHERE up.inserted AND up.assignee IS NOT NULL
        UNION ALL
@@ -307,8 +364,9 @@ interface ChildTable {
   /** Postgres columns, in the same order, and their array types. */
   target: readonly string[];
   types: readonly string[];
-  /** The key within one signal. */
+  /** The key within one signal, in Postgres and in the mart. */
   key: readonly string[];
+  martKey: readonly string[];
   /** Columns refreshed on conflict. */
   values: readonly string[];
 }
@@ -320,6 +378,7 @@ const CONTRIBUTIONS: ChildTable = {
   target: ['signal_id', 'dimension', 'dimension_value', 'contribution', 'rank'],
   types: ['text', 'text', 'text', 'float8', 'int4'],
   key: ['dimension', 'dimension_value'],
+  martKey: ['dimension', 'dimension_value'],
   values: ['contribution', 'rank'],
 };
 const DRIVERS: ChildTable = {
@@ -329,6 +388,7 @@ const DRIVERS: ChildTable = {
   target: ['signal_id', 'feature', 'feature_value', 'shap_value', 'rank'],
   types: ['text', 'text', 'text', 'float8', 'int4'],
   key: ['feature'],
+  martKey: ['feature'],
   values: ['feature_value', 'shap_value', 'rank'],
 };
 
@@ -341,8 +401,8 @@ async function hydrateChildren(
   postgres: Pick<Postgres, 'query'>,
   client: DatabricksClient,
   from: string,
-  rankColumn: string,
   child: ChildTable,
+  pageRows: number,
   onBatch: () => Promise<void>,
 ): Promise<number> {
   let rejected = 0;
@@ -353,13 +413,14 @@ async function hydrateChildren(
     if (rows.length === 0) return;
     const arrays = child.columns.map((c) => rows.map((r) => r[c]));
     const params = child.target.map((_, i) => `$${i + 1}::${child.types[i]}[]`).join(', ');
-    const keyMatch = ['signal_id', ...child.key].map((k) => `i.${k} = c.${k}`).join(' AND ');
+    const key = ['signal_id', ...child.key];
     await postgres.query(
       `WITH incoming AS (
          SELECT t.* FROM unnest(${params}) AS t(${child.target.join(', ')})
          WHERE EXISTS (SELECT 1 FROM signals s WHERE s.id = t.signal_id)),
        gone AS (
-         DELETE FROM ${child.table} c WHERE c.signal_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM incoming i WHERE ${keyMatch}) RETURNING 1)
+         DELETE FROM ${child.table} c WHERE c.signal_id = ANY($1::text[])
+           AND (${key.map((k) => `c.${k}`).join(', ')}) NOT IN (SELECT ${key.join(', ')} FROM incoming) RETURNING 1)
        INSERT INTO ${child.table} AS c (${child.target.join(', ')}) SELECT ${child.target.join(', ')} FROM incoming
        ON CONFLICT (signal_id, ${child.key.join(', ')}) DO UPDATE SET ${child.values.map((v) => `${v} = EXCLUDED.${v}`).join(', ')}
        WHERE (${child.values.map((v) => `c.${v}`).join(', ')}) IS DISTINCT FROM (${child.values.map((v) => `EXCLUDED.${v}`).join(', ')})`,
@@ -367,8 +428,7 @@ async function hydrateChildren(
     );
     await onBatch();
   };
-  await client.execute(`SELECT ${child.columns.join(', ')} FROM ${from} ORDER BY signal_id, ${rankColumn}`, {}, {
-    timeoutMs: STATEMENT_BUDGET_MS,
+  await readMart(client, from, child.columns.join(', '), ['signal_id', ...child.martKey], pageRows, {
     onRows: async (rows) => {
       for (const raw of rows) {
         const parsed = child.schema.safeParse(raw);

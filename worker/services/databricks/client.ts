@@ -130,6 +130,13 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       if (chunk.external_links !== undefined) {
         throw databricksError('protocol', `${where}: EXTERNAL_LINKS result where INLINE was requested`, { statementId: id });
       }
+      // The next chunk is asked for before this one is handed over, so a streaming reader's work
+      // on one chunk overlaps the transfer of the next.
+      const link = chunk.next_chunk_internal_link
+        ?? (chunk.next_chunk_index !== undefined ? `${STATEMENTS_PATH}/${encodeURIComponent(id)}/result/chunks/${chunk.next_chunk_index}` : undefined);
+      const next = link ? transport.request('GET', transport.url(link, id), undefined, call, id) : undefined;
+      // If the reader fails first, the fetch's own failure is not news.
+      next?.catch(() => undefined);
       if (chunk.data_array === undefined) {
         if ((chunk.row_count ?? 0) > 0) throw databricksError('protocol', `${where}: ${chunk.row_count} rows announced but no data_array`, { statementId: id });
       } else {
@@ -142,10 +149,7 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
         if (onRows) await onRows(converted, index);
         else for (const row of converted) rows.push(row);
       }
-
-      const link = chunk.next_chunk_internal_link
-        ?? (chunk.next_chunk_index !== undefined ? `${STATEMENTS_PATH}/${encodeURIComponent(id)}/result/chunks/${chunk.next_chunk_index}` : undefined);
-      chunk = link ? parseChunk(await transport.request('GET', transport.url(link, id), undefined, call, id), id) : undefined;
+      chunk = next ? parseChunk(await next, id) : undefined;
     }
     if (read !== total) {
       throw databricksError('protocol', `statement ${id}: read ${read} rows but the manifest promises ${total}`, { statementId: id });

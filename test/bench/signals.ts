@@ -1,0 +1,211 @@
+import pg from 'pg';
+import { loadConfig } from '../../worker/config/env.ts';
+import { rootLogger } from '../../worker/lib/log.ts';
+import { createServices } from '../../worker/services/index.ts';
+import { hydrate } from '../../worker/signals/hydrate.ts';
+import { checkedOwnership } from '../../worker/signals/ownership.ts';
+import type { HydrationRun } from '../../worker/signals/schemas.ts';
+import { martStatements } from '../stack/databricks/marts.ts';
+import { load } from './load.ts';
+import type { LoadResult } from './load.ts';
+
+/**
+ * Signals: hydration of BENCH_SIGNALS signals (default 100,000) from a lakehouse stand-in whose
+ * marts are built at that scale, first run and unchanged rerun, against the same rows written by
+ * a raw multi-row INSERT through `pg` in the same run; the heap's peak during each run, at a
+ * tenth of the scale and at full scale (flat: chunks are streamed, never collected); and the
+ * signals list's p95 against GET /livez.
+ *
+ * The hydration works on a private database and lakehouse of its own (the stack's control
+ * server), so the app's data is left alone.
+ */
+export interface SignalsBench {
+  signals: number;
+  rows: number;
+  first: { seconds: number; rowsPerSecond: number; run: HydrationRun; heapPeakMb: number };
+  rerun: { seconds: number; rowsPerSecond: number; run: HydrationRun; heapPeakMb: number };
+  small: { signals: number; heapPeakMb: number };
+  raw: { seconds: number; rowsPerSecond: number };
+  list: LoadResult;
+  livez: LoadResult;
+}
+
+const BASE_SIGNALS_HINT = 214;
+
+async function controlJson<T>(vars: Record<string, string>, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (res.status !== 200 && res.status !== 204) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** Samples the heap while `work` runs; answers its result and the peak above the heap at the start, in MB. */
+async function withHeapPeak<T>(work: () => Promise<T>): Promise<[T, number]> {
+  globalThis.gc?.();
+  const start = process.memoryUsage().heapUsed;
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 20);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    return [result, (peak - start) / 1_048_576];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function benchSignals(
+  url: string,
+  vars: Record<string, string>,
+  token: string,
+  opts: { requests: number; concurrency: number; signals?: number; log?: (line: string) => void },
+): Promise<SignalsBench> {
+  const log = opts.log ?? (() => undefined);
+  const target = opts.signals ?? Number(process.env.BENCH_SIGNALS ?? 100_000);
+  const rules = checkedOwnership('version: 1\ndefault_owner: null\nrules: []\n');
+
+  const [database, lakehouse] = await Promise.all([
+    controlJson<{ id: string; vars: Record<string, string> }>(vars, '/postgres/databases'),
+    controlJson<{ id: string; vars: Record<string, string> }>(vars, '/lakehouses'),
+  ]);
+  const loaded = loadConfig({ ...vars, ...database.vars, ...lakehouse.vars });
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const config = loaded.config;
+  const services = createServices(config, undefined, rootLogger.child({ component: 'bench-signals' }));
+  const raw = new pg.Client({ connectionString: config.DATABASE_URL });
+  await raw.connect();
+  const lakeSql = (sql: string) => controlJson(vars, `/lakehouses/${lakehouse.id}/sql`, { sql });
+  const build = async (scale: number) => {
+    for (const statement of martStatements({ scale })) await lakeSql(statement);
+  };
+  const run = (trigger: 'cli') => hydrate({ postgres: services.postgres, databricks: services.databricks.client, catalog: config.DATABRICKS_CATALOG, rules, log: services.log }, { trigger });
+  const martRows = async () =>
+    (await services.databricks.client!.execute(
+      `SELECT (SELECT COUNT(*) FROM workspace.support_marts.fct_signals) AS s, (SELECT COUNT(*) FROM workspace.support_marts.fct_contributions) AS c,
+        (SELECT COUNT(*) FROM workspace.support_marts.fct_model_drivers) AS d`,
+      {},
+      { timeoutMs: 60_000 },
+    )).rows[0] as { s: number; c: number; d: number };
+  const purge = () => raw.query(`BEGIN; SET LOCAL cc.signal_purge = 'on'; DELETE FROM signals; DELETE FROM signal_hydration_runs; COMMIT`);
+
+  try {
+    // A tenth of the scale first: its heap peak is the yardstick for the full run's.
+    const scale = Math.max(1, Math.round(target / BASE_SIGNALS_HINT));
+    await build(Math.max(1, Math.round(scale / 10)));
+    const smallCounts = await martRows();
+    const [, smallPeak] = await withHeapPeak(() => run('cli'));
+    await purge();
+    log(`signals bench: small run of ${smallCounts.s} signals done`);
+
+    await build(scale);
+    const counts = await martRows();
+    const rows = Number(counts.s) + Number(counts.c) + Number(counts.d);
+    log(`signals bench: marts at scale ${scale}: ${counts.s} signals, ${counts.c} contributions, ${counts.d} drivers`);
+
+    let t = performance.now();
+    const [first, firstPeak] = await withHeapPeak(() => run('cli'));
+    const firstSeconds = (performance.now() - t) / 1000;
+    log(`signals bench: first hydration ${firstSeconds.toFixed(1)} s`);
+    t = performance.now();
+    const [rerun, rerunPeak] = await withHeapPeak(() => run('cli'));
+    const rerunSeconds = (performance.now() - t) / 1000;
+    log(`signals bench: unchanged rerun ${rerunSeconds.toFixed(1)} s`);
+
+    // The baseline: the same rows, read back from the hydrated tables, written by plain
+    // multi-row INSERTs of 1,000 rows through pg into tables shaped like the real ones.
+    // Same columns, checks, indexes and foreign keys as the real tables, so both pay the same upkeep.
+    await raw.query(`CREATE TABLE bench_raw_signals (LIKE signals INCLUDING ALL);
+      CREATE TABLE bench_raw_contributions (LIKE signal_contributions INCLUDING ALL, FOREIGN KEY (signal_id) REFERENCES bench_raw_signals (id));
+      CREATE TABLE bench_raw_drivers (LIKE signal_drivers INCLUDING ALL, FOREIGN KEY (signal_id) REFERENCES bench_raw_signals (id))`);
+    const sources: Array<[string, string, string[]]> = [
+      ['signals', 'bench_raw_signals', ['id', 'signal_type', 'metric_name', 'entity_type', 'entity_id', 'entity_label', 'window_start', 'window_end', 'observed_value',
+        'expected_value', 'baseline_stddev', 'z_score', 'direction', 'severity', 'confidence', 'narrative', 'model_run_id', 'detected_at', 'mart_updated_at']],
+      ['signal_contributions', 'bench_raw_contributions', ['signal_id', 'dimension', 'dimension_value', 'contribution', 'rank']],
+      ['signal_drivers', 'bench_raw_drivers', ['signal_id', 'feature', 'feature_value', 'shap_value', 'rank']],
+    ];
+    const batches: Array<{ text: string; values: unknown[] }> = [];
+    for (const [from, to, columns] of sources) {
+      const { rows: all } = await raw.query({ text: `SELECT ${columns.join(', ')} FROM ${from}`, rowMode: 'array' });
+      for (let i = 0; i < all.length; i += 1_000) {
+        const slice = all.slice(i, i + 1_000) as unknown[][];
+        const values = slice.flat();
+        const tuples = slice.map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ');
+        batches.push({ text: `INSERT INTO ${to} (${columns.join(', ')}) VALUES ${tuples}`, values });
+      }
+    }
+    t = performance.now();
+    for (const batch of batches) await raw.query(batch.text, batch.values);
+    const rawSeconds = (performance.now() - t) / 1000;
+    batches.length = 0;
+    log(`signals bench: raw insert ${rawSeconds.toFixed(1)} s`);
+
+    // The list, on the app's own database (hydrated on first use by the warm-up).
+    const headers = { authorization: `Bearer ${token}` };
+    const get = (path: string) => async () => {
+      const res = await fetch(url + path, { headers, signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      return res.ok;
+    };
+    const loadOpts = { requests: opts.requests, concurrency: opts.concurrency, warmup: 100 };
+    const livez = await load('GET /livez', get('/livez'), loadOpts);
+    const list = await load('GET /v1/signals?page[size]=50', get('/v1/signals?page[size]=50'), loadOpts);
+
+    return {
+      signals: Number(counts.s),
+      rows,
+      first: { seconds: firstSeconds, rowsPerSecond: rows / firstSeconds, run: first!, heapPeakMb: firstPeak },
+      rerun: { seconds: rerunSeconds, rowsPerSecond: rows / rerunSeconds, run: rerun!, heapPeakMb: rerunPeak },
+      small: { signals: Number(smallCounts.s), heapPeakMb: smallPeak },
+      raw: { seconds: rawSeconds, rowsPerSecond: rows / rawSeconds },
+      list,
+      livez,
+    };
+  } finally {
+    await raw.end();
+    await services.close();
+    await controlJson(vars, `/lakehouses/${lakehouse.id}/close`).catch(() => undefined);
+    await controlJson(vars, `/postgres/databases/${database.id}/drop`).catch(() => undefined);
+  }
+}
+
+export function signalsReport(b: SignalsBench): string {
+  const ratio = (x: number) => `${(x / b.raw.rowsPerSecond).toFixed(2)}×`;
+  return [
+    `Signals hydration: ${b.signals.toLocaleString('en-US')} signals, ${b.rows.toLocaleString('en-US')} rows with contributions and drivers`,
+    `  first run        ${b.first.seconds.toFixed(1)} s  ${b.first.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.first.rowsPerSecond)} raw (inserted ${b.first.run.inserted})  heap peak +${b.first.heapPeakMb.toFixed(0)} MB`,
+    `  unchanged rerun  ${b.rerun.seconds.toFixed(1)} s  ${b.rerun.rowsPerSecond.toFixed(0)} rows/s  ${ratio(b.rerun.rowsPerSecond)} raw (unchanged ${b.rerun.run.unchanged})  heap peak +${b.rerun.heapPeakMb.toFixed(0)} MB`,
+    `  raw pg INSERT    ${b.raw.seconds.toFixed(1)} s  ${b.raw.rowsPerSecond.toFixed(0)} rows/s (multi-row VALUES, 1,000 rows per statement, same indexes and keys; writes only)`,
+    `  heap peak at ${b.small.signals.toLocaleString('en-US')} signals: +${b.small.heapPeakMb.toFixed(0)} MB (target: the full run's stays near it, not 10× it; ratio ≥ 0.5× raw)`,
+    `Signals list p95 ${b.list.p95.toFixed(2)} ms vs GET /livez p95 ${b.livez.p95.toFixed(2)} ms: ${(b.list.p95 / b.livez.p95).toFixed(2)}× (target ≤ 1.5×), errors ${b.list.errors}`,
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  // Only this bench: `node test/bench/signals.ts` (the app under wrangler dev, as npm run bench runs it).
+  const { startDevServer } = await import('../../scripts/dev-server.ts');
+  const { freePort } = await import('../stack/postgres/index.ts');
+  const { LOCAL_USERS } = await import('../stack/users.ts');
+  const server = await startDevServer({ port: await freePort(), purpose: 'bench', vars: { USER_RATE_LIMITS: 'off' }, log: (l) => console.log(`[stack] ${l}`) });
+  try {
+    const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
+    const signIn = await fetch(`${server.url}/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: viewer.email, password: viewer.password }),
+    });
+    const { token } = (await signIn.json()) as { token: string };
+    const report = await benchSignals(server.url, server.stack.vars, token, {
+      requests: Number(process.env.BENCH_REQUESTS ?? 600),
+      concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+      log: (l) => console.log(l),
+    });
+    console.log(`\n${signalsReport(report)}`);
+  } finally {
+    await server.close();
+  }
+}
