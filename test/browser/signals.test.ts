@@ -30,7 +30,6 @@ async function openSignals(s: Session, role: 'admin' | 'editor' | 'viewer', targ
 const queueReady = (page: Page) => page.waitForSelector('astro-island:not([ssr]) [data-testid="signal-queue"][data-state="ready"]', { timeout: 60_000 });
 const rowIds = (page: Page) => page.$$eval('[data-testid="signal-table"] tbody tr[data-key]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.key!));
 const ownerOf = (page: Page, id: string) => page.locator(`[data-testid="signal-table"] tr[data-key="${id}"] [data-testid="row-assignee"]`).textContent();
-const statusOf = (page: Page, id: string) => page.locator(`[data-testid="signal-table"] tr[data-key="${id}"] .st`).getAttribute('data-status');
 const detailReady = (page: Page, id: string) => page.waitForSelector(`[data-testid="signal-detail"][data-signal="${id}"][data-state="ready"]`, { timeout: 15_000 });
 
 /** The signal as the API has it now, read with the page's own session. */

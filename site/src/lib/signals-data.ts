@@ -1,3 +1,6 @@
+// Types only: the API's own schemas name every shape, so a contract change breaks the typecheck;
+// the values the page needs at run time are repeated below without pulling zod into the browser.
+import type { ActivityEvent, BulkResult, Person, ResponseTimes, Severity, SignalDetail, SignalPage, SignalSummary, Status } from '../../../worker/signals/schemas.ts';
 import { settle } from './dashboard-data.ts';
 import type { Loaded } from './dashboard-data.ts';
 
@@ -8,11 +11,7 @@ import type { Loaded } from './dashboard-data.ts';
  */
 export type { Loaded };
 
-// Types only: the API's own schemas name every shape, so a contract change breaks the typecheck;
-// the values the page needs at run time are repeated below without pulling zod into the browser.
-import type { ActivityEvent, Person, ResponseTimes, Severity, SignalDetail, SignalPage, SignalSummary, Status, BulkResult } from '../../../worker/signals/schemas.ts';
-
-export type { ActivityEvent, BulkResult, Person, Severity, SignalDetail, SignalSummary };
+export type { ActivityEvent, BulkResult, Person, ResponseTimes, Severity, SignalDetail, SignalSummary };
 export type SignalStatus = Status;
 export type SignalsPage = SignalPage;
 export type OwnerTimes = ResponseTimes['data'][number];
@@ -20,7 +19,6 @@ export type OwnerTimes = ResponseTimes['data'][number];
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const satisfies readonly Severity[];
 export const STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false_positive', 'expected'] as const satisfies readonly SignalStatus[];
 export const OPEN_STATUSES: readonly SignalStatus[] = ['new', 'acknowledged', 'investigating'];
-export const CLOSED_STATUSES: readonly SignalStatus[] = ['resolved', 'false_positive', 'expected'];
 
 export const STATUS_LABEL: Record<SignalStatus, string> = {
   new: 'New',

@@ -1,11 +1,10 @@
-import type { Loaded, OwnerTimes } from '../../lib/signals-data.ts';
+import type { Loaded, OwnerTimes, ResponseTimes as Times } from '../../lib/signals-data.ts';
 import { formatCount } from '../../lib/format.ts';
 import { personName, responseTime } from '../../lib/signals-text.ts';
 import { TableSkeleton } from '../dashboard/skeletons.tsx';
 import { RecordTable } from '../RecordTable.tsx';
 import type { TableColumn } from '../RecordTable.tsx';
 
-type Times = { data: OwnerTimes[]; meta: { since: string; until: string } };
 
 const timeCell = (seconds: number | null, avg: number | null) => (
   <span class="sig-time" title={avg === null ? undefined : `Average ${responseTime(avg)}`}>

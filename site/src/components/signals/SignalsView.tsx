@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { store } from '../../lib/store.ts';
 import { addNote, bulkUpdate, loadResponseTimes, loadSignal, loadSignals, PAGE_SIZE, STATUS_LABEL, STATUSES, updateSignal } from '../../lib/signals-data.ts';
-import type { Change, Loaded, OwnerTimes, Person, SignalDetail, SignalsPage, SignalStatus, SignalSummary } from '../../lib/signals-data.ts';
+import type { Change, Loaded, Person, ResponseTimes as Times, SignalDetail, SignalsPage, SignalStatus, SignalSummary } from '../../lib/signals-data.ts';
 import { apiQuery, readSignalsState, signalsSearch, statusesOf } from '../../lib/signals-query.ts';
 import type { SignalFilters } from '../../lib/signals-query.ts';
 import { ago, deviation, metricValue, personName, readable, zText } from '../../lib/signals-text.ts';
@@ -20,7 +20,6 @@ import { Shortcuts } from './Shortcuts.tsx';
 import './panel.css';
 import './signals.css';
 
-type Times = { data: OwnerTimes[]; meta: { since: string; until: string } };
 
 export interface SignalsFirstView {
   page?: Loaded<SignalsPage> | undefined;
@@ -67,6 +66,12 @@ export default function SignalsView({ search: initialSearch, first, me, canEdit,
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   const [announce, setAnnounce] = useState('');
+  // A confirmation goes away by itself; a refusal stays until dismissed.
+  useEffect(() => {
+    if (notice?.tone !== 'ok') return;
+    const t = setTimeout(() => setNotice(null), 8_000);
+    return () => clearTimeout(t);
+  }, [notice]);
   const [help, setHelp] = useState(false);
   const queue = useRef<HTMLDivElement>(null);
 
