@@ -8,6 +8,7 @@ import type { ColumnInfoMap } from '../lib/column-info.ts';
 import { ConnectionIndicator } from './dashboard/ConnectionIndicator.tsx';
 import { KpiStrip } from './dashboard/KpiStrip.tsx';
 import { LiveFeed } from './dashboard/LiveFeed.tsx';
+import { SignalsPanel } from './signals/SignalsPanel.tsx';
 import { RecordsDialog, useRecordsDialog } from './dashboard/RecordsDialog.tsx';
 import { TileGrid } from './dashboard/TileGrid.tsx';
 import { useKpis } from './dashboard/use-kpis.ts';
@@ -86,6 +87,7 @@ export default function Dashboard({ userId, initial, metrics, canEdit, columns }
         onRows={(t) => void records.open(t)}
         onRetry={tiles.retry}
       />
+      <SignalsPanel />
       <LiveFeed />
       <RecordsDialog {...records.dialog} columns={columns} />
     </div>
