@@ -171,7 +171,16 @@ function ActivityFeed({ feed, tracked }: { feed: FeedEntry[]; tracked: Record<st
           <li class="empty">Agent activity appears here as it happens.</li>
         ) : (
           feed.map(({ key, incidentId, action: a }) => (
-            <li key={key} data-agent={a.agent_type} data-kind={a.kind} data-status={a.status} data-incident={incidentId} class={statusTone(a.status)}>
+            <li
+              key={key}
+              data-action={a.action_id}
+              data-agent={a.agent_type}
+              data-kind={a.kind}
+              data-step={a.step ?? undefined}
+              data-status={a.status}
+              data-incident={incidentId}
+              class={statusTone(a.status)}
+            >
               <AgentIcon agent={a.agent_type} />
               <span class="line">
                 {a.started_at && <time dateTime={a.started_at}>{clock(a.started_at)}</time>}

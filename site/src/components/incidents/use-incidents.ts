@@ -24,7 +24,7 @@ export interface FeedEntry {
 }
 
 /** How many actions the activity feed keeps on screen, newest first. */
-const FEED_LENGTH = 14;
+const FEED_LENGTH = 20;
 /** Finished incidents stay on the dashboard, with their outcome, until this many newer ones push them off. */
 const KEEP_FINISHED = 3;
 
