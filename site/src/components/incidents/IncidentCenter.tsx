@@ -166,7 +166,8 @@ function ActivityFeed({ feed, tracked }: { feed: FeedEntry[]; tracked: Record<st
   return (
     <section class="card incident-feed" aria-labelledby="activity-title">
       <h3 id="activity-title">Live activity</h3>
-      <ol class="activity" role="log" aria-live="polite" aria-relevant="additions" data-testid="incident-feed">
+      <div role="log" aria-live="polite" aria-relevant="additions" aria-labelledby="activity-title">
+      <ol class="activity" data-testid="incident-feed">
         {feed.length === 0 ? (
           <li class="empty">Agent activity appears here as it happens.</li>
         ) : (
@@ -192,6 +193,7 @@ function ActivityFeed({ feed, tracked }: { feed: FeedEntry[]; tracked: Record<st
           ))
         )}
       </ol>
+      </div>
     </section>
   );
 }

@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatNumber } from '../charts.tsx';
-import { formatMoney, localTime, parseInstant, utcExact } from '../../lib/format.ts';
+import { formatMoney, formatUnit, localTime, parseInstant, utcExact } from '../../lib/format.ts';
 import type { Action, IncidentDetail } from '../../lib/incident-data.ts';
 import { AgentActionSchema, IncidentStatusSchema, decide, loadIncident } from '../../lib/incident-data.ts';
 import {
@@ -255,7 +254,7 @@ function TimelineEntry({ a, steps }: { a: Action & { ended_at?: string | null };
 
 function LinkedKpis({ i }: { i: IncidentDetail }) {
   const kpis = i.linked.kpis;
-  const value = (v: number | null, unit: string) => (v === null ? '—' : formatNumber(v, unit));
+  const value = (v: number | null, unit: string) => (v === null ? '—' : formatUnit(v, unit));
   return (
     <section class="card" aria-labelledby="kpis-title" data-testid="linked-kpis">
       <h2 id="kpis-title">Indicators that moved</h2>
