@@ -63,4 +63,4 @@ export const startIncident = (scenario: string) =>
   incidentApi<IncidentSummary>('/v1/incidents', { method: 'POST', body: JSON.stringify({ scenario }) });
 
 export const decide = (id: string, decision: 'approve' | 'reject' | 'cancel') =>
-  incidentApi<unknown>(`/v1/incidents/${encodeURIComponent(id)}/${decision}`, { method: 'POST', body: '{}' });
+  incidentApi<unknown>(`/v1/incidents/${encodeURIComponent(id)}/${decision}`, { method: 'POST' });

@@ -10,8 +10,8 @@ const PATHS: Record<AgentType, string> = {
   diagnosis: 'M6 4v6a4 4 0 0 0 4 4h4M6 10v10M14 14a2 2 0 1 0 4 0a2 2 0 1 0-4 0M4 4h4',
   // rising trend with a forecast point
   prediction: 'M3 17l5-5l4 3l6-7M15 8h3v3M3 21h18',
-  // wrench
-  resolution: 'M14.5 5.5a4 4 0 0 0 4.9 4.9L20 11l-9 9a2 2 0 0 1-3-3l9-9l-.6-.6a4 4 0 0 0-4.9-4.9l2.5 2.5l-1 2l-2 1',
+  // settings being changed: sliders
+  resolution: 'M4 7h9M17 7h3M4 17h3M11 17h9M15 5v4M9 15v4',
   // speech bubble
   communication: 'M4 5h16v10H9l-5 4z',
 };
