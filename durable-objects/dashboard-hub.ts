@@ -18,6 +18,7 @@ import {
   PONG_FRAME,
   PublishSchema,
   RESUME_BUDGET,
+  RETAINED_TYPES,
   RESUME_WINDOW_MS,
   SLOW_CLIENT_LAG_MS,
 } from './protocol.ts';
@@ -178,6 +179,8 @@ export class DashboardHub extends DurableObject<Bindings> {
         at INTEGER NOT NULL
       )`);
       sql.exec('CREATE INDEX IF NOT EXISTS published_keys_at ON published_keys (at)');
+      // The last message of each retained type, for the hello of every new socket.
+      sql.exec('CREATE TABLE IF NOT EXISTS retained (type TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL)');
       const row = sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM replay_log').one();
       this.lastSeq = row.seq ?? 0;
       this.sentSeq = this.lastSeq;
@@ -204,7 +207,15 @@ export class DashboardHub extends DurableObject<Bindings> {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [credential.userId, `session:${credential.credentialId}`]);
     server.serializeAttachment({ subject: credential.userId, connectedAt: new Date(now).toISOString(), credential } satisfies SocketAttachment);
-    this.send(server, { type: 'hello', seq: this.lastSeq, ts: new Date().toISOString(), heartbeat_ms: HEARTBEAT_INTERVAL_MS, ack_ms: ACK_INTERVAL_MS });
+    const retained = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM retained ORDER BY seq').toArray().map((r) => safeJson(r.body));
+    this.send(server, {
+      type: 'hello',
+      seq: this.lastSeq,
+      ts: new Date().toISOString(),
+      heartbeat_ms: HEARTBEAT_INTERVAL_MS,
+      ack_ms: ACK_INTERVAL_MS,
+      ...(retained.length > 0 ? { retained } : {}),
+    });
     const state = this.track(server, this.lastSeq);
     // Connecting with ?since= is a resume too, and draws on the same budget.
     if (since !== null) take(state.resumes, now, RESUME_BUDGET / RESUME_WINDOW_MS, RESUME_BUDGET);
@@ -426,7 +437,12 @@ export class DashboardHub extends DurableObject<Bindings> {
     const bodies = messages.map((m, i) => `{"type":"${m.type}","seq":${firstSeq + i},"ts":"${ts}","data":${m.data}}`);
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
-      bodies.forEach((body, i) => sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', firstSeq + i, messages[i]!.type, ts, body));
+      bodies.forEach((body, i) => {
+        sql.exec('INSERT INTO replay_log (seq, type, ts, body) VALUES (?, ?, ?, ?)', firstSeq + i, messages[i]!.type, ts, body);
+        if ((RETAINED_TYPES as readonly string[]).includes(messages[i]!.type)) {
+          sql.exec('INSERT INTO retained (type, seq, body) VALUES (?, ?, ?) ON CONFLICT (type) DO UPDATE SET seq = excluded.seq, body = excluded.body', messages[i]!.type, firstSeq + i, body);
+        }
+      });
       sql.exec('DELETE FROM replay_log WHERE seq <= ?', firstSeq + bodies.length - 1 - REPLAY_LOG_LIMIT);
       if (keys) {
         const at = Date.now();

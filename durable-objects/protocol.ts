@@ -52,14 +52,12 @@ export interface HubMessage {
 const Seq = z.int().check(z.minimum(0));
 const Ts = z.string();
 
-/** First frame on every connection: where the hub stands and the intervals it asks the client to keep. */
-export const HelloFrameSchema = z.object({
-  type: z.literal('hello'),
-  seq: Seq,
-  ts: Ts,
-  heartbeat_ms: z.optional(z.int().check(z.positive())),
-  ack_ms: z.optional(z.int().check(z.positive())),
-});
+/**
+ * Types whose latest message is current state rather than news: the hub keeps the last one of
+ * each and hands it to every client in its `hello`, so a client that connects has the running
+ * incident figures at once (the seed's "initial metrics" on connect).
+ */
+export const RETAINED_TYPES = ['performance_metrics'] as const satisfies readonly HubMessageType[];
 
 /** One published message; `data` is whatever its publisher validated (PublishSchema). */
 export const PublishedFrameSchema = z.object({
@@ -67,6 +65,20 @@ export const PublishedFrameSchema = z.object({
   seq: Seq,
   ts: Ts,
   data: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * First frame on every connection: where the hub stands and the intervals it asks the client to
+ * keep. `retained` carries the last message of each RETAINED_TYPES type, with the seq it was
+ * published at (at or below the hello's): apply them as current state, whatever their seq.
+ */
+export const HelloFrameSchema = z.object({
+  type: z.literal('hello'),
+  seq: Seq,
+  ts: Ts,
+  heartbeat_ms: z.optional(z.int().check(z.positive())),
+  ack_ms: z.optional(z.int().check(z.positive())),
+  retained: z.optional(z.array(PublishedFrameSchema)),
 });
 
 export const BatchFrameSchema = z.object({ type: z.literal('batch'), seq: Seq, ts: Ts, messages: z.array(PublishedFrameSchema) });

@@ -14,7 +14,8 @@ CREATE TABLE incidents (
   time_scale double precision NOT NULL DEFAULT 1 CHECK (time_scale > 0 AND time_scale <= 1),
   dashboard text NOT NULL DEFAULT 'default',
   created_by uuid REFERENCES users (id) ON DELETE SET NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  -- Milliseconds, as the API writes it: the list's cursor carries it and must compare exactly.
+  created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
   ended_at timestamptz,
   resolution_time double precision,
   cost_savings numeric(14, 2),
@@ -30,6 +31,8 @@ CREATE TABLE incidents (
   -- The window its injected effects fall in, for the linked signals.
   effects_from timestamptz,
   effects_until timestamptz,
+  -- The outbox drain's claim on this incident's messages: one publisher at a time keeps their order.
+  publishing_until timestamptz,
   notification_status text NOT NULL DEFAULT 'pending' CHECK (notification_status IN ('not_configured', 'pending', 'delivered', 'failed')),
   notification_delivered_at timestamptz
 );
@@ -48,6 +51,8 @@ CREATE TABLE incident_actions (
   status text NOT NULL CHECK (status IN ('in_progress', 'completed', 'failed', 'retrying', 'rolled_back', 'rollback_failed',
                                          'waiting_approval', 'approved', 'rejected', 'timed_out', 'cancelled')),
   started_at timestamptz NOT NULL,
+  -- When it reached its current status: the time its message carries.
+  updated_at timestamptz NOT NULL,
   ended_at timestamptz,
   duration_ms double precision,
   attempt integer NOT NULL DEFAULT 1,

@@ -31,6 +31,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { filterOptionRoutes } from './routes/filters.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { incidentRoutes } from './routes/incidents.ts';
 
 /** Paths the API answers; everything else belongs to the site. */
 export const API_PREFIXES = ['/v1/', '/health', '/livez', '/readyz', '/openapi.json', '/docs'] as const;
@@ -93,7 +94,8 @@ export function createApi(options: ApiOptions = {}) {
     .route('/', agentRoutes)
     .route('/', analyticsRoutes)
     .route('/', settingsRoutes)
-    .route('/', filterOptionRoutes);
+    .route('/', filterOptionRoutes)
+    .route('/', incidentRoutes);
 
   registerDocs(app);
 

@@ -10,6 +10,7 @@ import type { LocalPostgres } from './postgres/index.ts';
 import { deleteKeysUnder } from './upstash/keys.ts';
 import { startUpstashServer } from './upstash/server.ts';
 import { ensureStarterTiles } from './starter-tiles.ts';
+import { startWebhookReceiver } from './webhook.ts';
 import { LOCAL_USERS, ensureUsers } from './users.ts';
 
 export const DICTIONARY_DIR = fileURLToPath(new URL('../../data-dictionary/', import.meta.url));
@@ -42,6 +43,8 @@ const DATABASE = {
   bench: 'command_center_bench',
 } as const;
 const REDIS_DB = { dev: 0, test: 2, browser: 3, bench: 4 } as const;
+/** Incident phase compression per purpose (dev runs the real 15-20 s unless INCIDENT_TIME_SCALE says otherwise). */
+const INCIDENT_TIME_SCALE: Partial<Record<StackOptions['purpose'], string>> = { test: '0.01', browser: '0.2', bench: '0.05' };
 
 function redisUrlFor(purpose: StackOptions['purpose']): string {
   const base = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -112,6 +115,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (access) started.push(access);
     const control = test ? await startStackControl({ postgres, upstash, databricks, bedrock }) : null;
     if (control) started.push(control);
+    // The incident notifications' Slack stand-in, unless a real webhook is given.
+    const webhook = process.env.INCIDENT_WEBHOOK_URL ? null : await startWebhookReceiver();
+    if (webhook) started.push(webhook);
+    log(`webhook    ${webhook ? `Slack incoming-webhook stand-in at ${webhook.url} (GET ${webhook.base}/received)` : process.env.INCIDENT_WEBHOOK_URL}`);
     const liveAws = Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY);
     log(`bedrock    ${bedrock ? `Converse stand-in at ${bedrock.url}` : liveAws ? 'AWS Bedrock with the credentials in the environment' : 'offline builder (no AWS credentials)'}`);
 
@@ -151,6 +158,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           : { BUILDER_MODE: 'offline' }),
       ...(access ? { STACK_ACCESS_URL: access.url } : {}),
       ...(control ? { STACK_CONTROL_URL: control.url, STACK_CONTROL_TOKEN: control.token } : {}),
+      INCIDENT_WEBHOOK_URL: webhook?.url ?? process.env.INCIDENT_WEBHOOK_URL!,
+      ...(webhook ? { STACK_WEBHOOK_URL: webhook.base } : {}),
+      // Incidents run compressed where waiting 15-20 s each would only slow the suite down.
+      ...(INCIDENT_TIME_SCALE[options.purpose] ?? process.env.INCIDENT_TIME_SCALE
+        ? { INCIDENT_TIME_SCALE: process.env.INCIDENT_TIME_SCALE ?? INCIDENT_TIME_SCALE[options.purpose]! }
+        : {}),
     };
 
     return {

@@ -4,6 +4,7 @@ import { drainWaitingEvents } from '../../worker/dashboard/events/scheduled.ts';
 
 export { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 export { UserSpace } from '../../durable-objects/user-space.ts';
+export { IncidentWorkflow } from '../../worker/incidents/workflow.ts';
 
 /**
  * The production entry with the Astro handler swapped for a marker: the site is exercised by

@@ -5,6 +5,7 @@ import { ERROR_CODES, ERROR_STATUS } from '../../worker/http/errors.ts';
 import type { ErrorCode } from '../../worker/http/errors.ts';
 import { expectProblem } from './helpers.ts';
 import { FAILS_WHEN_RUN, RUNS_FOREVER, send, withPostgresMetric } from './staged-metric.ts';
+import { orphanWaitingIncident, removeIncident } from './incidents-helpers.ts';
 
 // Every code in the closed list is reachable: each is provoked here through a request to the API
 // (with a broken setting or a dead dependency address where that is the only way) and must answer
@@ -62,6 +63,28 @@ const cases: Record<ErrorCode, (check: (res: Response) => Promise<unknown>) => P
   routing_invalid: async (check) => check(await send(createApi({ routingText: 'version: 1\nmetrics: nope\n' }), '/v1/dashboard/state', 'viewer')),
   // The server cancels the statement at the route's 200 ms deadline (SQLSTATE 57014).
   dependency_timeout: tileOf(RUNS_FOREVER, 'timeout_ms: 200'),
+  // A limit of 0 turns starting incidents off: every start is over it.
+  incident_limit: async (check) =>
+    check(await send(api, '/v1/incidents', 'editor', { method: 'POST', body: { scenario: 'database_cascade' } }, { ...env, INCIDENT_LIMIT: '0' })),
+  incident_state: async (check) => {
+    const id = await orphanWaitingIncident();
+    try {
+      // Cancelling twice: the second finds it ended.
+      expect((await send(api, `/v1/incidents/${id}/cancel`, 'editor', { method: 'POST' })).status).toBe(202);
+      await check(await send(api, `/v1/incidents/${id}/cancel`, 'editor', { method: 'POST' }));
+    } finally {
+      await removeIncident(id);
+    }
+  },
+  // An incident whose workflow instance does not exist: the decision cannot reach it.
+  workflow_unavailable: async (check) => {
+    const id = await orphanWaitingIncident();
+    try {
+      await check(await send(api, `/v1/incidents/${id}/approve`, 'editor', { method: 'POST' }));
+    } finally {
+      await removeIncident(id);
+    }
+  },
 };
 
 describe('the closed list of problem codes', () => {

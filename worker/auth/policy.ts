@@ -67,6 +67,15 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'GET /v1/settings/manifest': 'viewer',
   'POST /v1/settings/refresh': 'admin',
   'GET /v1/settings/refresh/:run_id': 'viewer',
+
+  'GET /v1/incidents': 'viewer',
+  'POST /v1/incidents': 'editor',
+  'GET /v1/incidents/metrics': 'viewer',
+  'GET /v1/incidents/scenarios': 'viewer',
+  'GET /v1/incidents/:id': 'viewer',
+  'POST /v1/incidents/:id/approve': 'editor',
+  'POST /v1/incidents/:id/reject': 'editor',
+  'POST /v1/incidents/:id/cancel': 'editor',
 };
 
 export function ruleFor(method: string, path: string): AccessRule | undefined {

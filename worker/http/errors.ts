@@ -25,6 +25,9 @@ export const ERROR_STATUS = {
   llm_unavailable: 503,
   routing_invalid: 503,
   dependency_timeout: 504,
+  incident_limit: 429,
+  incident_state: 409,
+  workflow_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -51,6 +54,9 @@ const TITLES: Record<ErrorCode, string> = {
   llm_unavailable: 'The language model is unavailable',
   routing_invalid: 'Metric routing configuration is invalid',
   dependency_timeout: 'A dependency timed out',
+  incident_limit: 'Too many incidents are running',
+  incident_state: 'The incident is not in a state that allows this',
+  workflow_unavailable: 'The incident workflow is unavailable',
 };
 
 export function codeToStatus(code: ErrorCode): ContentfulStatusCode {
