@@ -20,14 +20,9 @@ export interface BrowserApp {
   close(): Promise<void>;
 }
 
-/** `vars`: worker variables a suite needs on top of the defaults (they win over them). */
-export async function startBrowserApp(options: { vars?: Record<string, string> } = {}): Promise<BrowserApp> {
+export async function startBrowserApp(): Promise<BrowserApp> {
   // Many sign-ins from one address and account in a few minutes: the limits are tested elsewhere.
-  const server = await startDevServer({
-    port: await freePort(),
-    purpose: 'browser',
-    vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500', BUILDER_MODE: 'offline', ...options.vars },
-  });
+  const server = await startDevServer({ port: await freePort(), purpose: 'browser', vars: { SIGNIN_LIMIT_PER_EMAIL: '200', SIGNIN_LIMIT_PER_IP: '500', BUILDER_MODE: 'offline' } });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

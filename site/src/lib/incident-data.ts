@@ -1,4 +1,7 @@
 import type { z as zod } from '@hono/zod-openapi';
+import type { InferResponseType } from 'hono/client';
+import { browserClient } from './browser-client.ts';
+import { settle } from './dashboard-data.ts';
 import type { Loaded } from './dashboard-data.ts';
 import type { AgentAction as FrameAction } from '../../../worker/incidents/messages.ts';
 import type {
@@ -21,6 +24,7 @@ export {
   PerformanceMetricsMessageSchema as PerformanceMetricsSchema,
 } from '../../../worker/incidents/messages.ts';
 export type { ActionKind, ActionStatus, AgentType, PerformanceMetrics } from '../../../worker/incidents/messages.ts';
+import type { PerformanceMetrics } from '../../../worker/incidents/messages.ts';
 
 /** One step of an incident, from the timeline (GET) or an `agent_action` frame; the same fields either way. */
 export type Action = Omit<TimelineEntry, 'ended_at'> & { ended_at?: string | null };
@@ -37,30 +41,57 @@ export function actionFromFrame(a: FrameAction): Action {
   return { ...a, started_at: a.timestamp };
 }
 
-/** A browser call to /v1/incidents…, answered as data or a sentence with the problem's code, like the other islands' loaders. */
-export async function incidentApi<T>(path: string, init: RequestInit = {}): Promise<Loaded<T>> {
+type Client = ReturnType<typeof browserClient>;
+type DetailBody = InferResponseType<Client['v1']['incidents'][':id']['$get'], 200>;
+type ListBody = InferResponseType<Client['v1']['incidents']['$get'], 200>;
+type MetricsBody = InferResponseType<Client['v1']['incidents']['metrics']['$get'], 200>;
+type ScenariosBody = InferResponseType<Client['v1']['incidents']['scenarios']['$get'], 200>;
+type StartedBody = InferResponseType<Client['v1']['incidents']['$post'], 202>;
+
+/**
+ * A write the API accepts with 202 (the workflow takes it from there), as data or a sentence
+ * with the problem's code, like `settle` does for reads.
+ */
+async function accepted<T>(send: (options: { init: RequestInit }) => Promise<{ status: number; json(): Promise<unknown> }>): Promise<Loaded<T>> {
+  let res;
   try {
-    const res = await fetch(path, {
-      credentials: 'same-origin',
-      ...init,
-      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
-    });
-    const body = (await res.json().catch(() => undefined)) as (T & { detail?: unknown; code?: unknown }) | undefined;
-    if (res.ok && body !== undefined) return { ok: true, value: body };
-    return {
-      ok: false,
-      problem: typeof body?.detail === 'string' ? body.detail : `The server answered ${res.status}.`,
-      ...(typeof body?.code === 'string' ? { code: body.code } : {}),
-    };
+    res = await send({ init: { credentials: 'same-origin', signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) } });
   } catch {
     return { ok: false, problem: 'The server could not be reached.' };
   }
+  const body = (await res.json().catch(() => undefined)) as { detail?: unknown; code?: unknown } | undefined;
+  if (res.status === 202 && body !== undefined) return { ok: true, value: body as T };
+  return {
+    ok: false,
+    problem: typeof body?.detail === 'string' ? body.detail : `The server answered ${res.status}.`,
+    ...(typeof body?.code === 'string' ? { code: body.code } : {}),
+  };
+}
+const WRITE_TIMEOUT_MS = 15_000;
+
+export const loadIncident = (id: string): Promise<Loaded<IncidentDetail>> =>
+  settle((o) => browserClient().v1.incidents[':id'].$get({ param: { id } }, o), (b) => b as DetailBody);
+
+/** The incidents still running: active, or waiting for a decision. */
+export async function loadOpenIncidents(): Promise<Loaded<IncidentSummary[]>> {
+  const [active, waiting] = await Promise.all(
+    (['active', 'waiting_approval'] as const).map((status) =>
+      settle((o) => browserClient().v1.incidents.$get({ query: { status, 'page[size]': '100' } }, o), (b) => (b as ListBody).data),
+    ),
+  );
+  if (!active!.ok) return active!;
+  if (!waiting!.ok) return waiting!;
+  return { ok: true, value: [...active!.value, ...waiting!.value] };
 }
 
-export const loadIncident = (id: string) => incidentApi<IncidentDetail>(`/v1/incidents/${encodeURIComponent(id)}`);
+export const loadIncidentMetrics = (): Promise<Loaded<PerformanceMetrics>> =>
+  settle((o) => browserClient().v1.incidents.metrics.$get({}, o), (b) => b as MetricsBody);
+
+export const loadScenarios = (): Promise<Loaded<Scenario[]>> =>
+  settle((o) => browserClient().v1.incidents.scenarios.$get({}, o), (b) => (b as ScenariosBody).data);
 
 export const startIncident = (scenario: string) =>
-  incidentApi<IncidentSummary>('/v1/incidents', { method: 'POST', body: JSON.stringify({ scenario }) });
+  accepted<StartedBody>((o) => browserClient().v1.incidents.$post({ json: { scenario } }, o));
 
 export const decide = (id: string, decision: 'approve' | 'reject' | 'cancel') =>
-  incidentApi<unknown>(`/v1/incidents/${encodeURIComponent(id)}/${decision}`, { method: 'POST' });
+  accepted<unknown>((o) => browserClient().v1.incidents[':id'][decision].$post({ param: { id } }, o));

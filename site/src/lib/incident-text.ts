@@ -125,10 +125,29 @@ export function actionLine(a: Action, remediationSteps = 5): string {
       : a.kind === 'rollback' && a.step !== null
         ? `Rollback of step ${a.step}: `
         : '';
-  return `${AGENT_LABEL[a.agent_type]} · ${step}${a.description}`;
+  const found = finding(a);
+  return `${AGENT_LABEL[a.agent_type]} · ${step}${a.description}${found ? ` → ${found}` : ''}`;
 }
 
-export const formatConfidence = (c: number | null | undefined) => (typeof c === 'number' ? `${Math.round(c * 100)}% confidence` : null);
+/** An agent's score in words: prediction's is the cascade risk it estimated, the others' their confidence. */
+export function formatConfidence(c: number | null | undefined, agent?: AgentType): string | null {
+  if (typeof c !== 'number') return null;
+  return `${Math.round(c * 100)}% ${agent === 'prediction' ? 'cascade risk' : 'confidence'}`;
+}
+
+const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+
+/** What a finished phase found, from its details, in a few words; null when it has nothing to add. */
+export function finding(a: Pick<Action, 'agent_type' | 'status' | 'details'>): string | null {
+  if (a.status !== 'completed') return null;
+  const d = a.details ?? {};
+  if (a.agent_type === 'detection') return text(d.pattern_match) && `pattern “${text(d.pattern_match)}”`;
+  if (a.agent_type === 'diagnosis') {
+    const where = [text(d.service), text(d.region), text(d.product)].filter(Boolean).join(' · ');
+    return [where, text(d.root_cause) && `“${text(d.root_cause)}”`].filter(Boolean).join(': ') || null;
+  }
+  return null;
+}
 
 export function formatMs(ms: number | null | undefined): string | null {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return null;
@@ -171,9 +190,15 @@ export const severityText = (s: string) => s.charAt(0).toUpperCase() + s.slice(1
 
 /** A detail's value in words: lists joined, ratios left as numbers, nested objects as compact JSON. */
 export function detailText(v: unknown): string {
-  if (v === null || v === undefined) return '—';
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x))).join(', ');
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (v === null || v === undefined || v === '') return '—';
+  if (Array.isArray(v)) return v.map(detailText).join('; ');
+  if (typeof v === 'object')
+    return (
+      Object.entries(v)
+        .map(([k, x]) => `${detailLabel(k).toLowerCase()} ${detailText(x)}`)
+        .join(', ') || '—'
+    );
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
   return String(v);
 }
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { IncidentSummary, PerformanceMetrics, Scenario } from '../../lib/incident-data.ts';
-import { incidentApi, startIncident } from '../../lib/incident-data.ts';
+import { loadScenarios, startIncident } from '../../lib/incident-data.ts';
 import { formatMoney, formatPercent } from '../../lib/format.ts';
 import {
   AGENT_LABEL,
@@ -38,7 +38,7 @@ export default function IncidentCenter({ canStart, scenarios: initialScenarios, 
   const { tracked, feed, metrics, started } = useIncidents({ incidents, metrics: initialMetrics });
   const [scenarios, setScenarios] = useState(initialScenarios);
   useEffect(() => {
-    if (!initialScenarios) void incidentApi<{ data: Scenario[] }>('/v1/incidents/scenarios').then((l) => l.ok && setScenarios(l.value.data));
+    if (!initialScenarios) void loadScenarios().then((l) => l.ok && setScenarios(l.value));
   }, []);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -143,7 +143,7 @@ function ActiveIncidents({ list, scenarios }: { list: Tracked[]; scenarios: Map<
                       <AgentIcon agent={a.agent} />
                       <span class="agent-label">{AGENT_LABEL[a.agent]}</span>
                       <StatusBadge tone={a.tone} text={a.text} />
-                      <span class="confidence">{formatConfidence(a.confidence) ?? ''}</span>
+                      <span class="confidence">{formatConfidence(a.confidence, a.agent) ?? ''}</span>
                     </li>
                   ))}
                 </ol>
@@ -188,7 +188,7 @@ function ActivityFeed({ feed, tracked }: { feed: FeedEntry[]; tracked: Record<st
                 {actionLine(a)}
                 {many && tracked[incidentId] && <span class="muted"> · {tracked[incidentId].summary.title}</span>}
               </span>
-              <StatusBadge tone={statusTone(a.status)} text={[statusText(a), formatConfidence(a.confidence)].filter(Boolean).join(' · ')} />
+              <StatusBadge tone={statusTone(a.status)} text={[statusText(a), formatConfidence(a.confidence, a.agent_type)].filter(Boolean).join(' · ')} />
             </li>
           ))
         )}

@@ -7,6 +7,7 @@ import {
   actionLine,
   detailLabel,
   detailText,
+  finding,
   formatConfidence,
   formatMs,
   formatSavings,
@@ -25,6 +26,8 @@ import './incidents.css';
 
 interface Props {
   initial: IncidentDetail;
+  /** The scenario's button label, when the incident came from one. */
+  scenarioLabel: string | null;
   /** Editors and admins may approve, reject and cancel. */
   canAct: boolean;
 }
@@ -37,13 +40,22 @@ const SETTLE_MS = 150;
  * its steps, so the page always shows what the server stored), the approval and cancel controls,
  * what moved during it, what it saved and by which formula, and whether anyone was told.
  */
-export default function IncidentView({ initial, canAct }: Props) {
+export default function IncidentView({ initial, scenarioLabel, canAct }: Props) {
   const [incident, setIncident] = useState(initial);
   const [notice, setNotice] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [said, setSaid] = useState('');
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // Keyboard focus follows the cancel confirmation: onto its safe choice, and back when it closes.
+  const keepRunning = useRef<HTMLButtonElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (confirmCancel) keepRunning.current?.focus();
+    else if (asked.current) cancelButton.current?.focus();
+    asked.current = confirmCancel;
+  }, [confirmCancel]);
   const id = initial.incident_id;
 
   const reload = async () => {
@@ -101,6 +113,22 @@ export default function IncidentView({ initial, canAct }: Props) {
           <span data-testid="incident-status">
             <StatusBadge tone={incidentTone(i.status)} text={incidentStatusText(i.status)} />
           </span>
+          {canAct && open && !confirmCancel && (
+            <button type="button" class="danger" ref={cancelButton} onClick={() => setConfirmCancel(true)}>
+              Cancel incident
+            </button>
+          )}
+          {canAct && open && confirmCancel && (
+            <span class="incident-actions" role="group" aria-label="Confirm cancellation">
+              <span class="hint">Stop the remaining steps?</span>
+              <button type="button" class="danger" disabled={pending !== null} onClick={() => void act('cancel')}>
+                Yes, cancel it
+              </button>
+              <button type="button" ref={keepRunning} onClick={() => setConfirmCancel(false)}>
+                Keep running
+              </button>
+            </span>
+          )}
         </div>
       </div>
       <p class="visually-hidden" role="status">
@@ -143,7 +171,7 @@ export default function IncidentView({ initial, canAct }: Props) {
       <dl class="facts card">
         <div>
           <dt>Scenario</dt>
-          <dd>{i.scenario ?? 'Described by hand'}</dd>
+          <dd>{scenarioLabel ?? i.scenario ?? 'Described by hand'}</dd>
         </div>
         <div>
           <dt>Started</dt>
@@ -172,25 +200,7 @@ export default function IncidentView({ initial, canAct }: Props) {
       <div class="incident-cols">
         <div>
           <section class="card" aria-labelledby="timeline-title">
-            <div class="section-head">
-              <h2 id="timeline-title">Timeline</h2>
-              {canAct && open && !confirmCancel && (
-                <button type="button" class="danger" onClick={() => setConfirmCancel(true)}>
-                  Cancel incident
-                </button>
-              )}
-              {canAct && open && confirmCancel && (
-                <span class="incident-actions" role="group" aria-label="Confirm cancellation">
-                  <span class="hint">Stop the remaining steps?</span>
-                  <button type="button" class="danger" disabled={pending !== null} onClick={() => void act('cancel')}>
-                    Yes, cancel it
-                  </button>
-                  <button type="button" onClick={() => setConfirmCancel(false)}>
-                    Keep running
-                  </button>
-                </span>
-              )}
-            </div>
+            <h2 id="timeline-title">Timeline</h2>
             {timeline.length === 0 ? (
               <p class="empty">No step has started yet.</p>
             ) : (
@@ -228,12 +238,16 @@ function TimelineEntry({ a, steps }: { a: Action & { ended_at?: string | null };
         )}
         <StatusBadge tone={tone} text={statusText(a)} />
       </div>
-      <p class="entry-what">{actionLine(a, steps).replace(/^[^·]+· /, '')}</p>
+      <p class="entry-what">
+        {a.kind === 'rollback' && a.step !== null ? `Rollback of step ${a.step}: ` : ''}
+        {a.description}
+        {finding(a) && ` → ${finding(a)}`}
+      </p>
       <p class="entry-meta">
         {a.started_at && <When iso={a.started_at} />}
         {formatMs(a.duration_ms) && ` · took ${formatMs(a.duration_ms)}`}
         {typeof a.attempt === 'number' && a.attempt > 1 && ` · attempt ${a.attempt}`}
-        {formatConfidence(a.confidence) && ` · ${formatConfidence(a.confidence)}`}
+        {formatConfidence(a.confidence, a.agent_type) && ` · ${formatConfidence(a.confidence, a.agent_type)}`}
       </p>
       {facts.length > 0 && (
         <details class="entry-details">
@@ -331,9 +345,15 @@ function Cost({ i }: { i: IncidentDetail }) {
           <dd>{c.inputs.resolution_minutes === null ? '—' : `${c.inputs.resolution_minutes.toFixed(2)} min`}</dd>
         </div>
       </dl>
-      <p class="savings" data-testid="savings">
-        {formatSavings(c.savings) ?? (isOpen(i.status) ? 'Counted when resolved' : 'None: not resolved')}
-      </p>
+      {formatSavings(c.savings) ? (
+        <p class="savings" data-testid="savings">
+          {formatSavings(c.savings)}
+        </p>
+      ) : (
+        <p class="hint" data-testid="savings">
+          {isOpen(i.status) ? 'Counted when the incident is resolved.' : 'None: the incident was not resolved.'}
+        </p>
+      )}
     </section>
   );
 }

@@ -5,8 +5,9 @@ import {
   IncidentStatusSchema,
   PerformanceMetricsSchema,
   actionFromFrame,
-  incidentApi,
   loadIncident,
+  loadIncidentMetrics,
+  loadOpenIncidents,
 } from '../../lib/incident-data.ts';
 import { inOrder, isOpen, laterOf } from '../../lib/incident-text.ts';
 import { store } from '../../lib/store.ts';
@@ -76,13 +77,9 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
   };
 
   const reloadAll = async () => {
-    const [list, waiting, m] = await Promise.all([
-      incidentApi<{ data: IncidentSummary[] }>('/v1/incidents?status=active'),
-      incidentApi<{ data: IncidentSummary[] }>('/v1/incidents?status=waiting_approval'),
-      incidentApi<PerformanceMetrics>('/v1/incidents/metrics'),
-    ]);
+    const [open, m] = await Promise.all([loadOpenIncidents(), loadIncidentMetrics()]);
     if (m.ok) setMetrics(m.value);
-    for (const l of [list, waiting]) if (l.ok) for (const i of l.value.data) void fetchDetail(i.incident_id);
+    if (open.ok) for (const i of open.value) void fetchDetail(i.incident_id);
   };
 
   useEffect(() => {
