@@ -39,6 +39,12 @@ async function showIncidents(page: Page) {
   await page.waitForSelector('astro-island:not([ssr]) [data-testid="incident-center"]');
 }
 
+/** Opens an incident's page and waits for its island to hydrate, so its buttons answer. */
+async function openIncident(page: Page, id: string) {
+  await page.goto(`${server.url}/incidents/${id}`);
+  await page.waitForSelector('astro-island:not([ssr]) .incident-page');
+}
+
 interface Seen {
   feed: Array<{ incident: string; action: string; agent: string; kind: string; step: string | null; status: string }>;
   kpis: Record<string, string[]>;
@@ -182,7 +188,7 @@ describe('incidents on the dashboard', () => {
 
     // The timeline, from the incident's link.
     await Promise.all([a.page.waitForURL(`**/incidents/${id}`), a.page.click(`li.incident-card[data-incident="${id}"] a.incident-title`)]);
-    await a.page.waitForSelector('[data-testid="timeline"]');
+    await a.page.waitForSelector('astro-island:not([ssr]) [data-testid="timeline"]');
     await expect(a.page.locator('.incident-page').getAttribute('data-status')).resolves.toBe('resolved');
     for (const agent of AGENTS) expect(await a.page.locator(`[data-testid="timeline"] li[data-agent="${agent}"][data-status="completed"]`).count()).toBeGreaterThan(0);
     expect(await a.page.locator('[data-testid="timeline"] li[data-kind="remediation"][data-status="completed"]').count()).toBe(5);
@@ -210,7 +216,7 @@ describe('the incident page', () => {
     const s = await session();
     await signIn(s, 'editor');
     const id = await startVia(s, { scenario: 'api_slowdown', options: { fail_step: 3, fail_rollback: true } });
-    await s.page.goto(`${server.url}/incidents/${id}`);
+    await openIncident(s.page, id);
     await s.page.waitForSelector('.incident-page[data-status="failed"]', { timeout: 30_000 });
     const timeline = s.page.locator('[data-testid="timeline"]');
     await expect(timeline.locator('li[data-kind="remediation"][data-status="failed"] .status-badge').textContent()).resolves.toBe('Failed');
@@ -222,7 +228,7 @@ describe('the incident page', () => {
     await s.page.screenshot({ path: path.join(SHOTS, 'incident-rollback-failed.png'), fullPage: true });
 
     const rolledBack = await startVia(s, { scenario: 'api_slowdown', options: { fail_step: 4 } });
-    await s.page.goto(`${server.url}/incidents/${rolledBack}`);
+    await openIncident(s.page, rolledBack);
     await s.page.waitForSelector('.incident-page[data-status="failed"]', { timeout: 30_000 });
     expect(await timeline.locator('li[data-kind="remediation"][data-status="rolled_back"]').count()).toBe(3);
     expect(await timeline.locator('li[data-kind="rollback"][data-status="completed"]').count()).toBe(3);
@@ -238,8 +244,8 @@ describe('the incident page', () => {
     await signIn(editor, 'editor');
     await signIn(viewer, 'viewer');
     const id = await startVia(editor, { scenario: 'service_down' });
-    await editor.page.goto(`${server.url}/incidents/${id}`);
-    await viewer.page.goto(`${server.url}/incidents/${id}`);
+    await openIncident(editor.page, id);
+    await openIncident(viewer.page, id);
     await editor.page.waitForSelector('[data-testid="approval"]', { timeout: 30_000 });
     await viewer.page.waitForSelector('.incident-page[data-status="waiting_approval"]', { timeout: 30_000 });
     expect(await viewer.page.locator('[data-testid="approval"], button').filter({ hasText: /Approve|Reject|Cancel incident/ }).count()).toBe(0);
@@ -258,7 +264,7 @@ describe('the incident page', () => {
     const s = await session();
     await signIn(s, 'editor');
     const id = await startVia(s, { scenario: 'memory_leak' });
-    await s.page.goto(`${server.url}/incidents/${id}`);
+    await openIncident(s.page, id);
     await s.page.click('button:has-text("Cancel incident")');
     await s.page.click('button:has-text("Yes, cancel it")');
     await s.page.waitForSelector('.incident-page[data-status="cancelled"]', { timeout: 30_000 });
