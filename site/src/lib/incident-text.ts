@@ -1,6 +1,5 @@
 import type { Action, ActionStatus, AgentType } from './incident-data.ts';
 import { AGENTS } from './incident-data.ts';
-import { formatMoney } from './format.ts';
 
 /**
  * How incident response reads on screen: each agent's name, each status in words, and what the
@@ -31,7 +30,7 @@ const STATUS_RANK: Record<ActionStatus, number> = {
 };
 
 /** A status as the reader's tone: colour and icon follow from it, never from the raw word. */
-export type Tone = 'running' | 'done' | 'failed' | 'waiting' | 'undone' | 'idle';
+export type Tone = 'running' | 'done' | 'failed' | 'waiting' | 'undone' | 'idle' | 'warn';
 
 export function statusTone(status: ActionStatus): Tone {
   switch (status) {
@@ -160,7 +159,10 @@ export function formatSeconds(s: number | null | undefined): string | null {
   return s < 90 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
 }
 
-export const formatSavings = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? formatMoney(v) : null);
+const wholeDollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
+
+/** Savings and the figures behind them in whole dollars, as the seed's meter reads ("$103,360"). */
+export const formatSavings = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? wholeDollars.format(v) : null);
 
 const INCIDENT_STATUS: Record<string, string> = {
   active: 'Active',

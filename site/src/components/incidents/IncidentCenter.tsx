@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { IncidentSummary, PerformanceMetrics, Scenario } from '../../lib/incident-data.ts';
 import { loadScenarios, startIncident } from '../../lib/incident-data.ts';
-import { formatMoney, formatPercent } from '../../lib/format.ts';
+import { formatPercent } from '../../lib/format.ts';
 import {
   AGENT_LABEL,
   actionLine,
@@ -209,8 +209,8 @@ function ImpactMeter({ metrics, list }: { metrics: PerformanceMetrics | null; li
       {metrics ? (
         <>
           <p class="impact-value" data-testid="impact-value" data-value={total}>
-            <span aria-hidden="true">{formatMoney(Math.round(shown))}</span>
-            <span class="visually-hidden">{formatMoney(total)}</span>
+            <span aria-hidden="true">{formatSavings(shown)}</span>
+            <span class="visually-hidden">{formatSavings(total)}</span>
           </p>
           <p class="impact-note">
             Cost avoided by resolved incidents
@@ -231,7 +231,7 @@ function ImpactMeter({ metrics, list }: { metrics: PerformanceMetrics | null; li
 
 type ServiceState = 'operational' | 'degraded' | 'recovering' | 'attention';
 const SERVICE_TEXT: Record<ServiceState, string> = { operational: 'Operational', degraded: 'Degraded', recovering: 'Recovering', attention: 'Needs attention' };
-const SERVICE_TONE = { operational: 'done', degraded: 'failed', recovering: 'running', attention: 'failed' } as const;
+const SERVICE_TONE = { operational: 'done', degraded: 'warn', recovering: 'running', attention: 'failed' } as const;
 
 /** The services the scenarios touch, each as bad as the worst incident on it, and the response's running figures. */
 function SystemHealth({ scenarios, list, metrics }: { scenarios: Scenario[]; list: Tracked[]; metrics: PerformanceMetrics | null }) {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatMoney, formatUnit, localTime, parseInstant, utcExact } from '../../lib/format.ts';
+import { formatUnit, localTime, parseInstant, utcExact } from '../../lib/format.ts';
 import type { Action, IncidentDetail } from '../../lib/incident-data.ts';
 import { AgentActionSchema, IncidentStatusSchema, decide, loadIncident } from '../../lib/incident-data.ts';
 import {
@@ -334,7 +334,7 @@ function Cost({ i }: { i: IncidentDetail }) {
       <dl class="facts">
         <div>
           <dt>Cost per minute</dt>
-          <dd>{formatMoney(c.inputs.cost_per_minute)}</dd>
+          <dd>{formatSavings(c.inputs.cost_per_minute)}</dd>
         </div>
         <div>
           <dt>Manual MTTR</dt>

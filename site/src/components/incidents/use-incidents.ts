@@ -76,10 +76,15 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
     void fetchDetail(id);
   };
 
+  const current = useRef(tracked);
+  current.current = tracked;
+  /** Everything running, and every incident on screen that was running when the page lost track (it may have ended since). */
   const reloadAll = async () => {
     const [open, m] = await Promise.all([loadOpenIncidents(), loadIncidentMetrics()]);
     if (m.ok) setMetrics(m.value);
-    if (open.ok) for (const i of open.value) void fetchDetail(i.incident_id);
+    const ids = new Set(Object.values(current.current).filter((t) => isOpen(t.summary.status)).map((t) => t.summary.incident_id));
+    if (open.ok) for (const i of open.value) ids.add(i.incident_id);
+    for (const id of ids) void fetchDetail(id);
   };
 
   useEffect(() => {
