@@ -44,7 +44,7 @@ const DATABASE = {
 } as const;
 const REDIS_DB = { dev: 0, test: 2, browser: 3, bench: 4 } as const;
 /** Incident phase compression per purpose (dev runs the real 15-20 s unless INCIDENT_TIME_SCALE says otherwise). */
-const INCIDENT_TIME_SCALE: Partial<Record<StackOptions['purpose'], string>> = { test: '0.01', browser: '0.2', bench: '0.05' };
+const INCIDENT_TIME_SCALE: Partial<Record<StackOptions['purpose'], string>> = { test: '0.01', browser: '0.2' };
 
 function redisUrlFor(purpose: StackOptions['purpose']): string {
   const base = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -173,11 +173,12 @@ export async function recordAction(db: Db, incidentId: string, t: Transition): P
   const [, , state, row] = await db.batch([
     write,
     {
+      // Keyed by the state the row is in, with its attempt: a retry moves the attempt on, anything replayed finds its key taken.
       text: `INSERT INTO incident_messages (incident_id, key, type, data)
-             SELECT a.incident_id, $3, 'agent_action', ${ACTION_MESSAGE}
-               FROM incident_actions a WHERE a.incident_id = $1 AND a.action_id = $2 AND a.status = $4 AND a.attempt = $5
+             SELECT a.incident_id, a.incident_id || ':' || a.action_id || ':' || a.status || ':' || a.attempt, 'agent_action', ${ACTION_MESSAGE}
+               FROM incident_actions a WHERE a.incident_id = $1 AND a.action_id = $2 AND a.status = $3
              ON CONFLICT (key) DO NOTHING`,
-      params: [incidentId, t.action_id, `${incidentId}:${t.action_id}:${t.status}:${attempt}`, t.status, attempt],
+      params: [incidentId, t.action_id, t.status],
     },
     { text: 'SELECT status FROM incidents WHERE incident_id = $1', params: [incidentId] },
     { text: `SELECT ${ACTION_COLUMNS} FROM incident_actions a WHERE a.incident_id = $1 AND a.action_id = $2`, params: [incidentId, t.action_id] },

@@ -3,6 +3,7 @@ import type { WorkflowEvent, WorkflowStep, WorkflowStepConfig } from 'cloudflare
 import { z } from 'zod';
 import type { Bindings } from '../config/env.ts';
 import { loadConfig } from '../config/env.ts';
+import { isDependencyError } from '../http/errors.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
 import { createPostgres } from '../services/postgres.ts';
@@ -48,7 +49,8 @@ const SAFETY_SECONDS = 0.6;
  * drains the incident's outbox to the hub. The engine caches every completed step's result, so
  * a restart replays the run without repeating what it finished; the one step that was under way
  * runs again, and its writes are idempotent. The scripted work between a phase's start and end
- * is a durable `step.sleep`, compressed by INCIDENT_TIME_SCALE.
+ * is waited inside its step, compressed by INCIDENT_TIME_SCALE; the pause for the safety checks is
+ * a durable `step.sleep`.
  */
 export class IncidentWorkflow extends WorkflowEntrypoint<Bindings, IncidentParams> {
   override async run(event: Readonly<WorkflowEvent<IncidentParams>>, step: WorkflowStep): Promise<IncidentOutcome> {
@@ -112,6 +114,44 @@ class Run {
 
   async currentStatus(): Promise<IncidentStatus | null> {
     return this.durable('status', this.infra, () => this.db(async (db) => (await getIncident(db, this.id))?.status ?? null));
+  }
+
+  /**
+   * Inside a step: stores a transition and publishes what waits in the outbox. `running` false
+   * means the incident has ended; the caller stops once outside the step (an error thrown inside
+   * one would be retried).
+   */
+  private async note(db: Postgres, t: Transition, dash: string): Promise<Recorded> {
+    const r = await withRetries(() => recordAction(db, this.id, t));
+    await drainIncident(this.env, db, this.id, dash, this.log);
+    return r;
+  }
+
+  /**
+   * One timed action as one step: its start is stored and published, the scripted work takes its
+   * time, `work` concludes, and its end is stored and published. A step the engine runs again (a
+   * retry, or a restart while it was under way) finds its start stored and repeats only the wait
+   * and the conclusion, so nothing shows twice.
+   */
+  private async timed(
+    name: string,
+    config: WorkflowStepConfig,
+    t: Omit<Transition, 'status'>,
+    waitMs: number,
+    dash: string,
+    work: (db: Postgres, attempt: number) => Promise<{ confidence?: number | null; details?: Record<string, unknown> }>,
+  ): Promise<Recorded> {
+    const done = await this.durable(name, config, ({ attempt }) =>
+      this.db(async (db) => {
+        const started = await this.note(db, { ...t, status: 'in_progress' }, dash);
+        if (!started.running) return started;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        const found = await work(db, attempt);
+        return this.note(db, { ...t, status: 'completed', ...found }, dash);
+      }),
+    );
+    if (!done.running) throw new Ended();
+    return done;
   }
 
   /** Stores a transition and publishes what waits in the outbox; stops the run once the incident has ended. */
@@ -180,25 +220,7 @@ class Run {
     const windowNow = () => ({ from: windowFrom, to: new Date() });
 
     const phase = async (agent: AgentType, description: string, seconds: number, conclude: (db: Postgres) => Promise<{ confidence: number | null; details: Record<string, unknown> }>) => {
-      await this.record(`${agent}:start`, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description, status: 'in_progress' }, dash);
-      await this.step.sleep(`${agent}:work`, scaled(seconds));
-      const done = await this.durable(agent, this.infra, () =>
-        this.db(async (db) => {
-          const found = await conclude(db);
-          const r = await recordAction(db, this.id, {
-            action_id: agent,
-            agent_type: agent,
-            kind: 'phase',
-            step: null,
-            description,
-            status: 'completed',
-            confidence: found.confidence,
-            details: found.details,
-          });
-          await drainIncident(this.env, db, this.id, dash, this.log);
-          return r;
-        }),
-      );
+      const done = await this.timed(agent, this.infra, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description }, scaled(seconds), dash, (db) => conclude(db));
       if (!done.running || !done.row) throw new Ended();
       return done.row;
     };
@@ -248,19 +270,17 @@ class Run {
       const n = index + 1;
       const actionId = `remediation.${n}`;
       const base = { action_id: actionId, agent_type: 'resolution' as const, kind: 'remediation' as const, step: n, description: s.action };
-      await this.record(`${actionId}:start`, { ...base, status: 'in_progress' }, dash);
-      await this.step.sleep(`${actionId}:work`, scaled(s.seconds));
       try {
-        await this.durable(actionId, scripted, async (ctx) => {
-          if (inc.fail_step === n) await this.failAttempt(base, ctx.attempt, retries.limit, `${s.action} did not take effect`, dash);
-          return { step: n, applied: true };
+        await this.timed(actionId, scripted, base, scaled(s.seconds), dash, async (_db, attempt) => {
+          if (inc.fail_step === n) await this.failAttempt(base, attempt, retries.limit, `${s.action} did not take effect`, dash);
+          return { details: { compensation: s.compensation } };
         });
       } catch (err) {
+        if (err instanceof Ended) throw err;
         failedStep = n;
         await this.record(`${actionId}:failed`, { ...base, status: 'failed', attempt: retries.limit + 1, details: { error: errorText(err), attempts: retries.limit + 1 } }, dash);
         break;
       }
-      await this.record(`${actionId}:done`, { ...base, status: 'completed', details: { compensation: s.compensation } }, dash);
       completed.push(n);
     }
 
@@ -273,21 +293,19 @@ class Run {
         const rollbackId = `rollback.${n}`;
         const base = { action_id: rollbackId, agent_type: 'resolution' as const, kind: 'rollback' as const, step: n, description: s.compensation };
         const forward = { action_id: `remediation.${n}`, agent_type: 'resolution' as const, kind: 'remediation' as const, step: n, description: s.action };
-        await this.record(`${rollbackId}:start`, { ...base, status: 'in_progress' }, dash);
-        await this.step.sleep(`${rollbackId}:work`, scaled(s.seconds / 2));
         try {
-          await this.durable(rollbackId, scripted, async (ctx) => {
-            if (inc.fail_rollback && n === completed.at(-1)) await this.failAttempt(base, ctx.attempt, retries.limit, `${s.compensation} failed`, dash);
-            return { step: n, undone: true };
+          await this.timed(rollbackId, scripted, base, scaled(s.seconds / 2), dash, async (_db, attempt) => {
+            if (inc.fail_rollback && n === completed.at(-1)) await this.failAttempt(base, attempt, retries.limit, `${s.compensation} failed`, dash);
+            return {};
           });
         } catch (err) {
+          if (err instanceof Ended) throw err;
           stuck.push(n);
           await this.record(`${rollbackId}:failed`, { ...base, status: 'failed', attempt: retries.limit + 1, details: { error: errorText(err), attempts: retries.limit + 1 } }, dash);
           await this.record(`remediation.${n}:rollback_failed`, { ...forward, status: 'rollback_failed', details: { rollback_error: errorText(err) } }, dash);
           continue;
         }
         undone.push(n);
-        await this.record(`${rollbackId}:done`, { ...base, status: 'completed' }, dash);
         await this.record(`remediation.${n}:rolled_back`, { ...forward, status: 'rolled_back' }, dash);
       }
       await this.record(
@@ -401,32 +419,33 @@ class Run {
 
   private async communicate(inc: Loaded, scenario: Scenario, found: { service: string; region: string | null; product: string | null; root_cause: string; detection_confidence: number; cascade_risk: number }, outcome: 'resolved' | 'failed', steps: number, dash: string): Promise<void> {
     const base = { action_id: 'communication', agent_type: 'communication' as const, kind: 'notification' as const, step: null, description: 'Notifying the on-call channel' };
-    await this.record('communication:start', { ...base, status: 'in_progress' }, dash);
-    await this.step.sleep('communication:work', Math.max(1, Math.round(scenario.phases.communication * 1_000 * inc.time_scale)));
     const webhook = this.settings.INCIDENT_WEBHOOK_URL;
-    let delivery: { channel: string; configured: boolean; delivered: boolean; status?: number; error?: string };
-    if (!webhook) {
-      delivery = { channel: 'slack', configured: false, delivered: false };
-      await this.durable('communication:unconfigured', this.infra, () => this.db((db) => setNotification(db, this.id, 'not_configured')));
-    } else {
-      try {
-        delivery = await this.durable('communication:slack', { retries: { limit: 3, delay: 500, backoff: 'exponential' }, timeout: 15_000 }, () =>
-          this.db(async (db) => {
-            const current = await getIncident(db, this.id);
-            // A replay after the post went out must not post again.
-            if (current?.notification_status === 'delivered') return { channel: 'slack', configured: true, delivered: true };
-            const payload = slackPayload({ incident_id: this.id, title: inc.title, severity: inc.severity, status: outcome, steps_completed: steps, url: null, ...found });
-            const res = await postWebhook(webhook, payload, 10_000);
-            await setNotification(db, this.id, 'delivered');
-            return { channel: 'slack', configured: true, delivered: true, status: res.status };
-          }),
-        );
-      } catch (err) {
-        delivery = { channel: 'slack', configured: true, delivered: false, error: errorText(err) };
-        await this.durable('communication:undelivered', this.infra, () => this.db((db) => setNotification(db, this.id, 'failed')));
-      }
+    const waitMs = Math.max(1, Math.round(scenario.phases.communication * 1_000 * inc.time_scale));
+    try {
+      await this.timed('communication', { retries: { limit: 3, delay: 500, backoff: 'exponential' }, timeout: 30_000 }, base, waitMs, dash, async (db) => {
+        if (!webhook) {
+          await setNotification(db, this.id, 'not_configured');
+          return { details: { notifications: [{ channel: 'slack', configured: false, delivered: false }] } };
+        }
+        const current = await getIncident(db, this.id);
+        // A run after the post went out must not post again.
+        if (current?.notification_status !== 'delivered') {
+          const payload = slackPayload({ incident_id: this.id, title: inc.title, severity: inc.severity, status: outcome, steps_completed: steps, url: null, ...found });
+          await postWebhook(webhook, payload, 10_000);
+          await setNotification(db, this.id, 'delivered');
+        }
+        return { details: { notifications: [{ channel: 'slack', configured: true, delivered: true }] } };
+      });
+    } catch (err) {
+      if (err instanceof Ended) throw err;
+      const undelivered = await this.durable('communication:undelivered', this.infra, () =>
+        this.db(async (db) => {
+          await setNotification(db, this.id, 'failed');
+          return this.note(db, { ...base, status: 'failed', details: { notifications: [{ channel: 'slack', configured: true, delivered: false, error: errorText(err) }] } }, dash);
+        }),
+      );
+      if (!undelivered.running) throw new Ended();
     }
-    await this.record('communication:done', { ...base, status: delivery.configured && !delivery.delivered ? 'failed' : 'completed', details: { notifications: [delivery] } }, dash);
   }
 
   /** Ends the incident and waits until every message of it is on the hub. */
@@ -446,6 +465,21 @@ class Run {
         return pending;
       }),
     );
+  }
+}
+
+/**
+ * Postgres calls inside a step that also does scripted work: a brief outage is ridden out here,
+ * so it does not use up retries meant for the work itself.
+ */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isDependencyError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (i - 1)));
+    }
   }
 }
 
