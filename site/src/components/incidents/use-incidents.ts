@@ -60,7 +60,11 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
         if (at >= 0) next = next.map((e, i) => (i === at ? { ...e, action: laterOf(e.action, a) } : e));
         else next = [{ key, incidentId, action: a }, ...next];
       }
-      return next.slice(0, FEED_LENGTH);
+      // Newest first by when each step started: a timeline read after a later frame slots in below it.
+      return inOrder(next.map((e) => ({ ...e.action, entry: e })))
+        .reverse()
+        .map((a) => a.entry)
+        .slice(0, FEED_LENGTH);
     });
   };
 
