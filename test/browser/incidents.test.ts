@@ -260,10 +260,20 @@ describe('the incident page', () => {
     await viewer.context.close();
   });
 
-  it('cancels a running incident', async () => {
+  it('shows an incident already running on a dashboard opened later, and cancels it', async () => {
     const s = await session();
     await signIn(s, 'editor');
     const id = await startVia(s, { scenario: 'memory_leak' });
+    await openIncident(s.page, id);
+    await s.page.waitForSelector('.incident-page[data-status="waiting_approval"]', { timeout: 30_000 });
+    // A dashboard that opens now reads the running incident's timeline: its agents are where they are.
+    await s.page.goto(`${server.url}/`);
+    await showIncidents(s.page);
+    const card = s.page.locator(`li.incident-card[data-incident="${id}"]`);
+    await card.locator('[data-agent="prediction"][data-tone="done"]').waitFor();
+    await expect(card.locator('[data-agent="resolution"]').getAttribute('data-tone')).resolves.toBe('waiting');
+    await expect(card.locator('[data-agent="communication"] .status-badge').textContent()).resolves.toBe('Standing by');
+    expect(await s.page.locator(`[data-testid="incident-feed"] li[data-incident="${id}"][data-agent="detection"]`).count()).toBe(1);
     await openIncident(s.page, id);
     await s.page.click('button:has-text("Cancel incident")');
     await s.page.click('button:has-text("Yes, cancel it")');

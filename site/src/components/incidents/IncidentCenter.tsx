@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { IncidentSummary, PerformanceMetrics, Scenario } from '../../lib/incident-data.ts';
-import { loadScenarios, startIncident } from '../../lib/incident-data.ts';
+import type { AgentState } from '../../lib/incident-text.ts';
+import { AGENTS, loadScenarios, startIncident } from '../../lib/incident-data.ts';
 import { formatPercent } from '../../lib/format.ts';
 import {
   AGENT_LABEL,
@@ -116,7 +117,7 @@ function ActiveIncidents({ list, scenarios }: { list: Tracked[]; scenarios: Map<
         <p class="empty">No incident is running. Every agent is standing by.</p>
       ) : (
         <ul class="incident-cards">
-          {list.map(({ summary: i, actions }) => {
+          {list.map(({ summary: i, actions, read }) => {
             const scenario = i.scenario ? scenarios.get(i.scenario) : undefined;
             const outcome = [formatSeconds(i.resolution_time) && `in ${formatSeconds(i.resolution_time)}`, formatSavings(i.cost_savings) && `${formatSavings(i.cost_savings)} saved`]
               .filter(Boolean)
@@ -138,7 +139,7 @@ function ActiveIncidents({ list, scenarios }: { list: Tracked[]; scenarios: Map<
                   </p>
                 )}
                 <ol class="agents" aria-label={`Agents working on ${i.title}`}>
-                  {agentStates(Object.values(actions)).map((a) => (
+                  {(read || Object.keys(actions).length > 0 ? agentStates(Object.values(actions)) : unread).map((a) => (
                     <li key={a.agent} class={`agent ${a.tone}`} data-agent={a.agent} data-tone={a.tone}>
                       <AgentIcon agent={a.agent} />
                       <span class="agent-label">{AGENT_LABEL[a.agent]}</span>
@@ -228,6 +229,9 @@ function ImpactMeter({ metrics, list }: { metrics: PerformanceMetrics | null; li
     </section>
   );
 }
+
+/** Before an incident's timeline has been read, the agents' states are not known yet: say so rather than "standing by". */
+const unread: AgentState[] = AGENTS.map((agent) => ({ agent, tone: 'idle', text: 'Reading the timeline…', confidence: null }));
 
 type ServiceState = 'operational' | 'degraded' | 'recovering' | 'attention';
 const SERVICE_TEXT: Record<ServiceState, string> = { operational: 'Operational', degraded: 'Degraded', recovering: 'Recovering', attention: 'Needs attention' };

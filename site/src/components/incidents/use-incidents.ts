@@ -16,6 +16,8 @@ export interface Tracked {
   summary: IncidentSummary;
   /** Every action seen for it, by action_id, from its timeline and the stream. */
   actions: Record<string, Action>;
+  /** Its timeline has been read, or this page saw it start: no action yet then means none happened. */
+  read: boolean;
 }
 
 export interface FeedEntry {
@@ -38,19 +40,19 @@ const KEEP_FINISHED = 3;
  */
 export function useIncidents(initial: { incidents: IncidentSummary[] | null; metrics: PerformanceMetrics | null }) {
   const [tracked, setTracked] = useState<Record<string, Tracked>>(() =>
-    Object.fromEntries((initial.incidents ?? []).filter((i) => isOpen(i.status)).map((i) => [i.incident_id, { summary: i, actions: {} }])),
+    Object.fromEntries((initial.incidents ?? []).filter((i) => isOpen(i.status)).map((i) => [i.incident_id, { summary: i, actions: {}, read: false }])),
   );
   const [feed, setFeed] = useState<FeedEntry[]>([]);
   const [metrics, setMetrics] = useState<PerformanceMetrics | null>(initial.metrics);
   /** Incidents whose detail has been asked for once: a burst of frames asks only once. */
   const asked = useRef(new Set<string>());
 
-  const apply = (incidentId: string, actions: Action[], summary?: IncidentSummary) => {
+  const apply = (incidentId: string, actions: Action[], summary?: IncidentSummary, read = false) => {
     setTracked((t) => {
       const before = t[incidentId];
       const merged = { ...(before?.actions ?? {}) };
       for (const a of actions) merged[a.action_id] = laterOf(merged[a.action_id], a);
-      return prune({ ...t, [incidentId]: { summary: mergeSummary(before?.summary, summary, incidentId), actions: merged } });
+      return prune({ ...t, [incidentId]: { summary: mergeSummary(before?.summary, summary, incidentId), actions: merged, read: read || (before?.read ?? false) } });
     });
     setFeed((f) => {
       let next = f;
@@ -72,7 +74,7 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
     const loaded = await loadIncident(id);
     if (!loaded.ok) return;
     const { timeline, ...summary } = loaded.value;
-    apply(id, inOrder(timeline), summary as IncidentSummary);
+    apply(id, inOrder(timeline), summary as IncidentSummary, true);
   };
   const learn = (id: string) => {
     if (asked.current.has(id)) return;
@@ -115,7 +117,7 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
             resolution_time: u.resolution_time ?? null,
             cost_savings: u.cost_savings ?? null,
           };
-          return prune({ ...t, [u.incident_id]: { summary, actions: before?.actions ?? {} } });
+          return prune({ ...t, [u.incident_id]: { summary, actions: before?.actions ?? {}, read: before?.read ?? false } });
         });
       }),
       hub.subscribe('performance_metrics', ({ data }) => {
@@ -138,7 +140,7 @@ export function useIncidents(initial: { incidents: IncidentSummary[] | null; met
     /** An incident this page started: on screen at once, before its first frame. */
     started(summary: IncidentSummary) {
       asked.current.add(summary.incident_id);
-      apply(summary.incident_id, [], summary);
+      apply(summary.incident_id, [], summary, true);
     },
   };
 }
