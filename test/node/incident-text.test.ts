@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../site/src/lib/incident-data.ts';
-import { agentStates, inOrder, laterOf, statusText } from '../../site/src/lib/incident-text.ts';
+import { actionLine, agentStates, detailText, finding, formatConfidence, inOrder, laterOf, statusText } from '../../site/src/lib/incident-text.ts';
 
 let t = 0;
 const act = (over: Partial<Action>): Action => ({
@@ -46,5 +46,23 @@ describe('incident text', () => {
     expect(states.prediction).toMatchObject({ tone: 'idle', text: 'Standing by' });
     expect(states.resolution).toMatchObject({ tone: 'running', text: 'Rollback of step 1 · rolling back' });
     expect(states.communication!.tone).toBe('idle');
+  });
+
+  it('says what a finished phase found, and reads details as words', () => {
+    const diagnosis = act({
+      action_id: 'diagnosis',
+      agent_type: 'diagnosis',
+      description: 'Correlating alerts',
+      status: 'completed',
+      details: { service: 'user-service', region: 'NA-East', product: 'Device Care', root_cause: 'Connection pool exhausted' },
+    });
+    expect(finding(diagnosis)).toBe('user-service · NA-East · Device Care: “Connection pool exhausted”');
+    expect(actionLine(diagnosis)).toBe('Diagnosis · Correlating alerts → user-service · NA-East · Device Care: “Connection pool exhausted”');
+    expect(finding({ ...diagnosis, status: 'in_progress' })).toBeNull();
+    expect(actionLine(act({ action_id: 'remediation.2', agent_type: 'resolution', kind: 'remediation', step: 2, description: 'Update timeouts' }))).toBe('Resolution · Step 2/5: Update timeouts');
+    expect(formatConfidence(0.731, 'prediction')).toBe('73% cascade risk');
+    expect(formatConfidence(0.94, 'detection')).toBe('94% confidence');
+    expect(detailText({ started: 22, escalation_share: 0.36 })).toBe('started 22, escalation share 0.36');
+    expect(detailText([{ check: 'Backup', passed: true }])).toBe('check Backup, passed yes');
   });
 });
