@@ -152,6 +152,8 @@ describe('incidents on the dashboard', () => {
       const steps = mine.filter((f) => f.kind === 'remediation' && f.status === 'completed').map((f) => Number(f.step));
       expect(steps).toEqual([1, 2, 3, 4, 5]);
       expect(mine.some((f) => f.status === 'failed' || f.kind === 'rollback')).toBe(false);
+      // A screen reader hears the outcome once, from the section's polite status line.
+      await expect(s.page.locator('[data-testid="incident-center"] [role="status"]').textContent()).resolves.toMatch(/^Database connection pool exhaustion: resolved in \d/);
       // Every agent's card on the dashboard ends done.
       for (const agent of AGENTS) {
         await expect(s.page.locator(`li.incident-card[data-incident="${id}"] [data-agent="${agent}"]`).getAttribute('data-tone')).resolves.toBe('done');

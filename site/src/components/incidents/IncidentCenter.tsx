@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { IncidentSummary, PerformanceMetrics, Scenario } from '../../lib/incident-data.ts';
-import type { AgentState } from '../../lib/incident-text.ts';
 import { AGENTS, loadScenarios, startIncident } from '../../lib/incident-data.ts';
 import { formatPercent } from '../../lib/format.ts';
 import {
@@ -17,6 +16,7 @@ import {
   statusText,
   statusTone,
 } from '../../lib/incident-text.ts';
+import type { AgentState } from '../../lib/incident-text.ts';
 import { AgentIcon, StatusBadge } from './icons.tsx';
 import { useCountUp } from './use-count-up.ts';
 import { useIncidents } from './use-incidents.ts';
@@ -48,6 +48,18 @@ export default function IncidentCenter({ canStart, scenarios: initialScenarios, 
     (a, b) => Number(isOpen(b.summary.status)) - Number(isOpen(a.summary.status)) || b.summary.created_at.localeCompare(a.summary.created_at),
   );
   const byId = new Map((scenarios ?? []).map((s) => [s.id, s]));
+
+  // An incident's outcome (or its wait for a decision) is said once, politely, when it changes.
+  const statuses = useRef(new Map(list.map((t) => [t.summary.incident_id, t.summary.status])));
+  useEffect(() => {
+    for (const { summary: i } of list) {
+      const before = statuses.current.get(i.incident_id);
+      statuses.current.set(i.incident_id, i.status);
+      if (before === undefined || before === i.status) continue;
+      const when = i.status === 'resolved' && formatSeconds(i.resolution_time) ? ` in ${formatSeconds(i.resolution_time)}` : '';
+      setAnnounce(`${i.title}: ${incidentStatusText(i.status).toLowerCase()}${when}.`);
+    }
+  }, [tracked]);
 
   async function start(s: Scenario) {
     setBusy(s.id);
