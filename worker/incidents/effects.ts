@@ -120,11 +120,11 @@ export interface Ingested {
  * Sends events through the ingest path every client uses: stored once per event_id, applied to
  * the operational tables, published to the dashboard with the KPI updates they cause.
  */
-export async function ingest(env: Bindings, db: Postgres, events: IngestEvent[], receivedBy: string, dashboard: string, log: Logger): Promise<Ingested> {
+export async function ingest(env: Bindings, db: Postgres, events: IngestEvent[], receivedBy: string, dashboard: string, log: Logger, catalog?: readonly Metric[]): Promise<Ingested> {
   const known = await recordEvents(db, events, receivedBy, dashboard);
   const routing = parseRouting(BUNDLED_ROUTING_YAML);
   if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
-  const published = await publishEvents(env, db, dashboard, await listMetrics(db), routing.routing, log);
+  const published = await publishEvents(env, db, dashboard, catalog ?? (await listMetrics(db)), routing.routing, log);
   return { applied: events.length - known.size, published: published.length };
 }
 

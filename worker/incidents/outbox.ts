@@ -1,7 +1,7 @@
 import { hubFor } from '../../durable-objects/dashboards.ts';
 import type { Bindings } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Postgres } from '../services/postgres.ts';
+import type { Postgres, Statement } from '../services/postgres.ts';
 import { CLAIM_SECONDS, DRAIN_LIMIT } from '../dashboard/events/outbox.ts';
 
 export interface IncidentDrain {
@@ -19,6 +19,30 @@ export interface IncidentDrain {
  * first unpublished message again, and the hub's publish keys (the messages' keys) make it give
  * those the seqs it gave them before instead of sending copies.
  */
+export type Claimed = Array<{ outbox_seq: string | number; key: string; type: string; data: unknown }>;
+
+/**
+ * Takes the incident's publishing lease and reads its unpublished messages, in stored order;
+ * no rows when nothing waits or another drain holds the lease (what it did not read goes with
+ * the next drain). A statement of its own, so a writer can run it in the batch that stored the
+ * message (store.ts recordAction) and save a round trip.
+ */
+export function claimStatement(incidentId: string): Statement {
+  return {
+    text: `WITH claim AS (
+             UPDATE incidents SET publishing_until = now() + make_interval(secs => $2)
+              WHERE incident_id = $1 AND (publishing_until IS NULL OR publishing_until < now())
+                AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = $1 AND published_seq IS NULL)
+             RETURNING incident_id)
+           SELECT m.outbox_seq, m.key, m.type, m.data
+             FROM incident_messages m JOIN claim USING (incident_id)
+            WHERE m.published_seq IS NULL
+            ORDER BY m.outbox_seq
+            LIMIT $3`,
+    params: [incidentId, CLAIM_SECONDS, DRAIN_LIMIT],
+  };
+}
+
 export async function drainIncident(
   env: Bindings,
   db: Pick<Postgres, 'query' | 'batch'>,
@@ -26,20 +50,20 @@ export async function drainIncident(
   dashboard: string,
   log: Logger,
 ): Promise<IncidentDrain> {
-  const rows = await db.query<{ outbox_seq: string | number; key: string; type: string; data: unknown }>(
-    `WITH claim AS (
-       UPDATE incidents SET publishing_until = now() + make_interval(secs => $2)
-        WHERE incident_id = $1 AND (publishing_until IS NULL OR publishing_until < now())
-          AND EXISTS (SELECT 1 FROM incident_messages WHERE incident_id = $1 AND published_seq IS NULL)
-       RETURNING incident_id)
-     SELECT m.outbox_seq, m.key, m.type, m.data
-       FROM incident_messages m JOIN claim USING (incident_id)
-      WHERE m.published_seq IS NULL
-      ORDER BY m.outbox_seq
-      LIMIT $3`,
-    [incidentId, CLAIM_SECONDS, DRAIN_LIMIT],
-  );
-  // Nothing waits, or another drain holds the lease; what it did not read goes with the next drain.
+  const claim = claimStatement(incidentId);
+  const rows = await db.query<Claimed[number]>(claim.text, claim.params);
+  return publishClaimed(env, db, incidentId, dashboard, rows, log);
+}
+
+/** Sends claimed messages to the hub with their keys, records the seqs and gives the lease back. */
+export async function publishClaimed(
+  env: Bindings,
+  db: Pick<Postgres, 'query' | 'batch'>,
+  incidentId: string,
+  dashboard: string,
+  rows: Claimed,
+  log: Logger,
+): Promise<IncidentDrain> {
   if (rows.length === 0) return { published: 0, failed: false };
   const messages = rows.sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq));
   let seqs: number[];

@@ -1,6 +1,8 @@
 import type { Postgres, Statement } from '../services/postgres.ts';
 import type { ActionKind, ActionStatus, AgentType, IncidentStatus, Severity } from './messages.ts';
 import type { Incident, IncidentOptions, TimelineEntry } from './schemas.ts';
+import { claimStatement } from './outbox.ts';
+import type { Claimed } from './outbox.ts';
 
 type Db = Pick<Postgres, 'query' | 'batch'>;
 
@@ -121,6 +123,8 @@ export interface Recorded {
   running: boolean;
   /** The row as stored; on a replay, what the first run wrote. */
   row: TimelineEntry | null;
+  /** With `claim`: the incident's unpublished messages, this one included, leased to the caller to publish. */
+  claimed?: Claimed;
 }
 
 /** States an action may move to a given state from; anything else is a replay and changes nothing. */
@@ -146,7 +150,7 @@ const ENDING: ReadonlySet<ActionStatus> = new Set(['completed', 'failed', 'cance
  * FROM allows. Both are no-ops on a replay or once the incident has ended, so a step the engine
  * runs again leaves one row and one message per transition.
  */
-export async function recordAction(db: Db, incidentId: string, t: Transition): Promise<Recorded> {
+export async function recordAction(db: Db, incidentId: string, t: Transition, options: { claim?: boolean } = {}): Promise<Recorded> {
   const attempt = t.attempt ?? 1;
   const details = JSON.stringify(t.details ?? {});
   const write: Statement =
@@ -170,7 +174,7 @@ export async function recordAction(db: Db, incidentId: string, t: Transition): P
                     AND EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = $1 AND i.status = ANY($9::text[]))`,
           params: [incidentId, t.action_id, t.status, attempt, t.confidence ?? null, details, ENDING.has(t.status), FROM[t.status], RUNNING],
         };
-  const [, , state, row] = await db.batch([
+  const results = await db.batch([
     write,
     {
       // Keyed by the state the row is in, with its attempt: a retry moves the attempt on, anything replayed finds its key taken.
@@ -182,9 +186,15 @@ export async function recordAction(db: Db, incidentId: string, t: Transition): P
     },
     { text: 'SELECT status FROM incidents WHERE incident_id = $1', params: [incidentId] },
     { text: `SELECT ${ACTION_COLUMNS} FROM incident_actions a WHERE a.incident_id = $1 AND a.action_id = $2`, params: [incidentId, t.action_id] },
+    ...(options.claim ? [claimStatement(incidentId)] : []),
   ]);
+  const [, , state, row, claimed] = results;
   const status = state!.rows[0]?.status as IncidentStatus | undefined;
-  return { running: status !== undefined && RUNNING.includes(status), row: row!.rows[0] ? toEntry(row!.rows[0]) : null };
+  return {
+    running: status !== undefined && RUNNING.includes(status),
+    row: row!.rows[0] ? toEntry(row!.rows[0]) : null,
+    ...(claimed ? { claimed: claimed.rows as Claimed } : {}),
+  };
 }
 
 export interface IncidentChange {

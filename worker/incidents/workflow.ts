@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Bindings } from '../config/env.ts';
 import { loadConfig } from '../config/env.ts';
 import { isDependencyError } from '../http/errors.ts';
+import { listMetrics } from '../metrics/catalog/store.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
 import { createPostgres } from '../services/postgres.ts';
@@ -12,7 +13,7 @@ import { detect, diagnose, predict } from './agents.ts';
 import { ingest, injectionEvents, recoveryEvents, sampleKpis } from './effects.ts';
 import type { AgentType, IncidentStatus } from './messages.ts';
 import { postWebhook, slackPayload } from './notify.ts';
-import { drainIncident, pendingMessages } from './outbox.ts';
+import { drainIncident, pendingMessages, publishClaimed } from './outbox.ts';
 import { bundledPlaybook } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
 import { incidentSettings } from './settings.ts';
@@ -122,8 +123,8 @@ class Run {
    * one would be retried).
    */
   private async note(db: Postgres, t: Transition, dash: string): Promise<Recorded> {
-    const r = await withRetries(() => recordAction(db, this.id, t));
-    await drainIncident(this.env, db, this.id, dash, this.log);
+    const { claimed, ...r } = await withRetries(() => recordAction(db, this.id, t, { claim: true }));
+    await publishClaimed(this.env, db, this.id, dash, claimed ?? [], this.log);
     return r;
   }
 
@@ -157,11 +158,7 @@ class Run {
   /** Stores a transition and publishes what waits in the outbox; stops the run once the incident has ended. */
   private async record(name: string, t: Transition, dashboard: string): Promise<Recorded> {
     const recorded = await this.durable(name, this.infra, () =>
-      this.db(async (db) => {
-        const r = await recordAction(db, this.id, t);
-        await drainIncident(this.env, db, this.id, dashboard, this.log);
-        return r;
-      }),
+      this.db((db) => this.note(db, t, dashboard)),
     );
     if (!recorded.running) throw new Ended();
     return recorded;
@@ -209,10 +206,11 @@ class Run {
     // The scenario's effects land through ingest, bracketed by KPI samples for the incident's page.
     const injected = await this.durable('inject', this.infra, () =>
       this.db(async (db) => {
-        await recordKpis(db, this.id, 'before', await sampleKpis(db));
+        const catalog = await listMetrics(db);
+        await recordKpis(db, this.id, 'before', await sampleKpis(db, catalog));
         const at = await markEffects(db, this.id, 'from');
-        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', dash, this.log);
-        await recordKpis(db, this.id, 'peak', await sampleKpis(db));
+        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
+        await recordKpis(db, this.id, 'peak', await sampleKpis(db, catalog));
         return { from: at.toISOString(), ...result };
       }),
     );
@@ -328,8 +326,9 @@ class Run {
     const recovered = await this.durable('recovery', this.infra, () =>
       this.db(async (db) => {
         const at = await markEffects(db, this.id, 'until');
-        const result = await ingest(this.env, db, recoveryEvents(scenario, target, at), inc.created_by ?? '', dash, this.log);
-        const after = await recordKpis(db, this.id, 'after', await sampleKpis(db));
+        const catalog = await listMetrics(db);
+        const result = await ingest(this.env, db, recoveryEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
+        const after = await recordKpis(db, this.id, 'after', await sampleKpis(db, catalog));
         return { ...result, kpis_after: after };
       }),
     );
@@ -450,7 +449,13 @@ class Run {
 
   /** Ends the incident and waits until every message of it is on the hub. */
   private async finish(to: 'resolved' | 'failed', cost: Scenario['cost'], dash: string): Promise<IncidentStatus | null> {
-    const status = await this.durable('finish', this.infra, () => this.db((db) => changeIncident(db, this.id, { to, key: to, end: cost })));
+    const status = await this.durable('finish', this.infra, () =>
+      this.db(async (db) => {
+        const now = await changeIncident(db, this.id, { to, key: to, end: cost });
+        await drainIncident(this.env, db, this.id, dash, this.log);
+        return now;
+      }),
+    );
     await this.settle(dash);
     return status;
   }
