@@ -47,7 +47,13 @@ const column = (page: Page, n: number) => page.$$eval(`${CALLS} tbody tr td:nth-
 const ids = (page: Page) => column(page, 2);
 const rangeText = (page: Page) => page.locator('[data-testid="calls-range"]').textContent();
 /** Settled: no section is loading or being replaced. */
-const settled = (page: Page) => page.waitForFunction(() => document.querySelectorAll('.analytics [aria-busy="true"]').length === 0, null, { timeout: 30_000 });
+/** The island has hydrated (Astro drops `ssr` then), so clicks reach it, and nothing is loading. */
+const settled = (page: Page) =>
+  page.waitForFunction(
+    () => document.querySelector('astro-island:not([ssr]) .analytics') !== null && document.querySelectorAll('.analytics [aria-busy="true"]').length === 0,
+    null,
+    { timeout: 30_000 },
+  );
 
 /**
  * A window inside the lakehouse's synthetic months (the last 120 days), ending on a random
