@@ -24,6 +24,7 @@ import {
   getTimeline,
   incidentMetrics,
   listIncidents,
+  recordAction,
   RUNNING,
   undoApproval,
 } from './store.ts';
@@ -163,7 +164,7 @@ export async function decide(c: Context<AppEnv>, id: string, decision: ApprovalP
   return (await getIncident(db, id)) ?? incident;
 }
 
-/** Stops a running incident: the workflow is terminated, open actions cancelled, its effects cleared. */
+/** Stops a running incident: the workflow is terminated, open actions cancelled, completed remediation rolled back, its effects cleared. */
 export async function cancel(c: Context<AppEnv>, id: string): Promise<IncidentRow> {
   const db = c.get('services').postgres;
   const incident = await runningIncident(db, id);
@@ -176,9 +177,52 @@ export async function cancel(c: Context<AppEnv>, id: string): Promise<IncidentRo
     // The run stops at its next step anyway: every step checks that the incident is still running.
     log.warn('workflow not terminated; it stops at its next step', { incident_id: id, error: err });
   }
+  await rollBackCompleted(db, incident, log);
   await clearEffects(c.env, db, incident, log);
   await drainIncident(c.env, db, id, incident.dashboard, log);
   return (await getIncident(db, id)) ?? incident;
+}
+
+/**
+ * A cancelled incident's completed remediation steps are undone, newest first, as a failed
+ * step's are in the workflow: each compensation is a `rollback.n` action taking its scripted
+ * time, and the step it undoes becomes `rolled_back`, or `rollback_failed` when the compensation
+ * fails (the others still run). The incident is already cancelled, so the stopped run cannot
+ * complete another step meanwhile; the writes are keyed like every other transition.
+ */
+async function rollBackCompleted(db: Postgres, incident: IncidentRow, log: Logger): Promise<void> {
+  const playbook = bundledPlaybook();
+  if (!playbook.ok) return;
+  const scenario = (incident.scenario ? playbook.playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.playbook.custom;
+  const timeline = await getTimeline(db, incident.incident_id);
+  const during = ['cancelled'] as const;
+  // A step start the run wrote as the cancel committed escaped its sweep; the run is terminated now, so this one is the last.
+  for (const t of timeline.filter((a) => a.status === 'in_progress' || a.status === 'retrying')) {
+    await recordAction(db, incident.incident_id, { action_id: t.action_id, agent_type: t.agent_type, kind: t.kind, step: t.step, description: t.description, status: 'cancelled' }, { during });
+  }
+  const completed = timeline
+    .filter((t) => t.kind === 'remediation' && t.status === 'completed' && t.step !== null)
+    .map((t) => t.step!)
+    .sort((a, b) => b - a);
+  const failRollback = incident.options.fail_rollback === true;
+  for (const n of completed) {
+    const s = scenario.remediation[n - 1];
+    if (!s) continue;
+    const base = { action_id: `rollback.${n}`, agent_type: 'resolution' as const, kind: 'rollback' as const, step: n, description: s.compensation };
+    const forward = { action_id: `remediation.${n}`, agent_type: 'resolution' as const, kind: 'remediation' as const, step: n, description: s.action };
+    await recordAction(db, incident.incident_id, { ...base, status: 'in_progress', details: { reason: 'cancelled' } }, { during });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.round((s.seconds / 2) * 1_000 * incident.time_scale))));
+    // The scripted compensation failure (fail_rollback) strikes the newest completed step, as in the workflow.
+    if (failRollback && n === completed[0]) {
+      const error = `${s.compensation} failed`;
+      log.warn('compensation failed on cancel', { incident_id: incident.incident_id, step: n });
+      await recordAction(db, incident.incident_id, { ...base, status: 'failed', details: { error } }, { during });
+      await recordAction(db, incident.incident_id, { ...forward, status: 'rollback_failed', details: { rollback_error: error } }, { during });
+      continue;
+    }
+    await recordAction(db, incident.incident_id, { ...base, status: 'completed' }, { during });
+    await recordAction(db, incident.incident_id, { ...forward, status: 'rolled_back' }, { during });
+  }
 }
 
 /** A cancelled incident's injected alerts and sessions are closed, so the KPIs it moved come back. */
