@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { recoveryEvents, ingest, LINKED_KPIS } from './effects.ts';
 import { drainIncident } from './outbox.ts';
-import { bundledPlaybook } from './scenarios.ts';
+import { bundledPlaybook } from './playbook.ts';
 import type { Playbook, Scenario } from './scenarios.ts';
 import type { IncidentDetail, IncidentOptions, StartIncident } from './schemas.ts';
 import { incidentSettings } from './settings.ts';
@@ -51,13 +51,11 @@ export function workflowOf(env: Bindings): Workflow<IncidentParams> {
   return binding;
 }
 
-/** The scenarios file and the incident settings, or 503/500 naming what is wrong. */
+/** The scenarios (checked when the worker loaded, playbook.ts) and the incident settings, or 500 naming what is wrong. */
 export function incidentConfig(c: Context<AppEnv>): { playbook: Playbook; settings: IncidentSettings } {
-  const playbook = bundledPlaybook();
-  if (!playbook.ok) throw new ApiError('config_invalid', `config/incident_scenarios.yaml is invalid: ${playbook.problems.join('; ')}`);
   const settings = incidentSettings(c.env);
   if (!settings.ok) throw new ApiError('config_invalid', `Incident settings are invalid: ${settings.problems.join('; ')}`);
-  return { playbook: playbook.playbook, settings: settings.settings };
+  return { playbook: bundledPlaybook(), settings: settings.settings };
 }
 
 export function scenarioSummary(s: Scenario) {
@@ -192,8 +190,7 @@ export async function cancel(c: Context<AppEnv>, id: string): Promise<IncidentRo
  */
 async function rollBackCompleted(db: Postgres, incident: IncidentRow, log: Logger): Promise<void> {
   const playbook = bundledPlaybook();
-  if (!playbook.ok) return;
-  const scenario = (incident.scenario ? playbook.playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.playbook.custom;
+  const scenario = (incident.scenario ? playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.custom;
   const timeline = await getTimeline(db, incident.incident_id);
   const during = ['cancelled'] as const;
   // A step start the run wrote as the cancel committed escaped its sweep; the run is terminated now, so this one is the last.
@@ -227,9 +224,9 @@ async function rollBackCompleted(db: Postgres, incident: IncidentRow, log: Logge
 
 /** A cancelled incident's injected alerts and sessions are closed, so the KPIs it moved come back. */
 async function clearEffects(env: Bindings, db: Postgres, incident: IncidentRow, log: Logger): Promise<void> {
+  if (!incident.effects_from || !incident.created_by) return;
   const playbook = bundledPlaybook();
-  if (!playbook.ok || !incident.effects_from || !incident.created_by) return;
-  const scenario = (incident.scenario ? playbook.playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.playbook.custom;
+  const scenario = (incident.scenario ? playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.custom;
   const at = new Date(incident.ended_at ?? Date.now());
   const target = { incident_id: incident.incident_id, regions: incident.affected_regions, products: incident.affected_products, services: incident.affected_services };
   try {
