@@ -374,13 +374,16 @@ class Run {
         const r = await recordAction(db, this.id, { ...base, status: 'waiting_approval', details: { deadline: deadline.toISOString(), timeout_ms: timeoutMs } });
         if (r.running) await changeIncident(db, this.id, { to: 'waiting_approval', key: 'waiting_approval', from: ['active'], approval: { state: 'pending', deadline } });
         await drainIncident(this.env, db, this.id, dash, this.log);
-        return r.running;
+        // A run restarted while the gate was open (revive.ts) finds the first deadline stored and keeps it: it waits only what is left.
+        const stored = (await getIncident(db, this.id))?.approval_deadline;
+        return { running: r.running, deadline: stored ?? deadline.toISOString() };
       }),
     );
-    if (!open) throw new Ended();
+    if (!open.running) throw new Ended();
+    const remainingMs = Math.max(1, Date.parse(open.deadline) - Date.now());
     let received: unknown;
     try {
-      received = (await this.step.waitForEvent<ApprovalPayload>('approval', { type: APPROVAL_EVENT, timeout: timeoutMs })).payload;
+      received = (await this.step.waitForEvent<ApprovalPayload>('approval', { type: APPROVAL_EVENT, timeout: remainingMs })).payload;
     } catch (err) {
       this.log.info('approval timed out', { error: err });
       await this.durable('approval:timed_out', this.infra, () =>
