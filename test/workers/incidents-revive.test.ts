@@ -45,4 +45,24 @@ describe('an incident waiting for approval whose run was lost', () => {
     const counts = await withDb((db) => db.query<{ n: number }>('SELECT count(*)::int AS n FROM incident_messages WHERE incident_id = $1 GROUP BY key HAVING count(*) > 1', [incident_id]));
     expect(counts).toEqual([]);
   });
+
+  it('a restarted run waits only until the deadline already stored, not a fresh timeout', async () => {
+    // Service Down's gate at this scale: 15 s.
+    const res = await send(createApi(), '/v1/incidents', 'editor', { method: 'POST', body: { scenario: 'service_down' } }, { ...env, INCIDENT_TIME_SCALE: '0.05' });
+    expect(res.status).toBe(202);
+    const { incident_id } = (await res.json()) as { incident_id: string };
+    const waiting = await waitFor(incident_id, (d) => d.status === 'waiting_approval', 30_000);
+    const deadline = Date.parse(waiting.approval!.deadline!);
+    const workflow = workflowOf(env as unknown as Bindings);
+    await (await workflow.get(incident_id)).terminate();
+    // Most of the gate's time passes before the run is restarted.
+    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 6_000)));
+    const revived = await withDb((db) => reviveStalledIncidents(env as unknown as Bindings, db, rootLogger, Date.now() + 7_200_000));
+    expect(revived).toContain(incident_id);
+    const done = await waitFor(incident_id, (d) => d.status === 'failed', 30_000);
+    const approval = done.timeline.find((t) => t.action_id === 'approval')!;
+    expect(approval.status).toBe('timed_out');
+    // It timed out at the stored deadline (with slack for the engine), not 15 s after the restart.
+    expect(Date.parse(done.ended_at!)).toBeLessThan(deadline + 4_000);
+  });
 });
