@@ -15,6 +15,7 @@ if (!(await checkRoutingFile())) {
   console.error('check failed: config/metric_routing.yaml does not route the catalog');
   process.exit(1);
 }
+await runToEnd('node', ['scripts/scenarios-check.ts']); // config/incident_scenarios.yaml, every problem with its line
 console.log('── build ──');
 await buildSite({ quiet: true });
 console.log('── wrangler deploy --dry-run ──');

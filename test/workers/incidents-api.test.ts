@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { IncidentPageSchema, ScenarioListSchema } from '../../worker/incidents/schemas.ts';
 import { PerformanceMetricsSchema } from '../../worker/incidents/messages.ts';
-import { checkPlaybook, BUNDLED_SCENARIOS_YAML } from '../../worker/incidents/scenarios.ts';
+import { bundledDictionary } from '../../worker/config/bundled.ts';
+import { BUNDLED_SCENARIOS_YAML, loadPlaybook } from '../../worker/incidents/playbook.ts';
+import { checkPlaybook as checkWith } from '../../worker/incidents/scenarios.ts';
 import { api, startIncident, waitFor } from './incidents-helpers.ts';
 import { expectProblem, listen } from './helpers.ts';
+
+const checkPlaybook = (text: string) => checkWith(text, bundledDictionary());
+/** The line of the first occurrence of `needle` in the bundled file (1-based). */
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
 
 describe('incidents API', () => {
   it('the scenarios file is valid, and the scenarios route lists the buttons', async () => {
@@ -26,6 +32,25 @@ describe('incidents API', () => {
       expect(check.problems.join('\n')).toMatch(/database_cascade runs unattended/);
     }
     expect(checkPlaybook('version: 1\nscenarios: [').ok).toBe(false);
+  });
+
+  it('names the line and column of each problem, and refuses to load a bad file at all', () => {
+    const regionLine = lineOf(BUNDLED_SCENARIOS_YAML, 'regions: [EMEA]');
+    const bad = checkPlaybook(BUNDLED_SCENARIOS_YAML.replace('regions: [EMEA]', 'regions: [Atlantis]'));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems[0]).toMatch(new RegExp(`^config/incident_scenarios\\.yaml:${regionLine}:\\d+ scenarios\\.\\w+\\.affected\\.regions\\.0: \\w+: region Atlantis`));
+    // A schema problem points at the value's own line.
+    const stepsLine = lineOf(BUNDLED_SCENARIOS_YAML, 'seconds: 1.2 }');
+    const schema = checkPlaybook(BUNDLED_SCENARIOS_YAML.replace('seconds: 1.2 }', 'seconds: -1 }'));
+    expect(schema.ok).toBe(false);
+    if (!schema.ok) expect(schema.problems).toEqual([expect.stringMatching(new RegExp(`^config/incident_scenarios\\.yaml:${stepsLine}:\\d+ scenarios\\.database_cascade\\.remediation\\.0\\.seconds: `))]);
+    // Broken YAML names where the parser stopped.
+    const yaml = checkPlaybook('version: 1\nscenarios: [\n');
+    expect(yaml.ok).toBe(false);
+    if (!yaml.ok) expect(yaml.problems[0]).toMatch(/^config\/incident_scenarios\.yaml:\d+:\d+ is not valid YAML/);
+    // What the worker runs when it loads: a bad file throws with every problem, so the worker never starts with it.
+    expect(() => loadPlaybook(BUNDLED_SCENARIOS_YAML.replace('regions: [EMEA]', 'regions: [Atlantis]'))).toThrow(/incident_scenarios\.yaml is invalid:\n.*region Atlantis/);
+    expect(loadPlaybook(BUNDLED_SCENARIOS_YAML).scenarios.size).toBeGreaterThanOrEqual(4);
   });
 
   it('refuses bad input, viewers and anonymous callers', async () => {

@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { recoveryEvents, ingest, LINKED_KPIS } from './effects.ts';
 import { drainIncident } from './outbox.ts';
-import { bundledPlaybook } from './scenarios.ts';
+import { bundledPlaybook } from './playbook.ts';
 import type { Playbook, Scenario } from './scenarios.ts';
 import type { IncidentDetail, IncidentOptions, StartIncident } from './schemas.ts';
 import { incidentSettings } from './settings.ts';
@@ -24,6 +24,7 @@ import {
   getTimeline,
   incidentMetrics,
   listIncidents,
+  recordAction,
   RUNNING,
   undoApproval,
 } from './store.ts';
@@ -50,13 +51,11 @@ export function workflowOf(env: Bindings): Workflow<IncidentParams> {
   return binding;
 }
 
-/** The scenarios file and the incident settings, or 503/500 naming what is wrong. */
+/** The scenarios (checked when the worker loaded, playbook.ts) and the incident settings, or 500 naming what is wrong. */
 export function incidentConfig(c: Context<AppEnv>): { playbook: Playbook; settings: IncidentSettings } {
-  const playbook = bundledPlaybook();
-  if (!playbook.ok) throw new ApiError('config_invalid', `config/incident_scenarios.yaml is invalid: ${playbook.problems.join('; ')}`);
   const settings = incidentSettings(c.env);
   if (!settings.ok) throw new ApiError('config_invalid', `Incident settings are invalid: ${settings.problems.join('; ')}`);
-  return { playbook: playbook.playbook, settings: settings.settings };
+  return { playbook: bundledPlaybook(), settings: settings.settings };
 }
 
 export function scenarioSummary(s: Scenario) {
@@ -163,7 +162,7 @@ export async function decide(c: Context<AppEnv>, id: string, decision: ApprovalP
   return (await getIncident(db, id)) ?? incident;
 }
 
-/** Stops a running incident: the workflow is terminated, open actions cancelled, its effects cleared. */
+/** Stops a running incident: the workflow is terminated, open actions cancelled, completed remediation rolled back, its effects cleared. */
 export async function cancel(c: Context<AppEnv>, id: string): Promise<IncidentRow> {
   const db = c.get('services').postgres;
   const incident = await runningIncident(db, id);
@@ -176,16 +175,58 @@ export async function cancel(c: Context<AppEnv>, id: string): Promise<IncidentRo
     // The run stops at its next step anyway: every step checks that the incident is still running.
     log.warn('workflow not terminated; it stops at its next step', { incident_id: id, error: err });
   }
+  await rollBackCompleted(db, incident, log);
   await clearEffects(c.env, db, incident, log);
   await drainIncident(c.env, db, id, incident.dashboard, log);
   return (await getIncident(db, id)) ?? incident;
 }
 
+/**
+ * A cancelled incident's completed remediation steps are undone, newest first, as a failed
+ * step's are in the workflow: each compensation is a `rollback.n` action taking its scripted
+ * time, and the step it undoes becomes `rolled_back`, or `rollback_failed` when the compensation
+ * fails (the others still run). The incident is already cancelled, so the stopped run cannot
+ * complete another step meanwhile; the writes are keyed like every other transition.
+ */
+async function rollBackCompleted(db: Postgres, incident: IncidentRow, log: Logger): Promise<void> {
+  const playbook = bundledPlaybook();
+  const scenario = (incident.scenario ? playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.custom;
+  const timeline = await getTimeline(db, incident.incident_id);
+  const during = ['cancelled'] as const;
+  // A step start the run wrote as the cancel committed escaped its sweep; the run is terminated now, so this one is the last.
+  for (const t of timeline.filter((a) => a.status === 'in_progress' || a.status === 'retrying')) {
+    await recordAction(db, incident.incident_id, { action_id: t.action_id, agent_type: t.agent_type, kind: t.kind, step: t.step, description: t.description, status: 'cancelled' }, { during });
+  }
+  const completed = timeline
+    .filter((t) => t.kind === 'remediation' && t.status === 'completed' && t.step !== null)
+    .map((t) => t.step!)
+    .sort((a, b) => b - a);
+  const failRollback = incident.options.fail_rollback === true;
+  for (const n of completed) {
+    const s = scenario.remediation[n - 1];
+    if (!s) continue;
+    const base = { action_id: `rollback.${n}`, agent_type: 'resolution' as const, kind: 'rollback' as const, step: n, description: s.compensation };
+    const forward = { action_id: `remediation.${n}`, agent_type: 'resolution' as const, kind: 'remediation' as const, step: n, description: s.action };
+    await recordAction(db, incident.incident_id, { ...base, status: 'in_progress', details: { reason: 'cancelled' } }, { during });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.round((s.seconds / 2) * 1_000 * incident.time_scale))));
+    // The scripted compensation failure (fail_rollback) strikes the newest completed step, as in the workflow.
+    if (failRollback && n === completed[0]) {
+      const error = `${s.compensation} failed`;
+      log.warn('compensation failed on cancel', { incident_id: incident.incident_id, step: n });
+      await recordAction(db, incident.incident_id, { ...base, status: 'failed', details: { error } }, { during });
+      await recordAction(db, incident.incident_id, { ...forward, status: 'rollback_failed', details: { rollback_error: error } }, { during });
+      continue;
+    }
+    await recordAction(db, incident.incident_id, { ...base, status: 'completed' }, { during });
+    await recordAction(db, incident.incident_id, { ...forward, status: 'rolled_back' }, { during });
+  }
+}
+
 /** A cancelled incident's injected alerts and sessions are closed, so the KPIs it moved come back. */
 async function clearEffects(env: Bindings, db: Postgres, incident: IncidentRow, log: Logger): Promise<void> {
+  if (!incident.effects_from || !incident.created_by) return;
   const playbook = bundledPlaybook();
-  if (!playbook.ok || !incident.effects_from || !incident.created_by) return;
-  const scenario = (incident.scenario ? playbook.playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.playbook.custom;
+  const scenario = (incident.scenario ? playbook.scenarios.get(incident.scenario) : undefined) ?? playbook.custom;
   const at = new Date(incident.ended_at ?? Date.now());
   const target = { incident_id: incident.incident_id, regions: incident.affected_regions, products: incident.affected_products, services: incident.affected_services };
   try {

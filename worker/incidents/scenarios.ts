@@ -1,8 +1,11 @@
+// Plain TypeScript with no bundled text, so `npm run check` runs the same check under node
+// (scripts/scenarios-check.ts) as the worker runs when it loads (playbook.ts).
 import { z } from 'zod';
-import { parse } from 'yaml';
-import scenariosYaml from '../../config/incident_scenarios.yaml?raw';
-import { bundledDictionary } from '../config/bundled.ts';
+import { LineCounter, parseDocument } from 'yaml';
+import type { DataDictionary } from '../dictionary/load.ts';
 import { SEVERITIES } from './messages.ts';
+
+export const SCENARIOS_FILE = 'config/incident_scenarios.yaml';
 
 const Seconds = z.number().positive().max(120);
 const Phases = z.strictObject({ detection: Seconds, diagnosis: Seconds, prediction: Seconds, communication: Seconds });
@@ -70,46 +73,55 @@ export type PlaybookCheck = { ok: true; playbook: Playbook } | { ok: false; prob
 /**
  * Parses and validates the scenarios file. Regions, products and the issue type must be values
  * the data dictionary lists, since the effects are ingested as events and ingest refuses others.
+ * Every problem names its line and column in the file, then the path of the value.
  */
-export function checkPlaybook(text: string): PlaybookCheck {
-  let raw: unknown;
-  try {
-    raw = parse(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (err) {
-    return { ok: false, problems: [`incident_scenarios.yaml is not valid YAML: ${err instanceof Error ? err.message : String(err)}`] };
+export function checkPlaybook(text: string, dictionary: DataDictionary): PlaybookCheck {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    return { ok: false, problems: doc.errors.map((e) => `${SCENARIOS_FILE}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1} is not valid YAML: ${e.message.split('\n')[0]}`) };
   }
-  const parsed = FileSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `incident_scenarios.yaml ${i.path.join('.')}: ${i.message}`) };
+  /** Where a path points in the file: the nearest node the path reaches (a missing key points at its parent). */
+  const at = (path: ReadonlyArray<PropertyKey>): string => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n).map((k) => (typeof k === 'symbol' ? String(k) : k)), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) {
+        const { line, col } = lines.linePos(node.range[0]);
+        return `${SCENARIOS_FILE}:${line}:${col}`;
+      }
+    }
+    return `${SCENARIOS_FILE}:1:1`;
+  };
+  const problem = (path: ReadonlyArray<PropertyKey>, message: string) => `${at(path)} ${path.map(String).join('.') || '(file)'}: ${message}`;
+  const parsed = FileSchema.safeParse(doc.toJS());
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => problem(i.path, i.message)) };
   const file = parsed.data;
-  const dictionary = bundledDictionary();
   const allowed = (table: string, column: string) => new Set(dictionary.column(table, column)?.allowedValues ?? []);
   const regions = allowed('customers', 'region');
   const products = allowed('claims', 'product');
   const issueTypes = allowed('issue_sessions', 'issue_type');
   const problems: string[] = [];
-  const build = (id: string, s: RawScenario): Scenario => {
-    for (const r of s.affected.regions) if (!regions.has(r)) problems.push(`${id}: region ${r} is not one of ${[...regions].join(', ')}`);
-    for (const p of s.affected.products) if (!products.has(p)) problems.push(`${id}: product ${p} is not one of ${[...products].join(', ')}`);
-    if (!issueTypes.has(s.effects.issue_type)) problems.push(`${id}: issue_type ${s.effects.issue_type} is not one of ${[...issueTypes].join(', ')}`);
+  const build = (id: string, s: RawScenario, where: string[]): Scenario => {
+    for (const [i, r] of s.affected.regions.entries()) {
+      if (!regions.has(r)) problems.push(problem([...where, 'affected', 'regions', i], `${id}: region ${r} is not one of ${[...regions].join(', ')}`));
+    }
+    for (const [i, p] of s.affected.products.entries()) {
+      if (!products.has(p)) problems.push(problem([...where, 'affected', 'products', i], `${id}: product ${p} is not one of ${[...products].join(', ')}`));
+    }
+    if (!issueTypes.has(s.effects.issue_type)) {
+      problems.push(problem([...where, 'effects', 'issue_type'], `${id}: issue_type ${s.effects.issue_type} is not one of ${[...issueTypes].join(', ')}`));
+    }
     return { ...s, id, phases: s.phases ?? file.defaults.phases };
   };
-  const scenarios = new Map(Object.entries(file.scenarios).map(([id, s]) => [id, build(id, s)] as const));
-  const custom = build('custom', file.custom);
-  if (scenarios.has('custom')) problems.push('scenarios: custom is the hand-described playbook; name the scenario otherwise');
+  const scenarios = new Map(Object.entries(file.scenarios).map(([id, s]) => [id, build(id, s, ['scenarios', id])] as const));
+  const custom = build('custom', file.custom, ['custom']);
+  if (scenarios.has('custom')) problems.push(problem(['scenarios', 'custom'], 'custom is the hand-described playbook; name the scenario otherwise'));
   for (const required of ['database_cascade', 'api_slowdown', 'service_down', 'memory_leak']) {
-    if (!scenarios.has(required)) problems.push(`scenarios: ${required} is missing`);
+    if (!scenarios.has(required)) problems.push(problem(['scenarios'], `${required} is missing`));
   }
-  if (scenarios.get('database_cascade')?.approval.required) problems.push('database_cascade runs unattended end to end: approval.required must be false');
+  if (scenarios.get('database_cascade')?.approval.required) {
+    problems.push(problem(['scenarios', 'database_cascade', 'approval', 'required'], 'database_cascade runs unattended end to end: approval.required must be false'));
+  }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, playbook: { scenarios, custom, retries: file.defaults.retries, step_timeout_seconds: file.defaults.step_timeout_seconds } };
 }
-
-let bundled: PlaybookCheck | undefined;
-
-/** The checked-in file, parsed once per isolate. */
-export function bundledPlaybook(): PlaybookCheck {
-  bundled ??= checkPlaybook(scenariosYaml);
-  return bundled;
-}
-
-export const BUNDLED_SCENARIOS_YAML: string = scenariosYaml;

@@ -150,7 +150,13 @@ const ENDING: ReadonlySet<ActionStatus> = new Set(['completed', 'failed', 'cance
  * FROM allows. Both are no-ops on a replay or once the incident has ended, so a step the engine
  * runs again leaves one row and one message per transition.
  */
-export async function recordAction(db: Db, incidentId: string, t: Transition, options: { claim?: boolean } = {}): Promise<Recorded> {
+export async function recordAction(
+  db: Db,
+  incidentId: string,
+  t: Transition,
+  options: { claim?: boolean; /** Incident statuses the write is taken in; running ones unless a cancellation's rollback says otherwise. */ during?: readonly IncidentStatus[] } = {},
+): Promise<Recorded> {
+  const during = options.during ?? RUNNING;
   const attempt = t.attempt ?? 1;
   const details = JSON.stringify(t.details ?? {});
   const write: Statement =
@@ -160,7 +166,7 @@ export async function recordAction(db: Db, incidentId: string, t: Transition, op
                  SELECT $1, $2, $3, $4, $5, $6, $7, now(), now(), $8, $9, $10::jsonb
                   WHERE EXISTS (SELECT 1 FROM incidents WHERE incident_id = $1 AND status = ANY($11::text[]))
                  ON CONFLICT (incident_id, action_id) DO NOTHING`,
-          params: [incidentId, t.action_id, t.agent_type, t.step, t.kind, t.description, t.status, attempt, t.confidence ?? null, details, RUNNING],
+          params: [incidentId, t.action_id, t.agent_type, t.step, t.kind, t.description, t.status, attempt, t.confidence ?? null, details, during],
         }
       : {
           // Undoing a completed step (rolled_back) happens while the incident is failing, still running.
@@ -172,7 +178,7 @@ export async function recordAction(db: Db, incidentId: string, t: Transition, op
                   WHERE a.incident_id = $1 AND a.action_id = $2 AND a.status = ANY($8::text[])
                     AND ($3 <> 'retrying' OR a.attempt < $4)
                     AND EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = $1 AND i.status = ANY($9::text[]))`,
-          params: [incidentId, t.action_id, t.status, attempt, t.confidence ?? null, details, ENDING.has(t.status), FROM[t.status], RUNNING],
+          params: [incidentId, t.action_id, t.status, attempt, t.confidence ?? null, details, ENDING.has(t.status), FROM[t.status], during],
         };
   const results = await db.batch([
     write,

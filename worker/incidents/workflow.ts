@@ -13,7 +13,7 @@ import { ingest, injectionEvents, recoveryEvents, sampleKpis } from './effects.t
 import type { AgentType, IncidentStatus } from './messages.ts';
 import { postWebhook, slackPayload } from './notify.ts';
 import { drainIncident, pendingMessages, publishClaimed, withRetries } from './outbox.ts';
-import { bundledPlaybook } from './scenarios.ts';
+import { bundledPlaybook } from './playbook.ts';
 import type { Scenario } from './scenarios.ts';
 import { incidentSettings } from './settings.ts';
 import { changeIncident, getIncident, markEffects, recordAction, recordKpis, setNotification } from './store.ts';
@@ -86,10 +86,8 @@ class Run {
     const settings = incidentSettings(env);
     if (!settings.ok) throw new Error(`incident settings are invalid: ${settings.problems.join('; ')}`);
     this.settings = settings.settings;
-    const playbook = bundledPlaybook();
-    if (!playbook.ok) throw new Error(`incident scenarios are invalid: ${playbook.problems.join('; ')}`);
     // Steps that only write and publish: retried through a Postgres or hub outage, not scaled.
-    this.infra = { retries: { limit: 6, delay: 500, backoff: 'exponential' }, timeout: playbook.playbook.step_timeout_seconds * 1_000 };
+    this.infra = { retries: { limit: 6, delay: 500, backoff: 'exponential' }, timeout: bundledPlaybook().step_timeout_seconds * 1_000 };
   }
 
   /**
@@ -190,13 +188,12 @@ class Run {
     if (!inc) throw new Error(`incident ${this.id} is not stored`);
     if (inc.status !== 'active' && inc.status !== 'waiting_approval') return { incident_id: this.id, status: inc.status };
     const playbook = bundledPlaybook();
-    if (!playbook.ok) throw new Error('incident scenarios are invalid');
-    const scenario: Scenario = (inc.scenario ? playbook.playbook.scenarios.get(inc.scenario) : undefined) ?? playbook.playbook.custom;
+    const scenario: Scenario = (inc.scenario ? playbook.scenarios.get(inc.scenario) : undefined) ?? playbook.custom;
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1_000 * inc.time_scale));
-    const retries = playbook.playbook.retries;
+    const retries = playbook.retries;
     const scripted: WorkflowStepConfig = {
       retries: { limit: retries.limit, delay: scaled(retries.delay_seconds), backoff: 'constant' },
-      timeout: playbook.playbook.step_timeout_seconds * 1_000,
+      timeout: playbook.step_timeout_seconds * 1_000,
     };
     const dash = inc.dashboard;
     const target = { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
@@ -377,13 +374,16 @@ class Run {
         const r = await recordAction(db, this.id, { ...base, status: 'waiting_approval', details: { deadline: deadline.toISOString(), timeout_ms: timeoutMs } });
         if (r.running) await changeIncident(db, this.id, { to: 'waiting_approval', key: 'waiting_approval', from: ['active'], approval: { state: 'pending', deadline } });
         await drainIncident(this.env, db, this.id, dash, this.log);
-        return r.running;
+        // A run restarted while the gate was open (revive.ts) finds the first deadline stored and keeps it: it waits only what is left.
+        const stored = (await getIncident(db, this.id))?.approval_deadline;
+        return { running: r.running, deadline: stored ?? deadline.toISOString() };
       }),
     );
-    if (!open) throw new Ended();
+    if (!open.running) throw new Ended();
+    const remainingMs = Math.max(1, Date.parse(open.deadline) - Date.now());
     let received: unknown;
     try {
-      received = (await this.step.waitForEvent<ApprovalPayload>('approval', { type: APPROVAL_EVENT, timeout: timeoutMs })).payload;
+      received = (await this.step.waitForEvent<ApprovalPayload>('approval', { type: APPROVAL_EVENT, timeout: remainingMs })).payload;
     } catch (err) {
       this.log.info('approval timed out', { error: err });
       await this.durable('approval:timed_out', this.infra, () =>

@@ -75,7 +75,7 @@ const decisionRoute = (action: 'approve' | 'reject' | 'cancel', summary: string)
 
 const approveRoute = decisionRoute('approve', 'Approve the pending remediation (editor); 409 incident_state unless one is pending');
 const rejectRoute = decisionRoute('reject', 'Reject the pending remediation: the incident is cancelled (editor); 409 incident_state unless one is pending');
-const cancelRoute = decisionRoute('cancel', 'Cancel a running incident: its workflow stops and its injected effects are cleared (editor); 409 incident_state once it has ended');
+const cancelRoute = decisionRoute('cancel', 'Cancel a running incident: its workflow stops, its completed remediation steps are rolled back newest first and its injected effects are cleared (editor); 409 incident_state once it has ended');
 
 /** Reading incidents is when a run that stopped with a dev server is noticed and restarted (revive.ts). */
 function reviveInBackground(c: Context<AppEnv>): void {
