@@ -33,6 +33,16 @@ export const MAX_DELIVERY_FAILURES = 5;
 /** A delivery to one edge carries at most this many messages; the rest follow in the next call. */
 export const MAX_DELIVERY_MESSAGES = 2_000;
 
+/**
+ * How long a flush made only of `kpi_update`s may wait for company (HUB_KPI_COALESCE_MS overrides
+ * it; 0 sends at once). Every event is followed by the KPI updates it moved, recomputed after the
+ * ingest answer; sent on their own they are a second fan-out per event. Held back, they leave with
+ * the next event's flush, or when this runs out. Events never wait: a flush with anything else in
+ * it goes at once and takes the waiting updates along, in seq order.
+ */
+export const KPI_COALESCE_MS = 500;
+const COALESCED_TYPES: ReadonlySet<string> = new Set(['kpi_update']);
+
 /** One logged message: its seq and the frame body every socket gets. */
 export interface LoggedMessage {
   seq: number;
@@ -108,17 +118,22 @@ export class DashboardHub extends DurableObject<Bindings> {
   private readonly load = new Map<number, number>();
   private alarmAt: number | null | undefined;
   private readonly replays = { logLoads: 0, single: 0 };
+  /** Set while committed kpi_updates wait for the next flush (KPI_COALESCE_MS). */
+  private coalesceTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Per instance so tests can change them through runInDurableObject. */
   readonly tuning = {
     socketsPerEdge: SOCKETS_PER_EDGE,
     retryMs: 100,
+    kpiCoalesceMs: KPI_COALESCE_MS,
   };
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     const configured = Number(env.HUB_SOCKETS_PER_EDGE);
     if (Number.isInteger(configured) && configured > 0) this.tuning.socketsPerEdge = configured;
+    const coalesce = env.HUB_KPI_COALESCE_MS === undefined ? Number.NaN : Number(env.HUB_KPI_COALESCE_MS);
+    if (Number.isInteger(coalesce) && coalesce >= 0) this.tuning.kpiCoalesceMs = coalesce;
     // Schema, the sequence counter and the edges are ready before the first call.
     void ctx.blockConcurrencyWhile(async () => {
       const sql = this.ctx.storage.sql;
@@ -410,14 +425,26 @@ export class DashboardHub extends DurableObject<Bindings> {
     });
     this.lastSeq = firstSeq + bodies.length - 1;
     let delivered = 0;
+    const wait = this.tuning.kpiCoalesceMs > 0 && messages.every((m) => COALESCED_TYPES.has(m.type));
+    if (!wait && this.coalesceTimer !== null) {
+      clearTimeout(this.coalesceTimer);
+      this.coalesceTimer = null;
+    }
     for (const edge of this.edges.values()) {
       delivered += this.load.get(edge.index) ?? 0;
       for (let i = 0; i < bodies.length; i++) edge.queue.push({ seq: firstSeq + i, body: bodies[i]! });
       // An edge far behind skips what the log would hand it anyway when it next hears from us.
       if (edge.queue.length > REPLAY_LOG_LIMIT) edge.queue = edge.queue.slice(-MAX_DELIVERY_MESSAGES / 2);
-      this.pump(edge);
+      if (!wait) this.pump(edge);
     }
+    if (wait) this.coalesceTimer ??= setTimeout(() => this.flushWaiting(), this.tuning.kpiCoalesceMs);
     return { firstSeq, seq: this.lastSeq, delivered };
+  }
+
+  /** The coalescing window ran out: what waits goes out now. */
+  private flushWaiting(): void {
+    this.coalesceTimer = null;
+    for (const edge of this.edges.values()) this.pump(edge);
   }
 
   /**

@@ -28,8 +28,13 @@ export interface DevServerOptions {
 }
 
 /** Runs a project binary with Node 22 first on PATH, whatever node started us. */
-export function run(bin: string, args: string[], options: { quiet?: boolean; env?: Record<string, string> } = {}): ChildProcess {
-  const child = spawn(path.join(BIN, bin), args, {
+export function run(bin: string, args: string[], options: { quiet?: boolean; env?: Record<string, string>; raiseFdLimit?: boolean } = {}): ChildProcess {
+  // The runtime holds two descriptors per accepted connection (it dups each one), so thousands of
+  // sockets need the soft open-file limit raised to the hard one for it and what it spawns.
+  const [file, argv] = options.raiseFdLimit
+    ? ['/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', path.join(BIN, bin), ...args]]
+    : [path.join(BIN, bin), args];
+  const child = spawn(file, argv, {
     cwd: ROOT,
     stdio: options.quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     env: {
@@ -115,6 +120,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       ],
       {
         quiet: options.purpose !== 'dev',
+        raiseFdLimit: true,
         // The local trace collector makes every WebSocket send several times dearer; benchmarks
         // measure the app, not the dev tooling.
         ...(options.purpose === 'bench' ? { env: { X_LOCAL_OBSERVABILITY: 'false' } } : {}),

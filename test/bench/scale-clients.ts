@@ -33,6 +33,8 @@ interface Client {
   ackMs: number;
   lastAckAt: number;
   seen: Set<string>;
+  /** Counted in `open` (connected and not yet closed). */
+  counted: boolean;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -44,6 +46,9 @@ if (parentPort && workerData?.scaleClients) {
   let duplicates = 0;
   let outOfOrder = 0;
   let closed = 0;
+  // Kept as a count, not recomputed by a scan: every received message wakes the waiters, and a
+  // scan of every socket per message is quadratic in the viewers a thread holds.
+  let open = 0;
   const closeCodes: Record<string, number> = {};
   let waiters: Array<() => void> = [];
 
@@ -97,9 +102,13 @@ if (parentPort && workerData?.scaleClients) {
     const opener = async () => {
       while (started < count) {
         started++;
-        const c: Client = { ws: new WebSocket(url, { headers, perMessageDeflate: false }), lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set() };
+        const c: Client = { ws: new WebSocket(url, { headers, perMessageDeflate: false }), lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set(), counted: false };
         c.ws.on('message', (raw) => onMessage(c, raw as Buffer));
         c.ws.on('close', (code) => {
+          if (c.counted) {
+            c.counted = false;
+            open--;
+          }
           closed++;
           closeCodes[code] = (closeCodes[code] ?? 0) + 1;
         });
@@ -117,6 +126,10 @@ if (parentPort && workerData?.scaleClients) {
         if (ok) {
           clients.push(c);
           connected++;
+          if (c.ws.readyState === WebSocket.OPEN) {
+            c.counted = true;
+            open++;
+          }
         } else {
           failed++;
           c.ws.terminate();
@@ -129,7 +142,7 @@ if (parentPort && workerData?.scaleClients) {
 
   const missing = (ids: string[]) => {
     let n = 0;
-    for (const id of ids) n += clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length - (receipts.get(id)?.length ?? 0);
+    for (const id of ids) n += Math.max(0, open - (receipts.get(id)?.length ?? 0));
     return n;
   };
 
@@ -155,7 +168,7 @@ if (parentPort && workerData?.scaleClients) {
         outOfOrder,
         closed,
         closeCodes: { ...closeCodes },
-        open: clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length,
+        open,
       };
       receipts = new Map();
       duplicates = 0;

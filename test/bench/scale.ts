@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,8 @@ export interface ScaleOptions {
    * has no such hop (BENCH_SCALE_DIRECT=1). The default is the public address.
    */
   direct: boolean;
+  /** HUB_KPI_COALESCE_MS for the runtime (BENCH_SCALE_KPI_COALESCE_MS; unset: the hub's default). */
+  kpiCoalesceMs: number | null;
   log: (line: string) => void;
 }
 
@@ -64,6 +67,7 @@ export function scaleOptionsFromEnv(log: (line: string) => void = console.log): 
     threads: Math.max(1, int('BENCH_SCALE_THREADS', 2)),
     timeoutMs: int('BENCH_SCALE_TIMEOUT_MS', 1_800_000),
     direct: process.env.BENCH_SCALE_DIRECT === '1',
+    kpiCoalesceMs: process.env.BENCH_SCALE_KPI_COALESCE_MS === undefined ? null : int('BENCH_SCALE_KPI_COALESCE_MS', 0),
     log,
   };
 }
@@ -89,6 +93,8 @@ export interface PhaseResult {
 
 export interface ViewerResult {
   viewers: number;
+  /** Set when the runtime's open-file limit allowed fewer sockets than asked: the number measured. */
+  cappedTo?: number;
   connected: { app: number; ws: number };
   app: { single: PhaseResult; burst: PhaseResult };
   ws: { single: PhaseResult; burst: PhaseResult };
@@ -120,6 +126,25 @@ export interface ScaleReport {
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How many viewers one local runtime can hold. workerd dups every connection it accepts, so each
+ * socket costs it two descriptors (past the limit it logs `dup(): Too many open files` and stops
+ * serving); wrangler's proxy also holds two (in and out). Its soft limit is raised to the hard
+ * limit it inherits from us (scripts/dev-server.ts), which only a privileged process can raise.
+ * The margin covers the runtime's own files, storage and outbound connections.
+ */
+export function runtimeSocketCapacity(): { capacity: number; hardLimit: number } {
+  let hardLimit = Number.POSITIVE_INFINITY;
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    if (hard && hard !== 'unlimited') hardLimit = Number(hard);
+  } catch {
+    // Not Linux: no limit known, nothing capped.
+  }
+  return { capacity: Math.floor((hardLimit - 400) / 2), hardLimit };
+}
 
 export function stats(values: number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);
@@ -301,6 +326,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
         vars: {
           USER_RATE_LIMITS: 'off',
           HUB_SOCKETS_PER_EDGE: String(perEdge),
+          ...(options.kpiCoalesceMs === null ? {} : { HUB_KPI_COALESCE_MS: String(options.kpiCoalesceMs) }),
           DASHBOARDS: ['default', boards.none, boards.queued, ...boards.viewers].join(','),
         },
         log: (l) => log(`[stack] ${l}`),
@@ -326,10 +352,13 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
         const run: EdgeRun = { socketsPerEdge: perEdge, path: origin ? 'direct' : 'public', ingestNoViewers: stats(noViewers), viewers: [] };
         log(`scale: ${perEdge} sockets per edge; ingest with no viewers p50 ${run.ingestNoViewers.p50.toFixed(1)} ms`);
 
-        for (const [i, viewers] of options.viewers.entries()) {
+        const { capacity, hardLimit } = runtimeSocketCapacity();
+        for (const [i, asked] of options.viewers.entries()) {
           if (Date.now() > deadline) break;
           const board = boards.viewers[i]!;
-          const result: Partial<ViewerResult> = { viewers };
+          const viewers = Math.min(asked, capacity);
+          const result: Partial<ViewerResult> = { viewers: asked, ...(viewers < asked ? { cappedTo: viewers } : {}) };
+          if (viewers < asked) log(`scale: ${asked} viewers asked, ${viewers} measured: the runtime holds two descriptors per socket and the open-file hard limit here is ${hardLimit}`);
           let closedByServer = 0;
           for (const target of ['app', 'ws'] as const) {
             const fleet = new Fleet(options.threads);
@@ -440,7 +469,7 @@ export function scaleTable(report: ScaleReport): string {
         const a = v.app[mode];
         const w = v.ws[mode];
         lines.push(
-          `| ${v.connected.app}/${v.connected.ws} of ${v.viewers} | ${edges} | ${mode === 'single' ? 'one at a time' : 'burst'} | ${f(a.ingest.p50)} / ${f(a.ingest.p95)} | ${f(a.receipt.p50)} / ${f(a.receipt.p95)} / ${f(a.receipt.p99)} | ${f(w.receipt.p50)} / ${f(w.receipt.p95)} / ${f(w.receipt.p99)} | ${(a.receipt.p95 / w.receipt.p95).toFixed(2)}× | ${f(a.deliveriesPerSecond)} / ${f(w.deliveriesPerSecond)} | ${a.lost} / ${w.lost} | ${a.duplicates + w.duplicates} / ${a.outOfOrder + w.outOfOrder} |`,
+          `| ${v.connected.app}/${v.connected.ws} of ${v.cappedTo ?? v.viewers}${v.cappedTo ? ` (${v.viewers} asked; fd limit)` : ''} | ${edges} | ${mode === 'single' ? 'one at a time' : 'burst'} | ${f(a.ingest.p50)} / ${f(a.ingest.p95)} | ${f(a.receipt.p50)} / ${f(a.receipt.p95)} / ${f(a.receipt.p99)} | ${f(w.receipt.p50)} / ${f(w.receipt.p95)} / ${f(w.receipt.p99)} | ${(a.receipt.p95 / w.receipt.p95).toFixed(2)}× | ${f(a.deliveriesPerSecond)} / ${f(w.deliveriesPerSecond)} | ${a.lost} / ${w.lost} | ${a.duplicates + w.duplicates} / ${a.outOfOrder + w.outOfOrder} |`,
         );
       }
       const failed = [...v.app.single.failedSends, ...v.app.burst.failedSends];

@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { evictDurableObject, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPLAY_LOG_LIMIT } from '../../durable-objects/dashboard-hub.ts';
+import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import type { DashboardHubEdge } from '../../durable-objects/dashboard-hub-edge.ts';
 import { edgeFor } from '../../durable-objects/dashboards.ts';
 import {
@@ -260,6 +261,50 @@ describe('DashboardHub', () => {
     const closed = new Promise<number>((resolve) => c.ws.addEventListener('close', (e) => resolve(e.code)));
     c.ws.send('x'.repeat(10_000));
     expect(await closed).toBe(1009);
+  });
+});
+
+describe('DashboardHub kpi_update coalescing', () => {
+  const coalesce = (dashboard: string, ms: number) => runInDurableObject(hub(dashboard), (root: DashboardHub) => void (root.tuning.kpiCoalesceMs = ms));
+
+  it('holds KPI updates back until the next event, which takes them along in one frame', async () => {
+    const name = uniqueDashboard();
+    await coalesce(name, 60_000);
+    const a = await connect(name);
+    await a.waitFor(1);
+    await hub(name).publish({ type: 'event', data: { n: 1 } });
+    await a.waitFor(2);
+    await hub(name).publishBatch([
+      { type: 'kpi_update', data: { n: 2 } },
+      { type: 'kpi_update', data: { n: 3 } },
+    ]);
+    await hub(name).publish({ type: 'kpi_update', data: { n: 4 } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.messages).toHaveLength(2);
+    await hub(name).publish({ type: 'event', data: { n: 5 } });
+    await a.waitFor(6);
+    expect(a.frames).toHaveLength(3);
+    expect(a.messages.slice(1).map((m) => [m.type, m.seq])).toEqual([
+      ['event', 1],
+      ['kpi_update', 2],
+      ['kpi_update', 3],
+      ['kpi_update', 4],
+      ['event', 5],
+    ]);
+  });
+
+  it('sends held KPI updates when the window runs out, and at once with a window of 0', async () => {
+    const name = uniqueDashboard();
+    await coalesce(name, 200);
+    const a = await connect(name);
+    await a.waitFor(1);
+    const t0 = Date.now();
+    await hub(name).publish({ type: 'kpi_update', data: { n: 1 } });
+    await a.waitFor(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    await coalesce(name, 0);
+    await hub(name).publish({ type: 'kpi_update', data: { n: 2 } });
+    expect((await a.waitFor(3, 150))[2]).toMatchObject({ type: 'kpi_update', seq: 2 });
   });
 });
 
