@@ -215,15 +215,30 @@ export function windowMetric(sql: string, interactionsTable: string): { kind: 'w
   const where = joinTokens(inner.slice(innerSig[whereAt]![1] + 1)).trim();
   if (!WINDOW_CONDITIONS.has(where.replace(/\s+/g, '').toLowerCase())) return null;
 
-  // Every window partitioned by slice first.
+  // Every window partitioned by slice as well. The slice goes last: the definition's own keys
+  // (a customer) tell rows apart sooner in the sort than the period and group do.
   const list = inner.slice(innerSig[0]![1] + 1, innerSig[from]![1]).map((t) => ({ ...t }));
   const listSig = list.filter(significant);
   for (let k = 0; k < listSig.length; k++) {
     if (!word(listSig[k], 'OVER')) continue;
     const open = listSig[k + 1];
     if (open?.text !== '(') return null;
-    if (word(listSig[k + 2], 'PARTITION') && word(listSig[k + 3], 'BY')) listSig[k + 3]!.text = `${listSig[k + 3]!.text} cc_period, cc_key,`;
-    else open.text = '(PARTITION BY cc_period, cc_key ';
+    if (!(word(listSig[k + 2], 'PARTITION') && word(listSig[k + 3], 'BY'))) {
+      open.text = '(PARTITION BY cc_period, cc_key ';
+      continue;
+    }
+    // The partition list ends at ORDER, ROWS, RANGE or the window's `)`, at the window's depth.
+    let depth = 0;
+    let last = -1;
+    for (let j = k + 4; j < listSig.length; j++) {
+      const t = listSig[j]!;
+      if (t.text === '(') depth++;
+      else if (t.text === ')' && depth-- === 0) break;
+      else if (depth === 0 && t.kind === 'word' && ['ORDER', 'ROWS', 'RANGE', 'GROUPS'].includes(t.text.toUpperCase())) break;
+      last = j;
+    }
+    if (last < 0) return null;
+    listSig[last]!.text = `${listSig[last]!.text}, cc_period, cc_key`;
   }
   const select = joinTokens(list).trim();
   return select ? { kind: 'windowed', select, where, expr: rows.expr } : null;
