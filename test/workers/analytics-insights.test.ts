@@ -3,6 +3,7 @@ import { authHeaders, call, expectProblem, json, newWidget } from './helpers.ts'
 import { freshWindow, query, viewerFetch, viewerGet } from './analytics-helpers.ts';
 import type { CallsPage, Kpi, Meta } from './analytics-helpers.ts';
 import { describeRange, planPeriod } from '../../worker/analytics/period.ts';
+import { liftMetric, maskAggregates, windowMetric } from '../../worker/analytics/measures.ts';
 
 type Params = Record<string, string | string[]>;
 interface Summary { data: { kpis: Kpi[] } | null; meta: Meta }
@@ -143,6 +144,69 @@ describe('consistency', () => {
       }
     });
   }
+});
+
+describe('one pass per question', () => {
+  // The breakdown answers every group in one statement (one window sort for repeat contacts); a
+  // summary narrowed to one group answers that group alone, as the catalog query run for it.
+  // They must be the same numbers, measure by measure, in both periods.
+  const cases: Array<{ by: string; narrow: (key: string) => Params; filters: Params }> = [
+    { by: 'channel', narrow: (key) => ({ channel: key }), filters: {} },
+    { by: 'region', narrow: (key) => ({ region: key }), filters: { transferred: 'false' } },
+    { by: 'team', narrow: (key) => ({ team: key }), filters: { csat_min: '3' } },
+  ];
+  for (const { by, narrow, filters } of cases) {
+    it(`every ${by} group of a breakdown equals the summary narrowed to it, under ${JSON.stringify(filters)}`, async () => {
+      const w = freshWindow(21);
+      const b = await viewerGet<Breakdown>(`/v1/analytics/breakdowns?${query({ ...w, ...filters, by })}`);
+      const groups = b.data!.groups.filter((g) => g.key !== '(none)');
+      expect(groups.length).toBeGreaterThan(1);
+      for (const g of groups) {
+        const s = await viewerGet<Summary>(`/v1/analytics/summary?${query({ ...w, ...filters, ...narrow(g.key) })}`);
+        for (const k of s.data!.kpis) {
+          const mine = kpi(g.kpis, k.name);
+          expect([mine.current, mine.previous], `${by}=${g.key} ${k.name}`).toEqual([k.current, k.previous]);
+        }
+      }
+    });
+  }
+
+  it('every week of a repeat-contact series equals the summary over that week', async () => {
+    const w = freshWindow(28);
+    const t = await viewerGet<Trend>(`/v1/analytics/trends?${query({ ...w, channel: 'chat', metric: 'repeat_contact_rate', granularity: 'week' })}`);
+    const points = t.data!.points;
+    expect(points.filter((p) => p.value !== null).length).toBeGreaterThan(2);
+    for (const p of points) {
+      const s = await viewerGet<Summary>(`/v1/analytics/summary?${query({ start: p.start, end: p.end, channel: 'chat' })}`);
+      expect(kpi(s.data!.kpis, 'repeat_contact_rate').current, p.start).toBe(p.value);
+    }
+  });
+
+  it('reads the catalog’s repeat-contact query as one windowed pass, partitioned by slice', () => {
+    const table = 'workspace.support_l3.interactions';
+    const repeat =
+      `WITH contacts AS (SELECT customer_id, started_at, LAG(started_at) OVER (PARTITION BY customer_id ORDER BY started_at) AS previous_started_at FROM ${table} WHERE started_at >= :start AND started_at < :end) ` +
+      `SELECT ROUND(100.0 * COUNT(DISTINCT CASE WHEN previous_started_at >= started_at - INTERVAL '7' DAY THEN customer_id END) / NULLIF(COUNT(DISTINCT customer_id), 0), 2) AS value FROM contacts`;
+    const plan = windowMetric(repeat, table)!;
+    expect(plan.select).toContain('OVER (PARTITION BY customer_id, cc_period, cc_key ORDER BY started_at)');
+    expect(windowMetric(repeat.replace('PARTITION BY customer_id ', ''), table)!.select).toContain('OVER (PARTITION BY cc_period, cc_key ORDER BY started_at)');
+    expect(plan.expr).toMatch(/^ROUND\(100\.0 \* COUNT\(DISTINCT/);
+    // Shapes whose rows a slice's window would not bound the same way stay composed.
+    expect(windowMetric(repeat.replace('started_at >= :start', 'started_at >= :start - INTERVAL \'7\' DAY'), table)).toBeNull();
+    expect(windowMetric(repeat.replace(`FROM ${table}`, `FROM ${table} JOIN ${table} x USING (customer_id)`), table)).toBeNull();
+    expect(windowMetric(repeat.replace('SELECT ROUND', 'SELECT (SELECT 1) + ROUND'), table)).toBeNull();
+    expect(windowMetric(repeat.replace('customer_id, started_at,', '*,'), table)).toBeNull();
+  });
+
+  it('masks each aggregate by its measure’s condition, and keeps its own pass for anything else', () => {
+    const csat = liftMetric('SELECT ROUND(AVG(csat), 2) AS value FROM t WHERE csat IS NOT NULL', 't')!;
+    expect(maskAggregates(csat.expr, csat.where)).toBe('CASE WHEN COUNT(CASE WHEN (csat IS NOT NULL) THEN 1 END) > 0 THEN ROUND(AVG(CASE WHEN (csat IS NOT NULL) THEN csat END), 2) END');
+    expect(maskAggregates('COUNT(DISTINCT customer_id)', 'x = 1')).toContain('COUNT(DISTINCT CASE WHEN (x = 1) THEN customer_id END)');
+    expect(maskAggregates('COUNT(*)', 'TRUE')).toBe('COUNT(*)');
+    expect(maskAggregates('percentile(handle_seconds, 0.5)', 'x = 1')).toBeNull();
+    expect(maskAggregates('SUM(x) / (SELECT COUNT(*) FROM t)', 'x = 1')).toBeNull();
+    expect(maskAggregates('SUM(x) OVER ()', 'x = 1')).toBeNull();
+  });
 });
 
 describe('GET /v1/analytics/breakdowns', () => {

@@ -11,6 +11,7 @@ import { renameParameters } from '../sqlgen/named-params.ts';
 import { MAX_SQL_LENGTH } from '../sqlgen/safety.ts';
 import { filterPredicate } from './filters.ts';
 import type { CallFilters } from './filters.ts';
+import { maskAggregates } from './measures.ts';
 import type { Measure } from './measures.ts';
 import type { Window } from './period.ts';
 import type { Run } from './run.ts';
@@ -97,7 +98,12 @@ function bucketKey(value: unknown, windows: Windows, period: PeriodName): string
   return new Date(Math.max(at.getTime(), window.start.getTime())).toISOString();
 }
 
-/** The lifted measures in one statement: a GROUP BY per measure over the same keyed rows. */
+/**
+ * The lifted and windowed measures in one statement over the same keyed rows. Lifted measures
+ * share one GROUP BY pass, each aggregate masked by its measure's condition; a lifted measure
+ * whose expression cannot be masked keeps a GROUP BY of its own. Each windowed measure sorts the
+ * rows once, partitioned by period and key, and groups the result.
+ */
 function liftedStatement(
   measures: readonly Measure[],
   filters: CallFilters,
@@ -114,21 +120,37 @@ function liftedStatement(
     start: { value: new Date(Math.min(...spans.map((s) => s.start.getTime()))), type: 'TIMESTAMP' },
     end: { value: new Date(Math.max(...spans.map((s) => s.end.getTime()))), type: 'TIMESTAMP' },
   };
-  const period = windows.previous ? `CASE WHEN f.started_at >= :w0_start AND f.started_at < :w0_end THEN 'current' ELSE 'previous' END` : `'current'`;
+  // The period as 0 (current) or 1 (previous): a number sorts faster than a string where a window is partitioned by it.
+  const period = windows.previous ? `CASE WHEN f.started_at >= :w0_start AND f.started_at < :w0_end THEN 0 ELSE 1 END` : `0`;
   const ctes = [
     `cc_filtered_interactions AS (SELECT * FROM ${qualify('interactions')} WHERE ${predicate.where})`,
     `cc_keyed AS (SELECT f.*, ${period} AS cc_period, ${expr} AS cc_key FROM cc_filtered_interactions f${join})`,
-    ...measures.map((m, i) => {
-      const plan = m.plan as { expr: string; where: string };
-      return `cc_m${i} AS (SELECT cc_period, cc_key, ${plan.expr} AS value FROM cc_keyed WHERE ${plan.where} GROUP BY cc_period, cc_key)`;
-    }),
   ];
-  const columns = measures.map((_, i) => `cc_m${i}.value AS m${i}`);
-  const joins = measures.map((_, i) => `LEFT JOIN cc_m${i} ON cc_m${i}.cc_period = k.cc_period AND cc_m${i}.cc_key = k.cc_key`);
+  const shared: string[] = [];
+  const columns: string[] = [];
+  const joins: string[] = [];
+  measures.forEach((m, i) => {
+    const plan = m.plan;
+    const masked = plan.kind === 'lifted' ? maskAggregates(plan.expr, plan.where) : null;
+    if (masked !== null) {
+      shared.push(`, ${masked} AS m${i}`);
+      columns.push(`k.m${i} AS m${i}`);
+      return;
+    }
+    if (plan.kind === 'lifted') {
+      ctes.push(`cc_m${i} AS (SELECT cc_period, cc_key, ${plan.expr} AS value FROM cc_keyed WHERE ${plan.where} GROUP BY cc_period, cc_key)`);
+    } else if (plan.kind === 'windowed') {
+      ctes.push(`cc_w${i} AS (SELECT cc_period, cc_key, ${plan.select} FROM cc_keyed WHERE ${plan.where})`);
+      ctes.push(`cc_m${i} AS (SELECT cc_period, cc_key, ${plan.expr} AS value FROM cc_w${i} GROUP BY cc_period, cc_key)`);
+    } else throw new Error(`${m.name} is not answered in the shared statement`);
+    columns.push(`cc_m${i}.value AS m${i}`);
+    joins.push(`LEFT JOIN cc_m${i} ON cc_m${i}.cc_period = k.cc_period AND cc_m${i}.cc_key = k.cc_key`);
+  });
+  ctes.push(`cc_groups AS (SELECT cc_period, cc_key${shared.join('')} FROM cc_keyed GROUP BY cc_period, cc_key)`);
   const sql =
     `WITH ${ctes.join(',\n')}\n` +
     `SELECT k.cc_period AS period, k.cc_key AS cc_key${columns.map((c) => `, ${c}`).join('')}\n` +
-    `FROM (SELECT cc_period, cc_key FROM cc_keyed GROUP BY cc_period, cc_key) k\n${joins.join('\n')}`;
+    `FROM cc_groups k${joins.map((j) => `\n${j}`).join('')}`;
   return { sql, params };
 }
 
@@ -224,8 +246,17 @@ export function composedSliceCount(measures: readonly Measure[], key: KeySpec, w
 }
 
 /**
+ * The groups a per-slice measure has a value for: every period and bucket, but of a column or
+ * attribute only the dictionary's values (the `(none)` group is no slice of its own).
+ */
+function hasSlice(key: KeySpec, k: string): boolean {
+  if (key.kind === 'all' || key.kind === 'bucket') return true;
+  return (key.values ?? []).includes(k);
+}
+
+/**
  * Every measure split by key and period. Rows come back for each (period, key) that has contacts;
- * composed measures fill in their value where their slice matches one.
+ * windowed and composed measures fill in their value where their slice matches one.
  */
 export async function aggregate(
   run: Run,
@@ -235,8 +266,9 @@ export async function aggregate(
   key: KeySpec,
 ): Promise<AggregateRow[]> {
   const lifted = measures.filter((m) => m.plan.kind === 'lifted');
+  const shared = measures.filter((m) => m.plan.kind === 'lifted' || m.plan.kind === 'windowed');
   const composed = measures.filter((m) => m.plan.kind === 'composed');
-  const liftedRun = lifted.length > 0 ? run.statement(liftedStatement(lifted, filters, windows, key, run.qualify)) : Promise.resolve({ rows: [] });
+  const sharedRun = shared.length > 0 ? run.statement(liftedStatement(shared, filters, windows, key, run.qualify)) : Promise.resolve({ rows: [] });
   const slices = slicesOf(key, windows, run.qualify);
   const composedRuns = composed.map((m) =>
     Promise.all(
@@ -246,7 +278,7 @@ export async function aggregate(
       }),
     ).then((parts) => parts.flat()),
   );
-  const [liftedAnswer, ...composedAnswers] = await Promise.all([liftedRun, ...composedRuns]);
+  const [sharedAnswer, ...composedAnswers] = await Promise.all([sharedRun, ...composedRuns]);
 
   const rows = new Map<string, AggregateRow>();
   const rowFor = (period: PeriodName, k: string) => {
@@ -258,19 +290,23 @@ export async function aggregate(
     }
     return row;
   };
-  for (const r of liftedAnswer.rows) {
-    const period = r.period === 'previous' ? 'previous' : 'current';
+  // A per-slice value alone does not make a group appear: groups are those with contacts.
+  const fill = (period: PeriodName, k: string, name: string, value: number | null) => {
+    const row = rows.get(`${period}\u0000${k}`) ?? (lifted.length === 0 && value !== null ? rowFor(period, k) : undefined);
+    if (row) row.values[name] = value;
+  };
+  for (const r of sharedAnswer.rows) {
+    const period = Number(r.period) === 1 ? 'previous' : 'current';
     const k = key.kind === 'bucket' ? bucketKey(r.cc_key, windows, period) : String(r.cc_key);
-    const row = rowFor(period, k);
-    lifted.forEach((m, i) => (row.values[m.name] = numberOrNull(r[`m${i}`])));
+    if (lifted.length > 0) rowFor(period, k);
+    shared.forEach((m, i) => {
+      const value = numberOrNull(r[`m${i}`]);
+      if (m.plan.kind === 'lifted') rows.get(`${period}\u0000${k}`)!.values[m.name] = value;
+      else if (hasSlice(key, k)) fill(period, k, m.name, value);
+    });
   }
   composed.forEach((m, i) => {
-    for (const { slice, value } of composedAnswers[i]!) {
-      // A composed value alone does not make a group appear: groups are those with contacts.
-      const id = `${slice.period}\u0000${slice.key}`;
-      const row = rows.get(id) ?? (lifted.length === 0 && value !== null ? rowFor(slice.period, slice.key) : undefined);
-      if (row) row.values[m.name] = value;
-    }
+    for (const { slice, value } of composedAnswers[i]!) fill(slice.period, slice.key, m.name, value);
   });
   return [...rows.values()];
 }
