@@ -90,7 +90,7 @@ class Writes {
  * Reads a whole mart table in keyset pages ordered by `key`, handing every chunk of every page to
  * onRows in order. A row whose key is null sorts last and ends the read (it is rejected anyway).
  */
-async function readMart(
+export async function readMart(
   client: DatabricksClient,
   from: string,
   columns: string,
@@ -316,8 +316,17 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     await writes.drain();
 
     // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions'));
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers'));
+    // Both marts are read at once and share the writes in flight: while one waits on the lakehouse
+    // for its next page, the other's batches are written.
+    const childWrites = new Writes(WRITES_IN_FLIGHT);
+    const children = await Promise.allSettled([
+      hydrateChildren(writer, client, childWrites, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions')),
+      hydrateChildren(writer, client, childWrites, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers')),
+    ]);
+    await childWrites.settle();
+    for (const child of children) if (child.status === 'fulfilled') counts.rejected += child.value;
+    for (const child of children) if (child.status === 'rejected') throw child.reason;
+    await childWrites.drain();
 
     // Signals the marts no longer have ----------------------------------------------------------
     counts.stale = await markStale(writer, postgres, runId, noteChanged);
@@ -464,6 +473,7 @@ const DRIVERS: ChildTable = {
 async function hydrateChildren(
   postgres: Pick<Postgres, 'query'>,
   client: DatabricksClient,
+  writes: Writes,
   from: string,
   child: ChildTable,
   pageRows: number,
@@ -473,7 +483,6 @@ async function hydrateChildren(
   let pending: Array<Record<string, unknown>> = [];
   let currentSignal: string | null = null;
   let groupStart = 0;
-  const writes = new Writes(WRITES_IN_FLIGHT);
   const flush = (rows: Array<Record<string, unknown>>) => (rows.length === 0 ? Promise.resolve() : writes.add(() => write(rows)));
   const write = async (rows: Array<Record<string, unknown>>) => {
     const arrays = [...child.columns.map((c) => rows.map((r) => r[c])), [...new Set(rows.map((r) => r.signal_id as string))]];
@@ -534,7 +543,6 @@ async function hydrateChildren(
   } finally {
     await writes.settle();
   }
-  await writes.drain();
   return rejected;
 }
 
