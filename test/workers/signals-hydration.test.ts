@@ -177,18 +177,21 @@ describe('signal hydration', () => {
     const total = await martCount('fct_signals');
     expect(total).toBe(signals * 10);
     const deps = { postgres: db, databricks: lakehouse, catalog: 'workspace', rules: requireOwnership(), log: rootLogger };
-    let stopped = false;
-    const failure = await hydrate(deps, {
-      trigger: 'cli',
-      // Several keyset pages of the mart, each in 50-row chunks.
-      pageRows: 700,
-      // After the first committed batch, the lakehouse goes away.
-      onProgress: async (p) => {
-        if (p.phase === 'signals' && !stopped) {
-          stopped = true;
-          await control(`/lakehouses/${lakehouseId}/stop`);
-        }
+    // Several keyset pages of the mart, each in 50-row chunks; the lakehouse goes away before the
+    // third page, once a first 1,000-row batch is on its way (and is committed) but well before the
+    // marts are all read, however fast or slow the writes are.
+    let statements = 0;
+    const failing: DatabricksClient = {
+      warehouse: (opts) => lakehouse.warehouse(opts),
+      health: (table, opts) => lakehouse.health(table, opts),
+      execute: async (...args) => {
+        if (++statements === 3) await control(`/lakehouses/${lakehouseId}/stop`);
+        return lakehouse.execute(...args);
       },
+    };
+    const failure = await hydrate({ ...deps, databricks: failing }, {
+      trigger: 'cli',
+      pageRows: 700,
     }).then(
       () => null,
       (error: unknown) => error,
@@ -205,6 +208,8 @@ describe('signal hydration', () => {
     expect(failed!.inserted_count).toBeGreaterThan(0);
     expect(failed!.inserted_count).toBeLessThan(total - signals);
     expect(await count(`SELECT COUNT(*) AS n FROM signals WHERE stale_since IS NOT NULL`)).toBe(0);
+    // The failed run's record of the ids it read is gone with it.
+    expect(await count('SELECT COUNT(*) AS n FROM signal_hydration_seen')).toBe(0);
 
     const run = await runHydrate();
     expect(run).toMatchObject({ status: 'succeeded', read: total, inserted: total - kept, stale: 0 });
@@ -214,6 +219,14 @@ describe('signal hydration', () => {
     // Read in small keyset pages, every row arrives exactly once: nothing is missed (stale) or read twice.
     const paged = await hydrate(deps, { trigger: 'cli', pageRows: 333 });
     expect(paged).toMatchObject({ status: 'succeeded', read: total, inserted: 0, updated: 0, unchanged: total, stale: 0, rejected: 0 });
+
+    // Back to one copy: the other nine go stale, more than one 1,000-row statement's worth.
+    for (const statement of martStatements({ scale: 1 })) await lakeSql(statement);
+    const shrunk = await hydrate(deps, { trigger: 'cli' });
+    expect(shrunk).toMatchObject({ status: 'succeeded', read: signals, unchanged: signals, stale: total - signals });
+    expect(await count(`SELECT COUNT(*) AS n FROM signals WHERE stale_since IS NOT NULL`)).toBe(total - signals);
+    expect(await count(`SELECT COUNT(*) AS n FROM signal_activity WHERE kind = 'stale' AND to_value = 'stale'`)).toBe(total - signals + 1);
+    expect(await count('SELECT COUNT(*) AS n FROM signal_hydration_seen')).toBe(0);
   }, 90_000);
 
   it('a successful refresh run rebuilds the marts and hydrates them once', async () => {

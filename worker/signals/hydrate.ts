@@ -14,7 +14,9 @@
  *   the upsert), so a rerun over the same marts changes nothing and reports every row unchanged.
  * - A mart row with a null or malformed column is rejected and counted; the rest is hydrated.
  * - A signal the marts no longer have is marked stale (stale_since), never deleted; only a run
- *   that read all of fct_signals marks anything stale.
+ *   that read all of fct_signals marks anything stale. The ids a run read are written to
+ *   signal_hydration_seen by each batch's own statement (rejected rows' ids too), and the rest are
+ *   found by an anti-join in Postgres: the run holds no set of ids, so its memory stays flat.
  * - Each batch commits on its own: a run that fails half-way (the lakehouse going down) keeps the
  *   batches it committed, is recorded as failed, and the next run completes the work.
  * - One run at a time: a transaction-scoped advisory lock is held for the length of the run.
@@ -26,7 +28,7 @@ import type { DatabricksClient } from '../services/databricks/types.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { ownerEmailFor, resolveOwners } from './ownership.ts';
 import type { OwnershipRules } from './ownership.ts';
-import { DIRECTIONS, ENTITY_TYPES, SEVERITIES } from './schemas.ts';
+import { DIRECTIONS, ENTITY_TYPES, HUB_SIGNALS_PER_RUN, SEVERITIES } from './schemas.ts';
 import type { HydrationRun, HydrationTrigger } from './schemas.ts';
 import { publishSignalUpdates } from './publish.ts';
 import type { Bindings } from '../config/env.ts';
@@ -88,7 +90,7 @@ class Writes {
  * Reads a whole mart table in keyset pages ordered by `key`, handing every chunk of every page to
  * onRows in order. A row whose key is null sorts last and ends the read (it is rejected anyway).
  */
-async function readMart(
+export async function readMart(
   client: DatabricksClient,
   from: string,
   columns: string,
@@ -125,6 +127,8 @@ async function readMart(
   }
 }
 
+/** The ids Postgres can hold as a signal's: a read row whose id is anything else cannot keep one fresh. */
+const SIGNAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000'), 'contains a NUL byte');
 const finite = z.number().refine(Number.isFinite, 'is not a finite number');
 const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a timestamp');
@@ -132,7 +136,7 @@ const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a
 /** A fct_signals row as the application accepts it; anything else is rejected and counted. */
 const MartSignalSchema = z
   .object({
-    signal_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/),
+    signal_id: z.string().regex(SIGNAL_ID),
     signal_type: text(64),
     metric_name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/),
     entity_type: z.enum(ENTITY_TYPES),
@@ -245,7 +249,11 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
   const runId = run!.id;
   const counts = { read: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0, rejected: 0 };
   let modelRunId: string | null = null;
+  // The hub hears of the first few changed signals by name (and of the run's counts): only those are kept.
   const changed: string[] = [];
+  const noteChanged = (ids: readonly string[]) => {
+    for (const id of ids) if (changed.length < HUB_SIGNALS_PER_RUN) changed.push(id);
+  };
   // Batches go over a pooled session (each its own short transaction, so each commits on its own):
   // a 1,000-row batch's parameters travel far faster over the wire protocol than as an HTTP query.
   const writer: Pick<Postgres, 'query'> = {
@@ -259,20 +267,25 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     const owners = await resolveOwners(postgres, deps.rules);
     if (owners.unknown.length > 0) log.warn('signal owners who are not active editors or admins are skipped', { owners: owners.unknown });
     const marts = `${quote(deps.catalog)}.${quote(MARTS_SCHEMA)}`;
-    const seen = new Set<string>();
+    // What an earlier run left (one that died before it could empty it) is not this run's.
+    await postgres.query('TRUNCATE signal_hydration_seen');
 
     // fct_signals ---------------------------------------------------------------------------
     let batch: MartSignal[] = [];
+    // The ids this batch read, its rejected rows' too: those are present, and must not go stale.
+    let seen: string[] = [];
     const writes = new Writes(WRITES_IN_FLIGHT);
     const flushSignals = async () => {
-      if (batch.length === 0) return;
+      if (seen.length === 0) return;
       const rows = batch;
+      const ids = seen;
       batch = [];
+      seen = [];
       await writes.add(async () => {
-        const result = await upsertSignals(writer, rows, owners.ids, deps.rules);
+        const result = await upsertSignals(writer, rows, ids, runId, owners.ids, deps.rules);
         counts.inserted += result.inserted;
         counts.updated += result.updated;
-        changed.push(...result.changed);
+        noteChanged(result.changed);
         await progress('signals');
       });
     };
@@ -281,17 +294,17 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
         onRows: async (rows) => {
           for (const raw of rows) {
             counts.read++;
-            // A rejected row's id (when it has one) still counts as present: it must not go stale.
-            if (typeof raw.signal_id === 'string') seen.add(raw.signal_id);
+            // A rejected row's id (when it could be a signal's) still counts as present: it must not go stale.
+            if (typeof raw.signal_id === 'string' && SIGNAL_ID.test(raw.signal_id)) seen.push(raw.signal_id);
             const parsed = MartSignalSchema.safeParse(raw);
             if (!parsed.success) {
               counts.rejected++;
               if (counts.rejected <= 5) log.warn('mart signal rejected', { signal_id: String(raw.signal_id ?? ''), issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
-              continue;
+            } else {
+              modelRunId ??= parsed.data.model_run_id;
+              batch.push(parsed.data);
             }
-            modelRunId ??= parsed.data.model_run_id;
-            batch.push(parsed.data);
-            if (batch.length >= BATCH_ROWS) await flushSignals();
+            if (seen.length >= BATCH_ROWS) await flushSignals();
           }
         },
       });
@@ -303,14 +316,22 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     await writes.drain();
 
     // fct_contributions and fct_model_drivers, grouped by signal so a batch holds whole signals --
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions'));
-    counts.rejected += await hydrateChildren(writer, client, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers'));
+    // Both marts are read at once and share the writes in flight: while one waits on the lakehouse
+    // for its next page, the other's batches are written.
+    const childWrites = new Writes(WRITES_IN_FLIGHT);
+    const children = await Promise.allSettled([
+      hydrateChildren(writer, client, childWrites, `${marts}.fct_contributions`, CONTRIBUTIONS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('contributions')),
+      hydrateChildren(writer, client, childWrites, `${marts}.fct_model_drivers`, DRIVERS, options.pageRows ?? CHILD_PAGE_ROWS, () => progress('drivers')),
+    ]);
+    await childWrites.settle();
+    for (const child of children) if (child.status === 'fulfilled') counts.rejected += child.value;
+    for (const child of children) if (child.status === 'rejected') throw child.reason;
+    await childWrites.drain();
 
     // Signals the marts no longer have ----------------------------------------------------------
-    const gone = await markStale(writer, seen);
-    counts.stale = gone.length;
-    changed.push(...gone);
+    counts.stale = await markStale(writer, postgres, runId, noteChanged);
     await progress('stale');
+    await postgres.query('TRUNCATE signal_hydration_seen');
 
     counts.unchanged = counts.read - counts.rejected - counts.inserted - counts.updated;
     const [done] = await postgres.query<RunRow>(
@@ -326,6 +347,8 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
     counts.unchanged = Math.max(0, counts.read - counts.rejected - counts.inserted - counts.updated);
     const message = isDependencyError(error) ? `${error.dependency} ${error.kind}: ${error.message}` : error instanceof Error ? error.message : String(error);
     log.warn('signal hydration failed', { run: runId, error });
+    // Nothing is marked from a failed run's ids; the next run empties the table anyway.
+    await postgres.query('TRUNCATE signal_hydration_seen').catch(() => undefined);
     await postgres
       .query(
         `UPDATE signal_hydration_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2, model_run_id = $3, read_count = $4, inserted_count = $5,
@@ -341,6 +364,8 @@ async function runLocked(deps: HydrateDeps, options: HydrateOptions): Promise<Hy
 async function upsertSignals(
   postgres: Pick<Postgres, 'query'>,
   rows: readonly MartSignal[],
+  seen: readonly string[],
+  runId: string,
   ownerIds: ReadonlyMap<string, string>,
   rules: OwnershipRules,
 ): Promise<{ inserted: number; updated: number; changed: string[] }> {
@@ -391,12 +416,13 @@ async function upsertSignals(
        SELECT up.id, NULL::uuid, 'severity', prev.severity, up.severity FROM up JOIN prev USING (id) WHERE prev.severity <> up.severity
        UNION ALL
        SELECT up.id, NULL::uuid, 'stale', 'stale', 'fresh' FROM up JOIN prev USING (id) WHERE prev.stale_since IS NOT NULL
-       RETURNING 1)
+       RETURNING 1),
+     seen AS (INSERT INTO signal_hydration_seen (run_id, id) SELECT $22::bigint, unnest($21::text[]) RETURNING 1)
      SELECT id, inserted FROM up`,
     [
       col('signal_id'), col('signal_type'), col('metric_name'), col('entity_type'), col('entity_id'), col('entity_label'), col('window_start'),
       col('window_end'), col('observed_value'), col('expected_value'), col('baseline_stddev'), col('z_score'), col('direction'), col('severity'),
-      col('confidence'), col('narrative'), col('model_run_id'), col('detected_at'), col('updated_at'), owners,
+      col('confidence'), col('narrative'), col('model_run_id'), col('detected_at'), col('updated_at'), owners, seen, runId,
     ],
   );
   const inserted = result.filter((r) => r.inserted).length;
@@ -447,6 +473,7 @@ const DRIVERS: ChildTable = {
 async function hydrateChildren(
   postgres: Pick<Postgres, 'query'>,
   client: DatabricksClient,
+  writes: Writes,
   from: string,
   child: ChildTable,
   pageRows: number,
@@ -456,7 +483,6 @@ async function hydrateChildren(
   let pending: Array<Record<string, unknown>> = [];
   let currentSignal: string | null = null;
   let groupStart = 0;
-  const writes = new Writes(WRITES_IN_FLIGHT);
   const flush = (rows: Array<Record<string, unknown>>) => (rows.length === 0 ? Promise.resolve() : writes.add(() => write(rows)));
   const write = async (rows: Array<Record<string, unknown>>) => {
     const arrays = [...child.columns.map((c) => rows.map((r) => r[c])), [...new Set(rows.map((r) => r.signal_id as string))]];
@@ -517,34 +543,45 @@ async function hydrateChildren(
   } finally {
     await writes.settle();
   }
-  await writes.drain();
   return rejected;
 }
 
-/** Marks stale every live signal the marts did not list; answers their ids. */
-async function markStale(postgres: Pick<Postgres, 'query'>, seen: ReadonlySet<string>): Promise<string[]> {
-  const missing: string[] = [];
+/**
+ * Marks stale every live signal this run did not read, a thousand at a time in id order (each
+ * statement commits on its own and stays short); answers how many, handing their ids to onMarked.
+ */
+async function markStale(
+  writer: Pick<Postgres, 'query'>,
+  postgres: Pick<Postgres, 'query'>,
+  runId: string,
+  onMarked: (ids: readonly string[]) => void,
+): Promise<number> {
+  // Fresh statistics, so the anti-join is planned as the hash join it should be.
+  await postgres.query('ANALYZE signal_hydration_seen');
+  let marked = 0;
   let after = '';
-  // Keyset pages of the live ids: memory holds one page and the missing ones.
   for (;;) {
-    const page = await postgres.query<{ id: string }>('SELECT id FROM signals WHERE stale_since IS NULL AND id > $1 ORDER BY id LIMIT 10000', [after]);
-    for (const { id } of page) if (!seen.has(id)) missing.push(id);
-    if (page.length < 10_000) break;
-    after = page[page.length - 1]!.id;
-  }
-  const marked: string[] = [];
-  for (let i = 0; i < missing.length; i += BATCH_ROWS) {
-    const rows = await postgres.query<{ id: string }>(
-      `WITH gone AS (
-         UPDATE signals SET stale_since = now(), version = version + 1, updated_at = now()
-         WHERE id = ANY($1::text[]) AND stale_since IS NULL RETURNING id),
+    const rows = await writer.query<{ id: string | null; last: string | null; examined: number }>(
+      `WITH missing AS (
+         SELECT s.id FROM signals s
+         WHERE s.stale_since IS NULL AND s.id > $2
+           AND NOT EXISTS (SELECT 1 FROM signal_hydration_seen x WHERE x.run_id = $1::bigint AND x.id = s.id)
+         ORDER BY s.id LIMIT ${BATCH_ROWS}),
+       gone AS (
+         UPDATE signals s SET stale_since = now(), version = s.version + 1, updated_at = now()
+         FROM missing m WHERE s.id = m.id AND s.stale_since IS NULL RETURNING s.id),
        trail AS (INSERT INTO signal_activity (signal_id, actor_id, kind, from_value, to_value) SELECT id, NULL::uuid, 'stale', 'fresh', 'stale' FROM gone RETURNING 1)
-       SELECT id FROM gone`,
-      [missing.slice(i, i + BATCH_ROWS)],
+       -- One row even when none went: the last id examined carries the scan on.
+       SELECT gone.id, (SELECT MAX(id) FROM missing) AS last, (SELECT COUNT(*) FROM missing)::int AS examined FROM (SELECT NULL) one LEFT JOIN gone ON true ORDER BY gone.id`,
+      [runId, after],
     );
-    marked.push(...rows.map((r) => r.id));
+    const ids = rows.flatMap((r) => (r.id === null ? [] : [r.id]));
+    marked += ids.length;
+    onMarked(ids);
+    const last = rows[0]?.last;
+    if (!last || Number(rows[0]!.examined) < BATCH_ROWS) return marked;
+    after = last;
   }
-  return marked;
 }
 
 export const RUN_COLUMNS = `r.id::text AS id, r.trigger, r.status, r.model_run_id, r.started_at, r.finished_at, r.read_count, r.inserted_count, r.updated_count,
