@@ -280,7 +280,12 @@ describe('live dashboard', () => {
     }
     await a.page.waitForTimeout(300);
     expect(await width(a, other)).toBe('4');
-    await Promise.all([a.page.click(`button[aria-label="Make ${other} wider"]`), a.page.click(`button[aria-label="Make ${other} wider"]`)]);
+    // Both clicks in one task, before the first one re-renders: two pointer clicks would race the
+    // button itself, which moves as its tile widens.
+    await a.page.locator(`button[aria-label="Make ${other} wider"]`).evaluate((button: HTMLButtonElement) => {
+      button.click();
+      button.click();
+    });
     await expect.poll(() => width(a, other)).toBe('8');
     await a.page.waitForTimeout(500);
     expect(await a.page.locator('.notice', { hasText: 'layout' }).count()).toBe(0);
