@@ -5,10 +5,7 @@ import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import { edgeFor } from '../../durable-objects/dashboards.ts';
 import { HUB_CREDENTIAL_HEADER } from '../../worker/auth/socket-access.ts';
 import type { SocketCredential } from '../../worker/auth/socket-access.ts';
-import { findActiveUserByEmail } from '../../worker/auth/users.ts';
-import { loadConfig } from '../../worker/config/env.ts';
-import { createPostgres } from '../../worker/services/postgres.ts';
-import { LOCAL_EMAIL } from './helpers.ts';
+import { viewerSocketCredential } from './helpers.ts';
 
 interface Msg {
   type: string;
@@ -65,16 +62,7 @@ class Inbox {
 
 let viewer: SocketCredential;
 beforeAll(async () => {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const db = createPostgres(loaded.config);
-  try {
-    const user = await findActiveUserByEmail(db, LOCAL_EMAIL.viewer);
-    if (!user) throw new Error('no local viewer');
-    viewer = { userId: user.id, via: 'session', credentialId: crypto.randomUUID(), epoch: user.sessionEpoch, expiresAt: Math.floor(Date.now() / 1000) + 3_600 };
-  } finally {
-    await db.close();
-  }
+  viewer = await viewerSocketCredential();
 });
 
 /** Joins through the root, which places the socket on an edge as the stream route does. */

@@ -16,10 +16,7 @@ import {
 } from '../../durable-objects/protocol.ts';
 import { HUB_CREDENTIAL_HEADER } from '../../worker/auth/socket-access.ts';
 import type { SocketCredential } from '../../worker/auth/socket-access.ts';
-import { findActiveUserByEmail } from '../../worker/auth/users.ts';
-import { loadConfig } from '../../worker/config/env.ts';
-import { createPostgres } from '../../worker/services/postgres.ts';
-import { LOCAL_EMAIL, authHeaders, expectProblem } from './helpers.ts';
+import { authHeaders, expectProblem, viewerSocketCredential } from './helpers.ts';
 
 interface Msg {
   type: string;
@@ -108,16 +105,7 @@ const MANY_SOCKETS = 32;
  */
 let viewer: SocketCredential;
 beforeAll(async () => {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const db = createPostgres(loaded.config);
-  try {
-    const user = await findActiveUserByEmail(db, LOCAL_EMAIL.viewer);
-    if (!user) throw new Error('no local viewer');
-    viewer = { userId: user.id, via: 'session', credentialId: crypto.randomUUID(), epoch: user.sessionEpoch, expiresAt: Math.floor(Date.now() / 1000) + 3_600 };
-  } finally {
-    await db.close();
-  }
+  viewer = await viewerSocketCredential();
 });
 
 async function open(dashboard: string, since?: number, credential: Partial<SocketCredential> = {}): Promise<WebSocket> {

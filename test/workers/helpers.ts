@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { Redis } from '@upstash/redis';
 import { z } from 'zod';
 import type { Identity, Role } from '../../worker/auth/roles.ts';
+import type { SocketCredential } from '../../worker/auth/socket-access.ts';
 import { newApp, requestIds } from '../../worker/http/app.ts';
 import { limitBody } from '../../worker/http/body-limit.ts';
 import { init } from '../../worker/http/init.ts';
@@ -186,4 +187,18 @@ export async function listen(board: string, via: (path: string, init?: RequestIn
       }
     },
   };
+}
+
+/** The local viewer's credential as the stream route hands it to a hub, for tests that join hubs directly. */
+export async function viewerSocketCredential(): Promise<SocketCredential> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const db = createPostgres(loaded.config);
+  try {
+    const user = await findActiveUserByEmail(db, LOCAL_EMAIL.viewer);
+    if (!user) throw new Error('no local viewer');
+    return { userId: user.id, via: 'session', credentialId: crypto.randomUUID(), epoch: user.sessionEpoch, expiresAt: Math.floor(Date.now() / 1000) + 3_600 };
+  } finally {
+    await db.close();
+  }
 }
