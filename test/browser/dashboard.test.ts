@@ -1,20 +1,15 @@
 import path from 'node:path';
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DevServer } from '../../scripts/dev-server.ts';
-import { SHOTS, axe, openSession, signInTo, startBrowserApp, user } from './harness.ts';
+import { SHOTS, axe, openSession, signInTo, useBrowserApp, user } from './harness.ts';
 import type { BrowserApp, Session } from './harness.ts';
 
 let app: BrowserApp;
 let server: DevServer;
-
-beforeAll(async () => {
-  app = await startBrowserApp();
-  server = app.server;
-});
-
-afterAll(async () => {
-  await app?.close();
+useBrowserApp((started) => {
+  app = started;
+  server = started.server;
 });
 
 const session = (scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}) =>

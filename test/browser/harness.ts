@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { ROOT, startDevServer } from '../../scripts/dev-server.ts';
 import type { DevServer } from '../../scripts/dev-server.ts';
@@ -18,6 +19,21 @@ export interface BrowserApp {
   server: DevServer;
   browser: Browser;
   close(): Promise<void>;
+}
+
+/**
+ * One app and one Chromium for a test file: started before its tests, closed after them. The
+ * callback hands them to the file's own variables.
+ */
+export function useBrowserApp(started: (app: BrowserApp) => void): void {
+  let app: BrowserApp | undefined;
+  beforeAll(async () => {
+    app = await startBrowserApp();
+    started(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 }
 
 export async function startBrowserApp(): Promise<BrowserApp> {

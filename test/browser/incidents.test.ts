@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DevServer } from '../../scripts/dev-server.ts';
-import { SHOTS, axe, openSession, signInTo, startBrowserApp } from './harness.ts';
+import { SHOTS, axe, openSession, signInTo, useBrowserApp } from './harness.ts';
 import type { BrowserApp, Session } from './harness.ts';
 
 /**
@@ -15,14 +15,9 @@ const AGENTS = ['detection', 'diagnosis', 'prediction', 'resolution', 'communica
 
 let app: BrowserApp;
 let server: DevServer;
-
-beforeAll(async () => {
-  app = await startBrowserApp();
-  server = app.server;
-});
-
-afterAll(async () => {
-  await app?.close();
+useBrowserApp((started) => {
+  app = started;
+  server = started.server;
 });
 
 const session = (scheme: 'light' | 'dark' = 'light', options: { bypassCSP?: boolean } = {}) =>
