@@ -90,7 +90,7 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
       await pg.close();
     };
   };
-  /** `/lakehouses/<id>/<verb>`: what `/databricks/<verb>` does, for a private lakehouse; `sql` runs raw DuckDB SQL on it. */
+  /** `/lakehouses/<id>/<verb>`: what `/databricks/<verb>` does, for a private lakehouse; `sql` runs raw DuckDB SQL on it and answers the rows. */
   const privateAction = (url: string): ((body: unknown) => Promise<unknown>) | undefined => {
     const match = /^\/lakehouses\/([0-9a-f]{16})\/(stop|start|faults|clear|close|sql)$/.exec(url);
     const lakehouse = match ? lakehouses.get(match[1]!) : undefined;
@@ -105,7 +105,9 @@ export async function startStackControl(stack: Omit<Stack, 'close' | 'vars'>): P
         await lakehouse.close();
       },
       sql: async (body) => {
-        await lakehouse.query(String((body as { sql?: unknown } | undefined)?.sql ?? ''));
+        const rows = await lakehouse.query(String((body as { sql?: unknown } | undefined)?.sql ?? ''));
+        // DuckDB hands back bigints and Dates; the answer is JSON, so they travel as strings.
+        return { rows: JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown };
       },
     };
     return verbs[match[2]!];

@@ -71,14 +71,19 @@ export async function authHeaders(role: Role): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await sessionToken(role)}` };
 }
 
-/** Drives the stack's fault controls (stop/start the lakehouse, faults, Redis pause, Bedrock script). */
-export async function control(path: string, body?: unknown): Promise<void> {
+/**
+ * Drives the stack's control server (stop/start the lakehouse, faults, Redis pause, Bedrock script,
+ * private lakehouses and databases). Answers the parsed body, or undefined for 204.
+ */
+export async function control<T = undefined>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (res.status !== 204) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
+  if (res.status === 204) return undefined as T;
+  if (res.status !== 200) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 export async function json<T>(res: Response, status = 200): Promise<T> {

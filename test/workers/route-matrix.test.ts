@@ -5,7 +5,7 @@ import { getApi } from '../../worker/api.ts';
 import { ruleFor } from '../../worker/auth/policy.ts';
 import { roleAtLeast, ROLES } from '../../worker/auth/roles.ts';
 import type { Role } from '../../worker/auth/roles.ts';
-import { sessionToken, vars } from './helpers.ts';
+import { control, sessionToken, vars } from './helpers.ts';
 
 /**
  * Every route is called for real, and an admin's POST /v1/settings/refresh starts a refresh run
@@ -13,22 +13,13 @@ import { sessionToken, vars } from './helpers.ts';
  * control server), and no other test's numbers or cached answers can change under it.
  */
 let lakehouse: { id: string; vars: Record<string, string> } | undefined;
-const stackControl = async (path: string, body?: unknown): Promise<Response> => {
-  const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
-  return res;
-};
 
 beforeAll(async () => {
-  lakehouse = (await (await stackControl('/lakehouses', {})).json()) as { id: string; vars: Record<string, string> };
+  lakehouse = await control<{ id: string; vars: Record<string, string> }>('/lakehouses', {});
 });
 
 afterAll(async () => {
-  if (lakehouse) await stackControl(`/lakehouses/${lakehouse.id}/close`);
+  if (lakehouse) await control(`/lakehouses/${lakehouse.id}/close`);
 });
 
 /** The API as the worker serves it, with the private lakehouse in place of the shared one. */

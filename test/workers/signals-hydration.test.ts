@@ -49,20 +49,10 @@ async function martCount(table: string): Promise<number> {
 const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params))[0]!.n);
 const runHydrate = async () => json<HydrationRun>(await req('admin', '/v1/signals/hydrate', { method: 'POST' }));
 
-async function controlJson<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${vars.STACK_CONTROL_URL}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${vars.STACK_CONTROL_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (res.status !== 200) throw new Error(`stack control ${path} answered ${res.status}: ${await res.text()}`);
-  return res.json() as Promise<T>;
-}
-
 beforeAll(async () => {
   const [pg, lake] = await Promise.all([
-    controlJson<{ id: string; vars: Record<string, string> }>('/postgres/databases'),
-    controlJson<{ id: string; vars: Record<string, string> }>('/lakehouses', { chunkRows: 50, jobPhaseMs: 50 }),
+    control<{ id: string; vars: Record<string, string> }>('/postgres/databases', {}),
+    control<{ id: string; vars: Record<string, string> }>('/lakehouses', { chunkRows: 50, jobPhaseMs: 50 }),
   ]);
   databaseId = pg.id;
   lakehouseId = lake.id;
