@@ -55,6 +55,29 @@ describe('event ingest', () => {
     expect(socket.messages.filter((m) => m.type === 'event')).toHaveLength(1);
   });
 
+  it('stores a batch of new events without opening a session, and opens one only for a batch holding a retry', async () => {
+    const board = dashboard();
+    const socket = await listen(board);
+    const events = [claimFiled(), claimFiled()];
+    const first = await ingest({ events }, board);
+    const applied = await json<{ results: Array<{ status: string; seq: number | null }> }>(first.clone());
+    expect(applied.results.map((r) => r.status)).toEqual(['applied', 'applied']);
+    // Insert, effects and outbox claim went as one HTTP transaction: no pooled connection.
+    expect(first.headers.get('server-timing')).not.toMatch(/pg-connect/);
+
+    const fresh = claimFiled();
+    const mixed = await ingest({ events: [events[0], fresh] }, board);
+    const answer = await json<{ results: Array<{ event_id: string; status: string; seq: number | null }> }>(mixed.clone());
+    expect(answer.results).toEqual([
+      { event_id: events[0]!.event_id, status: 'duplicate', seq: applied.results[0]!.seq },
+      { event_id: fresh.event_id, status: 'applied', seq: expect.any(Number) },
+    ]);
+    // Telling a retry from a reused id reads the stored copy on a session.
+    expect(mixed.headers.get('server-timing')).toMatch(/pg-connect/);
+    await socket.until(() => socket.messages.filter((m) => m.type === 'event').length === 3);
+    expect(socket.messages.filter((m) => m.type === 'event').map((m) => m.data?.event_id)).toEqual([events[0]!.event_id, events[1]!.event_id, fresh.event_id]);
+  });
+
   it('recomputes each moved KPI of the strip over the strip’s own window', async () => {
     const board = dashboard();
     const socket = await listen(board);

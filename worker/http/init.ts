@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { setMetric } from 'hono/timing';
 import type { AppEnv } from '../config/env.ts';
 import { loadConfig } from '../config/env.ts';
+import { afterAnswer } from './after-answer.ts';
 import { ApiError } from './errors.ts';
 import { createServices } from '../services/index.ts';
 
@@ -23,12 +24,6 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
     await next();
   } finally {
     for (const [name, ms, count] of services.timings.entries()) setMetric(c, name, ms, `${count} calls`);
-    const closing = services.close();
-    try {
-      c.executionCtx.waitUntil(closing);
-    } catch {
-      // No execution context (direct app.request in unit tests): close inline.
-      await closing;
-    }
+    await afterAnswer(c, services.close());
   }
 });

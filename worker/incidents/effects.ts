@@ -121,7 +121,7 @@ export interface Ingested {
  * the operational tables, published to the dashboard with the KPI updates they cause.
  */
 export async function ingest(env: Bindings, db: Postgres, events: IngestEvent[], receivedBy: string, dashboard: string, log: Logger, catalog?: readonly Metric[]): Promise<Ingested> {
-  const known = await recordEvents(db, events, receivedBy, dashboard);
+  const { known } = await recordEvents(db, events, receivedBy, dashboard);
   const routing = parseRouting(BUNDLED_ROUTING_YAML);
   if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
   const published = await publishEvents(env, db, dashboard, log);

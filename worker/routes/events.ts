@@ -6,6 +6,9 @@ import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts
 import { createServices } from '../services/index.ts';
 import { EventStatusSchema, IngestRequestSchema, IngestResultSchema, QueuedResultSchema } from '../dashboard/events/schema.ts';
 import { enqueueEvents, eventStatus } from '../queues/events.ts';
+import { claimStatement } from '../dashboard/events/outbox.ts';
+import type { ClaimedRow } from '../dashboard/events/outbox.ts';
+import { afterAnswer } from '../http/after-answer.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import type { Bindings, Config } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
@@ -65,18 +68,16 @@ export const eventRoutes = newApp()
       return c.json({ results: events.map((e) => ({ event_id: e.event_id, status: 'queued' as const })) }, 202);
     }
     const postgres = c.get('services').postgres;
-    const [metrics, seen] = await Promise.all([openMetrics(c), recordEvents(postgres, events, c.get('identity')!.userId, dashboard)]);
-    const { published, events: sent } = await publishEvents(c.env, postgres, dashboard, c.get('log'));
+    // The claim rides in the insert's round trip; a batch of retries falls back to a drain.
+    const [metrics, stored] = await Promise.all([
+      openMetrics(c),
+      recordEvents<ClaimedRow>(postgres, events, c.get('identity')!.userId, dashboard, claimStatement(dashboard)),
+    ]);
+    const seen = stored.known;
+    const defer = (work: Promise<unknown>) => afterAnswer(c, work);
+    const { published, events: sent } = await publishEvents(c.env, postgres, dashboard, c.get('log'), { ...(stored.then ? { claimed: stored.then } : {}), defer });
     // The answer waits for the commit and the hub's log, not for KPI queries nor for delivery.
-    if (sent.length > 0) {
-      const kpis = kpiUpdatesAfterAnswer(c.env, c.get('config'), dashboard, sent, metrics, c.get('log'));
-      try {
-        c.executionCtx.waitUntil(kpis);
-      } catch {
-        // No execution context (the app called directly): finish before answering.
-        await kpis;
-      }
-    }
+    if (sent.length > 0) await defer(kpiUpdatesAfterAnswer(c.env, c.get('config'), dashboard, sent, metrics, c.get('log')));
     const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
     return c.json(
       {

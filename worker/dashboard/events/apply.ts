@@ -1,19 +1,44 @@
 import { ApiError } from '../../http/errors.ts';
-import type { Postgres } from '../../services/postgres.ts';
+import type { Postgres, Statement } from '../../services/postgres.ts';
 import type { IngestEvent } from './schema.ts';
 
 type Tx = Pick<Postgres, 'query'>;
 type EventOf<T extends IngestEvent['type']> = Extract<IngestEvent, { type: T }>;
 
 /**
- * Writes the events' effects on the operational tables, in order, inside the caller's
+ * The events' effects on the operational tables, as statements to run in order inside one
  * transaction. Consecutive events of one type go in one statement over arrays (`unnest`), so a
- * batch costs a round trip per run of a type rather than per event; a run ends where a target
- * repeats, so "filed then changed" of one claim still happens in that order. Unknown targets
- * are a 422 and duplicate new targets a 409, naming the event, never a silent no-op.
+ * batch costs a statement per run of a type rather than per event; a run ends where a target
+ * repeats, so "filed then changed" of one claim still happens in that order.
+ *
+ * Each statement checks its own outcome: an unknown target (CC422) or a duplicate new target
+ * (CC409) fails it with a message naming the first such event, never a silent no-op. Because the
+ * check is in the statement, the list can go to Postgres in one round trip (`Postgres.batch`) as
+ * well as one statement at a time (`applyEvents`); `applyError` turns either failure into the
+ * API's answer.
  */
+export function applyStatements(events: readonly IngestEvent[]): Statement[] {
+  return runs(events).map(statementFor);
+}
+
+/** Runs the statements one by one inside the caller's transaction. */
 export async function applyEvents(tx: Tx, events: readonly IngestEvent[]): Promise<void> {
-  for (const run of runs(events)) await applyRun(tx, run);
+  for (const statement of applyStatements(events)) {
+    try {
+      await tx.query(statement.text, statement.params);
+    } catch (err) {
+      throw applyError(err);
+    }
+  }
+}
+
+/** A statement's own check failing (CC409, CC422) as the ApiError it stands for; anything else unchanged. */
+export function applyError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'CC409') return new ApiError('conflict', message);
+  if (code === 'CC422') return new ApiError('validation_failed', message);
+  return err;
 }
 
 function targetOf(e: IngestEvent): string {
@@ -48,107 +73,138 @@ function runs(events: readonly IngestEvent[]): IngestEvent[][] {
   return out;
 }
 
-/** The first event whose key the statement did not return: it is the one to name. */
-function firstMissing<E extends IngestEvent>(run: readonly E[], keyOf: (e: E) => string, returned: ReadonlyArray<Record<string, unknown>>, column: string): E | undefined {
-  const done = new Set(returned.map((r) => String(r[column])));
-  return run.find((e) => !done.has(keyOf(e)));
+/** One run as arrays, one per column: `u.event_id`, `u.key` (the run's target) and these. */
+type Columns = Array<[name: string, sqlType: string, values: unknown[]]>;
+
+/**
+ * A data-modifying statement over the run (`write`, reading the CTE `u` and returning its `key`s)
+ * with the check that every key came back: the first event, in batch order, whose key did not
+ * fails the statement with `sqlstate` and `message`, a format() string given the key and the event
+ * id in that order.
+ */
+function checked(run: readonly IngestEvent[], keys: string[], columns: Columns, write: string, sqlstate: 'CC409' | 'CC422', message: string): Statement {
+  const all: Columns = [['event_id', 'text', run.map((e) => e.event_id)], ['key', 'text', keys], ...columns];
+  const arrays = all.map(([, sqlType], i) => `$${i + 2}::${sqlType}[]`).join(', ');
+  return {
+    text: `WITH u AS (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS u(${all.map(([name]) => name).join(', ')}, n)),
+     done AS (${write})
+     SELECT cc_fail('${sqlstate}', format($1, u.key, u.event_id))
+       FROM u WHERE u.key NOT IN (SELECT key FROM done) ORDER BY u.n LIMIT 1`,
+    params: [message, ...all.map(([, , values]) => values)],
+  };
 }
 
-async function applyRun(tx: Tx, run: IngestEvent[]): Promise<void> {
-  const type = run[0]!.type;
-  switch (type) {
+/** The one run type whose writes are idempotent by design: nothing to check. */
+function unchecked(run: readonly IngestEvent[], keys: string[], columns: Columns, write: string): Statement {
+  const all: Columns = [['key', 'text', keys], ...columns];
+  return {
+    text: `WITH u AS (SELECT * FROM unnest(${all.map(([, sqlType], i) => `$${i + 1}::${sqlType}[]`).join(', ')}) AS u(${all.map(([name]) => name).join(', ')})) ${write}`,
+    params: all.map(([, , values]) => values),
+  };
+}
+
+function statementFor(run: IngestEvent[]): Statement {
+  switch (run[0]!.type) {
     case 'claim.filed': {
       const es = run as EventOf<'claim.filed'>[];
-      const rows = await tx.query<{ claim_id: string }>(
-        `INSERT INTO claims (claim_id, customer_id, product, claim_type, status, region, opened_at, claim_cost, cost_avoided)
-         SELECT u.claim_id, u.customer_id, u.product, u.claim_type, 'open', u.region, u.opened_at, u.claim_cost, u.cost_avoided
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::numeric[], $8::numeric[])
-                AS u(claim_id, customer_id, product, claim_type, region, opened_at, claim_cost, cost_avoided)
-         ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id`,
+      return checked(
+        es,
+        es.map((e) => e.data.claim_id),
         [
-          es.map((e) => e.data.claim_id),
-          es.map((e) => e.data.customer_id),
-          es.map((e) => e.data.product),
-          es.map((e) => e.data.claim_type),
-          es.map((e) => e.data.region),
-          es.map((e) => e.occurred_at),
-          es.map((e) => e.data.claim_cost),
-          es.map((e) => e.data.cost_avoided),
+          ['customer_id', 'text', es.map((e) => e.data.customer_id)],
+          ['product', 'text', es.map((e) => e.data.product)],
+          ['claim_type', 'text', es.map((e) => e.data.claim_type)],
+          ['region', 'text', es.map((e) => e.data.region)],
+          ['opened_at', 'timestamptz', es.map((e) => e.occurred_at)],
+          ['claim_cost', 'numeric', es.map((e) => e.data.claim_cost)],
+          ['cost_avoided', 'numeric', es.map((e) => e.data.cost_avoided)],
         ],
+        `INSERT INTO claims (claim_id, customer_id, product, claim_type, status, region, opened_at, claim_cost, cost_avoided)
+         SELECT u.key, u.customer_id, u.product, u.claim_type, 'open', u.region, u.opened_at, u.claim_cost, u.cost_avoided FROM u
+         ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id AS key`,
+        'CC409',
+        'Claim %s already exists (event %s).',
       );
-      const clash = firstMissing(es, (e) => e.data.claim_id, rows, 'claim_id');
-      if (clash) throw new ApiError('conflict', `Claim ${clash.data.claim_id} already exists (event ${clash.event_id}).`);
-      return;
     }
     case 'claim.status_changed': {
       const es = run as EventOf<'claim.status_changed'>[];
-      const rows = await tx.query<{ claim_id: string }>(
+      return checked(
+        es,
+        es.map((e) => e.data.claim_id),
+        [
+          ['status', 'text', es.map((e) => e.data.status)],
+          ['at', 'timestamptz', es.map((e) => e.occurred_at)],
+        ],
         `UPDATE claims c
             SET status = u.status,
                 closed_at = CASE WHEN u.status IN ('fulfilled', 'denied', 'cancelled') THEN COALESCE(c.closed_at, u.at) ELSE NULL END
-           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(claim_id, status, at)
-          WHERE c.claim_id = u.claim_id RETURNING c.claim_id`,
-        [es.map((e) => e.data.claim_id), es.map((e) => e.data.status), es.map((e) => e.occurred_at)],
+           FROM u WHERE c.claim_id = u.key RETURNING c.claim_id AS key`,
+        'CC422',
+        'Event %2$s: no claim %1$s.',
       );
-      const unknown = firstMissing(es, (e) => e.data.claim_id, rows, 'claim_id');
-      if (unknown) throw new ApiError('validation_failed', `Event ${unknown.event_id}: no claim ${unknown.data.claim_id}.`);
-      return;
     }
     case 'session.started': {
       const es = run as EventOf<'session.started'>[];
-      const rows = await tx.query<{ session_id: string }>(
-        `INSERT INTO issue_sessions (session_id, customer_id, issue_type, channel, region, started_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-         ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
+      return checked(
+        es,
+        es.map((e) => e.data.session_id),
         [
-          es.map((e) => e.data.session_id),
-          es.map((e) => e.data.customer_id),
-          es.map((e) => e.data.issue_type),
-          es.map((e) => e.data.channel),
-          es.map((e) => e.data.region),
-          es.map((e) => e.occurred_at),
+          ['customer_id', 'text', es.map((e) => e.data.customer_id)],
+          ['issue_type', 'text', es.map((e) => e.data.issue_type)],
+          ['channel', 'text', es.map((e) => e.data.channel)],
+          ['region', 'text', es.map((e) => e.data.region)],
+          ['started_at', 'timestamptz', es.map((e) => e.occurred_at)],
         ],
+        `INSERT INTO issue_sessions (session_id, customer_id, issue_type, channel, region, started_at)
+         SELECT u.key, u.customer_id, u.issue_type, u.channel, u.region, u.started_at FROM u
+         ON CONFLICT (session_id) DO NOTHING RETURNING session_id AS key`,
+        'CC409',
+        'Session %s already exists (event %s).',
       );
-      const clash = firstMissing(es, (e) => e.data.session_id, rows, 'session_id');
-      if (clash) throw new ApiError('conflict', `Session ${clash.data.session_id} already exists (event ${clash.event_id}).`);
-      return;
     }
     case 'session.resolved': {
       const es = run as EventOf<'session.resolved'>[];
-      const rows = await tx.query<{ session_id: string }>(
+      return checked(
+        es,
+        es.map((e) => e.data.session_id),
+        [
+          ['at', 'timestamptz', es.map((e) => e.occurred_at)],
+          ['outcome', 'text', es.map((e) => e.data.outcome)],
+          ['nps_impact', 'double precision', es.map((e) => e.data.nps_impact)],
+        ],
         `UPDATE issue_sessions s SET resolved_at = u.at, outcome = u.outcome, nps_impact = u.nps_impact
-           FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::double precision[]) AS u(session_id, at, outcome, nps_impact)
-          WHERE s.session_id = u.session_id RETURNING s.session_id`,
-        [es.map((e) => e.data.session_id), es.map((e) => e.occurred_at), es.map((e) => e.data.outcome), es.map((e) => e.data.nps_impact)],
+           FROM u WHERE s.session_id = u.key RETURNING s.session_id AS key`,
+        'CC422',
+        'Event %2$s: no session %1$s.',
       );
-      const unknown = firstMissing(es, (e) => e.data.session_id, rows, 'session_id');
-      if (unknown) throw new ApiError('validation_failed', `Event ${unknown.event_id}: no session ${unknown.data.session_id}.`);
-      return;
     }
     case 'alert.opened': {
       // Opening an alert that is already open is idempotent; a metric the catalog lacks is left blank.
       const es = run as EventOf<'alert.opened'>[];
-      await tx.query(
+      return unchecked(
+        es,
+        es.map((e) => e.data.alert_id),
+        [
+          ['severity', 'text', es.map((e) => e.data.severity)],
+          ['title', 'text', es.map((e) => e.data.title)],
+          ['metric', 'text', es.map((e) => e.data.metric ?? null)],
+          ['opened_at', 'timestamptz', es.map((e) => e.occurred_at)],
+        ],
         `INSERT INTO alerts (alert_id, severity, title, metric_name, opened_at)
-         SELECT u.alert_id, u.severity, u.title, m.name, u.opened_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(alert_id, severity, title, metric, opened_at)
-           LEFT JOIN metrics m ON m.name = u.metric
+         SELECT u.key, u.severity, u.title, m.name, u.opened_at FROM u LEFT JOIN metrics m ON m.name = u.metric
          ON CONFLICT (alert_id) DO NOTHING`,
-        [es.map((e) => e.data.alert_id), es.map((e) => e.data.severity), es.map((e) => e.data.title), es.map((e) => e.data.metric ?? null), es.map((e) => e.occurred_at)],
       );
-      return;
     }
     case 'alert.resolved': {
       const es = run as EventOf<'alert.resolved'>[];
-      const rows = await tx.query<{ alert_id: string }>(
-        `UPDATE alerts a SET resolved_at = COALESCE(a.resolved_at, u.at)
-           FROM unnest($1::text[], $2::timestamptz[]) AS u(alert_id, at)
-          WHERE a.alert_id = u.alert_id RETURNING a.alert_id`,
-        [es.map((e) => e.data.alert_id), es.map((e) => e.occurred_at)],
+      return checked(
+        es,
+        es.map((e) => e.data.alert_id),
+        [['at', 'timestamptz', es.map((e) => e.occurred_at)]],
+        `UPDATE alerts a SET resolved_at = COALESCE(a.resolved_at, u.at) FROM u WHERE a.alert_id = u.key RETURNING a.alert_id AS key`,
+        'CC422',
+        'Event %2$s: no alert %1$s.',
       );
-      const unknown = firstMissing(es, (e) => e.data.alert_id, rows, 'alert_id');
-      if (unknown) throw new ApiError('validation_failed', `Event ${unknown.event_id}: no alert ${unknown.data.alert_id}.`);
-      return;
     }
   }
 }

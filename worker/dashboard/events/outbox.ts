@@ -1,6 +1,6 @@
 import type { Bindings } from '../../config/env.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Postgres } from '../../services/postgres.ts';
+import type { Postgres, Statement } from '../../services/postgres.ts';
 import type { IngestEvent } from './schema.ts';
 
 /**
@@ -21,7 +21,7 @@ export interface Drained {
   failed: boolean;
 }
 
-type Row = {
+export type ClaimedRow = {
   event_id: string;
   type: IngestEvent['type'];
   occurred_at: Date | string;
@@ -29,14 +29,20 @@ type Row = {
   outbox_seq: string | number;
 };
 
-export async function drainOutbox(
-  env: Bindings,
-  postgres: Pick<Postgres, 'query'>,
-  dashboard: string,
-  log: Logger,
-): Promise<Drained> {
-  const rows = await postgres.query<Row>(
-    `UPDATE events SET publish_claimed_until = now() + make_interval(secs => $3)
+/**
+ * Work that must finish but need not hold up the caller's answer (the request's waitUntil);
+ * awaiting what it returns is enough where there is no request to outlive.
+ */
+export type Defer = (work: Promise<unknown>) => Promise<void>;
+const inline: Defer = async (work) => void (await work);
+
+/**
+ * Claims the oldest unpublished events of one dashboard, answering them. A statement on its own,
+ * so ingest can send it in the same round trip as the insert (`recordEvents`).
+ */
+export function claimStatement(dashboard: string): Statement {
+  return {
+    text: `UPDATE events SET publish_claimed_until = now() + make_interval(secs => $3)
       WHERE event_id IN (
         SELECT event_id FROM events
          WHERE published_seq IS NULL AND dashboard = $1 AND (publish_claimed_until IS NULL OR publish_claimed_until < now())
@@ -44,19 +50,36 @@ export async function drainOutbox(
          LIMIT $2
            FOR UPDATE SKIP LOCKED)
       RETURNING event_id, type, occurred_at, payload, outbox_seq`,
-    [dashboard, DRAIN_LIMIT, CLAIM_SECONDS],
-  );
+    params: [dashboard, DRAIN_LIMIT, CLAIM_SECONDS],
+  };
+}
+
+export async function drainOutbox(env: Bindings, postgres: Pick<Postgres, 'query'>, dashboard: string, log: Logger, defer: Defer = inline): Promise<Drained> {
+  const claim = claimStatement(dashboard);
+  return publishClaimed(env, postgres, dashboard, await postgres.query<ClaimedRow>(claim.text, claim.params), log, defer);
+}
+
+/**
+ * Sends claimed events to the hub as one batch and records the seq each got. The answer waits for
+ * the hub's seqs only; recording them is handed to `defer`, because the hub keys every message by
+ * its event id: if the record is lost, the claim expires and the next drain gets the same seqs
+ * back, not copies.
+ */
+export async function publishClaimed(
+  env: Bindings,
+  postgres: Pick<Postgres, 'query'>,
+  dashboard: string,
+  rows: readonly ClaimedRow[],
+  log: Logger,
+  defer: Defer = inline,
+): Promise<Drained> {
   if (rows.length === 0) return { published: [], failed: false };
   // RETURNING does not keep the subquery's order.
-  const events = rows
-    .sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq))
-    .map(toEvent);
+  const events = [...rows].sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq)).map(toEvent);
 
   const hub = env.DASHBOARD_HUB.get(env.DASHBOARD_HUB.idFromName(dashboard));
   let seqs: number[];
   try {
-    // The event ids are the hub's idempotency keys: if this worker dies after the hub took the
-    // batch and before the seqs are recorded, the next drain gets the same seqs back, not copies.
     const result = await hub.publishBatch(
       // Signal changes share the outbox and reach the hub as their own message type.
       events.map((e) =>
@@ -76,10 +99,14 @@ export async function drainOutbox(
     return { published: [], failed: true };
   }
   const published = events.map((event, i) => ({ event, seq: seqs[i]! }));
-  await postgres.query(
-    `UPDATE events SET published_seq = p.seq, publish_claimed_until = NULL
-       FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id`,
-    [published.map((p) => p.event.event_id), published.map((p) => p.seq)],
+  await defer(
+    postgres
+      .query(
+        `UPDATE events SET published_seq = p.seq, publish_claimed_until = NULL
+           FROM unnest($1::text[], $2::bigint[]) AS p(event_id, seq) WHERE events.event_id = p.event_id`,
+        [published.map((p) => p.event.event_id), published.map((p) => p.seq)],
+      )
+      .catch((err: unknown) => log.warn('published seqs not recorded; the claim expires and the next drain records them', { dashboard, error: err })),
   );
   return { published, failed: false };
 }
@@ -95,7 +122,7 @@ export async function pendingDashboards(postgres: Pick<Postgres, 'query'>, older
   return rows.map((r) => r.dashboard);
 }
 
-function toEvent(row: Row): IngestEvent {
+function toEvent(row: ClaimedRow): IngestEvent {
   const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
   return {
     event_id: row.event_id,

@@ -8,7 +8,8 @@ import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { METRICS_MOVED } from './schema.ts';
 import type { IngestEvent } from './schema.ts';
-import { drainOutbox } from './outbox.ts';
+import { drainOutbox, publishClaimed } from './outbox.ts';
+import type { ClaimedRow, Defer } from './outbox.ts';
 
 export interface Published {
   event_id: string;
@@ -16,18 +17,22 @@ export interface Published {
 }
 
 /**
- * After the commit: the dashboard's outbox is drained (this request's events and any older ones a
- * failed publish left behind) into the hub's log. The hub answers once the events have their
- * seqs; delivery to sockets follows on its own. Answers the seq of every event this drain sent,
- * and the events, for the KPI updates that follow.
+ * After the commit: the events claimed with it (`claimed`, when ingest claimed in the same round
+ * trip) or the dashboard's outbox (this request's events and any older ones a failed publish left
+ * behind) go to the hub's log. The hub answers once the events have their seqs; delivery to sockets
+ * follows on its own, and recording the seqs is handed to `defer`. Answers the seq of every event
+ * sent, and the events, for the KPI updates that follow.
  */
 export async function publishEvents(
   env: Bindings,
   postgres: Pick<Postgres, 'query'>,
   dashboard: string,
   log: Logger,
+  options: { claimed?: readonly ClaimedRow[]; defer?: Defer } = {},
 ): Promise<{ published: Published[]; events: IngestEvent[] }> {
-  const drained = await drainOutbox(env, postgres, dashboard, log);
+  const drained = options.claimed
+    ? await publishClaimed(env, postgres, dashboard, options.claimed, log, options.defer)
+    : await drainOutbox(env, postgres, dashboard, log, options.defer);
   return {
     published: drained.published.map((p) => ({ event_id: p.event.event_id, seq: p.seq })),
     events: drained.published.map((p) => p.event),

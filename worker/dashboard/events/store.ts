@@ -1,21 +1,51 @@
 import { ApiError } from '../../http/errors.ts';
-import type { Postgres } from '../../services/postgres.ts';
-import { applyEvents } from './apply.ts';
+import type { Postgres, Statement } from '../../services/postgres.ts';
+import { applyError, applyEvents, applyStatements } from './apply.ts';
 import type { IngestEvent } from './schema.ts';
 
 /**
- * Stores a batch exactly once per event_id, in one transaction: new events are inserted with one
- * statement and their effects applied with one per run of a type, so a batch costs a handful of
- * round trips whatever its size. Answers the events seen before, with the hub seq they were
- * published at (null when never published).
+ * Stores a batch exactly once per event_id, in one transaction. The usual batch (every event new)
+ * is one round trip: the insert and every effect's statement go to Postgres together
+ * (`Postgres.batch`), each statement checking its own outcome, with `then` (the outbox claim) last
+ * in the same transaction; its rows come back as `then`. A batch holding an event already stored
+ * fails that attempt (CCDUP) and is stored again on a session, which reads the stored copies to
+ * tell a retry from an id reused for another body; `then` is not run there. `known` holds the
+ * events seen before, with the hub seq they were published at (null when never published).
  */
-export async function recordEvents(
-  postgres: Pick<Postgres, 'transaction'>,
+export async function recordEvents<T extends Record<string, unknown>>(
+  postgres: Pick<Postgres, 'transaction' | 'batch'>,
   events: readonly IngestEvent[],
   receivedBy: string | null,
   dashboard: string,
-): Promise<Map<string, number | null>> {
-  return postgres.transaction((tx) => recordEventsIn(tx, events, receivedBy, dashboard));
+  then?: Statement,
+): Promise<{ known: Map<string, number | null>; then?: T[] }> {
+  try {
+    const statements = [insertStatement(events, receivedBy, dashboard, true), ...applyStatements(events)];
+    const results = await postgres.batch(then ? [...statements, then] : statements);
+    return { known: new Map(), ...(then ? { then: results.at(-1)!.rows as T[] } : {}) };
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== 'CCDUP') throw applyError(err);
+  }
+  return { known: await postgres.transaction((tx) => recordEventsIn(tx, events, receivedBy, dashboard)) };
+}
+
+/**
+ * Inserts the events not stored yet, answering their ids; `allNew` makes a batch with any stored
+ * event fail with CCDUP instead (the one-round-trip path cannot decide between statements).
+ */
+function insertStatement(events: readonly IngestEvent[], receivedBy: string | null, dashboard: string, allNew: boolean): Statement {
+  const insert = `INSERT INTO events (event_id, type, occurred_at, payload, received_by, dashboard)
+     SELECT e.event_id, e.type, e.occurred_at, e.payload, $5, $6
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
+      ORDER BY e.n
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`;
+  return {
+    text: allNew
+      ? `WITH inserted AS (${insert})
+         SELECT cc_fail('CCDUP', 'the batch holds events already stored') WHERE (SELECT count(*) FROM inserted) < cardinality($1::text[])`
+      : insert,
+    params: [events.map((e) => e.event_id), events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy, dashboard],
+  };
 }
 
 /** recordEvents inside the caller's transaction: the queue consumer applies several batches in one. */
@@ -26,14 +56,8 @@ export async function recordEventsIn(
   dashboard: string,
 ): Promise<Map<string, number | null>> {
   const ids = events.map((e) => e.event_id);
-  const inserted = await tx.query<{ event_id: string }>(
-    `INSERT INTO events (event_id, type, occurred_at, payload, received_by, dashboard)
-     SELECT e.event_id, e.type, e.occurred_at, e.payload, $5, $6
-       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) WITH ORDINALITY AS e(event_id, type, occurred_at, payload, n)
-      ORDER BY e.n
-     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-    [ids, events.map((e) => e.type), events.map((e) => e.occurred_at), events.map((e) => JSON.stringify(e.data)), receivedBy, dashboard],
-  );
+  const insert = insertStatement(events, receivedBy, dashboard, false);
+  const inserted = await tx.query<{ event_id: string }>(insert.text, insert.params);
   const fresh = new Set(inserted.map((r) => r.event_id));
   const known = new Map<string, number | null>();
   if (fresh.size < events.length) {
