@@ -5,7 +5,8 @@ import type { Bindings } from '../config/env.ts';
 import { DRAIN_LIMIT } from '../dashboard/events/outbox.ts';
 import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
-import { recordEventsIn } from '../dashboard/events/store.ts';
+import { applyError } from '../dashboard/events/apply.ts';
+import { holdsStoredEvents, newEventStatements, recordEventsIn } from '../dashboard/events/store.ts';
 import { ApiError } from '../http/errors.ts';
 import { rootLogger } from '../lib/log.ts';
 import type { Logger } from '../lib/log.ts';
@@ -13,7 +14,7 @@ import { cachedCatalog } from '../metrics/catalog/snapshot.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import { requireRouting } from '../metrics/routing/gate.ts';
 import { createServices } from '../services/index.ts';
-import type { Postgres } from '../services/postgres.ts';
+import type { Postgres, Statement } from '../services/postgres.ts';
 import { QueuedEventsSchema } from './events.ts';
 import type { DeadLetter, QueuedEvents } from './events.ts';
 
@@ -135,7 +136,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Bindings,
       // A batch may carry many outbox drains' worth; each drain takes one hub batch.
       const sent: IngestEvent[] = [];
       for (let round = 0; round < MAX_DRAINS; round++) {
-        const { events } = await publishEvents(env, postgres, dashboard, log);
+        // Recording the seqs runs beside the next drain: claimed rows stay claimed until then.
+        const { events } = await publishEvents(env, postgres, dashboard, log, { defer: async (work) => ctx.waitUntil(work) });
         sent.push(...events);
         if (events.length < DRAIN_LIMIT) break;
       }
@@ -147,25 +149,38 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Bindings,
   }
 }
 
-/** Every message's events in one transaction, and their receipts marked applied; answers duplicates. */
-async function applyTogether(postgres: Pick<Postgres, 'transaction'>, items: readonly Taken[]): Promise<number> {
+/**
+ * Every message's events in one transaction, and their receipts marked applied; answers
+ * duplicates. Messages of new events (the usual case) go in one round trip; a batch holding an
+ * event already stored is applied again on a session, which tells retries apart.
+ */
+async function applyTogether(postgres: Pick<Postgres, 'transaction' | 'batch'>, items: readonly Taken[]): Promise<number> {
   if (items.length === 0) return 0;
+  const receipts = receiptsStatement(items);
+  try {
+    await postgres.batch([...groups(items).flatMap((g) => newEventStatements(g.events, g.received_by, g.dashboard)), receipts]);
+    return 0;
+  } catch (err) {
+    if (!holdsStoredEvents(err)) throw applyError(err);
+  }
   return postgres.transaction(async (tx) => {
     let duplicates = 0;
     for (const group of groups(items)) duplicates += (await recordEventsIn(tx, group.events, group.received_by, group.dashboard)).size;
-    // One receipt per id, however many messages carried it.
-    const receipts = new Map(items.flatMap((i) => i.body.events.map((e) => [e.event_id, { dashboard: i.body.dashboard, attempts: i.message.attempts }] as const)));
-    const ids = [...receipts.keys()];
-    const dashboards = ids.map((id) => receipts.get(id)!.dashboard);
-    const attempts = ids.map((id) => receipts.get(id)!.attempts);
-    await tx.query(
-      `INSERT INTO event_receipts (event_id, dashboard, status, attempts)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS r(event_id, dashboard, status, attempts)
-       ON CONFLICT (event_id) DO UPDATE SET status = 'applied', reason = NULL, attempts = EXCLUDED.attempts, updated_at = now()`,
-      [ids, dashboards, ids.map(() => 'applied'), attempts],
-    );
+    await tx.query(receipts.text, receipts.params);
     return duplicates;
   });
+}
+
+/** One receipt per id, however many messages carried it, marked applied. */
+function receiptsStatement(items: readonly Taken[]): Statement {
+  const receipts = new Map(items.flatMap((i) => i.body.events.map((e) => [e.event_id, { dashboard: i.body.dashboard, attempts: i.message.attempts }] as const)));
+  const ids = [...receipts.keys()];
+  return {
+    text: `INSERT INTO event_receipts (event_id, dashboard, status, attempts)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS r(event_id, dashboard, status, attempts)
+       ON CONFLICT (event_id) DO UPDATE SET status = 'applied', reason = NULL, attempts = EXCLUDED.attempts, updated_at = now()`,
+    params: [ids, ids.map((id) => receipts.get(id)!.dashboard), ids.map(() => 'applied'), ids.map((id) => receipts.get(id)!.attempts)],
+  };
 }
 
 /**

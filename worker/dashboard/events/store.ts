@@ -20,13 +20,26 @@ export async function recordEvents<T extends Record<string, unknown>>(
   then?: Statement,
 ): Promise<{ known: Map<string, number | null>; then?: T[] }> {
   try {
-    const statements = [insertStatement(events, receivedBy, dashboard, true), ...applyStatements(events)];
+    const statements = newEventStatements(events, receivedBy, dashboard);
     const results = await postgres.batch(then ? [...statements, then] : statements);
     return { known: new Map(), ...(then ? { then: results.at(-1)!.rows as T[] } : {}) };
   } catch (err) {
-    if ((err as { code?: unknown } | null)?.code !== 'CCDUP') throw applyError(err);
+    if (!holdsStoredEvents(err)) throw applyError(err);
   }
   return { known: await postgres.transaction((tx) => recordEventsIn(tx, events, receivedBy, dashboard)) };
+}
+
+/**
+ * A batch of events none of which is stored yet, and their effects, as statements for one round
+ * trip (`Postgres.batch`). Any event already stored fails the batch with CCDUP (`holdsStoredEvents`):
+ * store it again with `recordEventsIn` on a session. Other failures go through `applyError`.
+ */
+export function newEventStatements(events: readonly IngestEvent[], receivedBy: string | null, dashboard: string): Statement[] {
+  return [insertStatement(events, receivedBy, dashboard, true), ...applyStatements(events)];
+}
+
+export function holdsStoredEvents(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'CCDUP';
 }
 
 /**
