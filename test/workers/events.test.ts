@@ -78,6 +78,21 @@ describe('event ingest', () => {
     expect(socket.messages.filter((m) => m.type === 'event').map((m) => m.data?.event_id)).toEqual([events[0]!.event_id, events[1]!.event_id, fresh.event_id]);
   });
 
+  it('shows an admin the hub as operators see it: sockets per edge, seqs and replays served', async () => {
+    const board = dashboard();
+    const socket = await listen(board);
+    await json(await ingest(claimFiled(), board));
+    await socket.until(() => socket.messages.some((m) => m.type === 'event'));
+    const hubState = async () =>
+      json<{ connections: number; last_seq: number; oldest_seq: number | null; edges: Array<{ index: number; sockets: number }>; replays: { log_loads: number; single: number } }>(
+        await call(`/v1/dashboard/hub?dashboard=${board}`, { headers: await authHeaders('admin') }),
+      );
+    const state = await hubState();
+    expect(state).toMatchObject({ connections: 1, last_seq: expect.any(Number), edges: [{ index: 0, sockets: 1 }], replays: { log_loads: 0, single: 0 } });
+    expect(state.oldest_seq).toBeLessThanOrEqual(state.last_seq);
+    await expectProblem(await call('/v1/dashboard/hub?dashboard=nowhere-at-all', { headers: await authHeaders('admin') }), 404, 'not_found');
+  });
+
   it('recomputes each moved KPI of the strip over the strip’s own window', async () => {
     const board = dashboard();
     const socket = await listen(board);

@@ -56,6 +56,7 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
 
   'GET /v1/dashboard/stream': 'viewer',
   'POST /v1/dashboard/stream/ticket': 'viewer',
+  'GET /v1/dashboard/hub': 'admin',
 
   'GET /v1/calls': 'viewer',
   'GET /v1/calls/export': 'viewer',

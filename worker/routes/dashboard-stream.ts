@@ -58,6 +58,32 @@ const route = createRoute({
   },
 });
 
+const HubStatsSchema = z
+  .object({
+    dashboard: z.string(),
+    connections: z.int().openapi({ description: 'Sockets held by the dashboard’s edges' }),
+    last_seq: z.int(),
+    oldest_seq: z.int().nullable().openapi({ description: 'Oldest seq the replay log still holds' }),
+    edges: z.array(z.object({ name: z.string(), index: z.int(), sockets: z.int() })),
+    dropped: z.record(z.string(), z.int()).openapi({ description: 'Sockets the edges closed since they last woke, by reason' }),
+    replays: z
+      .object({ log_loads: z.int(), single: z.int() })
+      .openapi({ description: 'Replays the root answered since it woke: whole-log loads by edges (a reconnect storm costs one per edge) and single replays' }),
+  })
+  .openapi('HubStats');
+
+const hubRoute = createRoute({
+  method: 'get',
+  path: '/v1/dashboard/hub',
+  tags: ['dashboard'],
+  summary: 'The dashboard hub as operators see it: sockets per edge, drops by reason, replays served',
+  request: { query: z.strictObject({ dashboard: QuerySchema.shape.dashboard }) },
+  responses: {
+    200: { description: 'Hub state', content: { 'application/json': { schema: HubStatsSchema } } },
+    ...problems(401, 403, 404, 422, 503),
+  },
+});
+
 export const dashboardStreamRoutes = newApp()
   .openapi(route, async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
@@ -76,6 +102,24 @@ export const dashboardStreamRoutes = newApp()
     const { index } = await hubFor(c.env.DASHBOARD_HUB, dashboard).placement();
     headers.set(HUB_EDGE_HEADER, JSON.stringify({ dashboard, index }));
     return edgeFor(c.env.DASHBOARD_HUB_EDGE, dashboard, index).fetch(new Request(c.req.raw.url, { headers })) as unknown as Response;
+  })
+  .openapi(hubRoute, async (c) => {
+    const { dashboard } = c.req.valid('query');
+    if (!isKnownDashboard(c.get('config').DASHBOARDS, dashboard)) throw new ApiError('not_found', `No dashboard is named ${dashboard}.`);
+    const stats = await hubFor(c.env.DASHBOARD_HUB, dashboard).stats();
+    c.header('cache-control', 'no-store');
+    return c.json(
+      {
+        dashboard,
+        connections: stats.connections,
+        last_seq: stats.lastSeq,
+        oldest_seq: stats.oldestSeq,
+        edges: stats.edges,
+        dropped: stats.dropped,
+        replays: { log_loads: stats.replays.logLoads, single: stats.replays.single },
+      },
+      200,
+    );
   })
   .openapi(ticketRoute, async (c) => {
     const config = c.get('config');
