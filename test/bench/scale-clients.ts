@@ -13,7 +13,22 @@ export type ClientCommand =
   | { cmd: 'connect'; id: number; url: string; headers: Record<string, string>; count: number; parallel: number }
   | { cmd: 'wait'; id: number; eventIds: string[]; timeoutMs: number }
   | { cmd: 'collect'; id: number }
+  | { cmd: 'drop'; id: number }
+  | { cmd: 'rejoin'; id: number; url: string; headers: Record<string, string>; parallel: number; untilSeq: number; startedAt: number; timeoutMs: number }
   | { cmd: 'close'; id: number };
+
+/** A reconnect storm, as one thread saw it: every dropped socket coming back with `?since=`. */
+export interface RejoinReply {
+  reconnected: number;
+  failed: number;
+  /** Sockets that applied every seq up to `untilSeq`, and when (ms after `startedAt`). */
+  caughtUp: number;
+  caughtUpMs: number[];
+  /** Seqs that did not follow the one before (a gap), seqs seen twice, and snapshot markers (a gap the client must reload for). */
+  gaps: number;
+  duplicates: number;
+  snapshots: number;
+}
 
 export interface CollectReply {
   /** event_id → receipt times (ms, timeOrigin-based), one per socket that received it. */
@@ -35,6 +50,11 @@ interface Client {
   seen: Set<string>;
   /** Counted in `open` (connected and not yet closed). */
   counted: boolean;
+  /** Reconnected with `?since=`: hello does not move `lastSeq`, the replay does. */
+  resuming: boolean;
+  /** During a storm: the seq to reach, and when it was reached. */
+  target: number | null;
+  caughtUpAt: number | null;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -46,6 +66,7 @@ if (parentPort && workerData?.scaleClients) {
   let duplicates = 0;
   let outOfOrder = 0;
   let closed = 0;
+  let snapshots = 0;
   // Kept as a count, not recomputed by a scan: every received message wakes the waiters, and a
   // scan of every socket per message is quadratic in the viewers a thread holds.
   let open = 0;
@@ -56,12 +77,17 @@ if (parentPort && workerData?.scaleClients) {
     const at = now();
     const frame = JSON.parse(raw.toString()) as { type: string; seq: number; ack_ms?: number; messages?: Array<{ type: string; seq: number; data?: { event_id?: string } }>; data?: { event_id?: string } };
     if (frame.type === 'hello') {
-      c.lastSeq = frame.seq;
-      c.ackedSent = frame.seq;
+      if (!c.resuming) c.lastSeq = frame.seq;
+      c.ackedSent = c.lastSeq;
       c.ackMs = frame.ack_ms ?? 2_000;
       return;
     }
     if (frame.type === 'pong' || frame.type === 'error') return;
+    if (frame.type === 'snapshot') {
+      snapshots++;
+      c.lastSeq = frame.seq;
+      return;
+    }
     const messages = frame.type === 'batch' ? (frame.messages ?? []) : [frame];
     for (const m of messages) {
       if (m.seq <= c.lastSeq) {
@@ -78,6 +104,7 @@ if (parentPort && workerData?.scaleClients) {
         list.push(at);
       }
     }
+    if (c.target !== null && c.caughtUpAt === null && c.lastSeq >= c.target) c.caughtUpAt = at;
     if (waiters.length > 0) for (const w of waiters.splice(0)) w();
   };
 
@@ -95,49 +122,101 @@ if (parentPort && workerData?.scaleClients) {
     for (const c of clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send(PING_FRAME);
   }, 30_000);
 
+  /** Opens the client's socket and waits for its first frame (hello); false if it never came. */
+  const openSocket = async (c: Client, url: string, headers: Record<string, string>): Promise<boolean> => {
+    c.ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    const ws = c.ws;
+    ws.on('message', (raw) => onMessage(c, raw as Buffer));
+    ws.on('close', (code) => {
+      if (c.counted && c.ws === ws) {
+        c.counted = false;
+        open--;
+      }
+      closed++;
+      closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      ws.once('message', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      ws.once('error', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ok && ws.readyState === WebSocket.OPEN) {
+      c.counted = true;
+      open++;
+    }
+    if (!ok) ws.terminate();
+    return ok;
+  };
+
+  /** Runs `work` over `items` with `parallel` in flight. */
+  const pool = async <T>(items: readonly T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> => {
+    let next = 0;
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }));
+  };
+
   const connect = async (url: string, headers: Record<string, string>, count: number, parallel: number): Promise<{ connected: number; failed: number }> => {
-    let started = 0;
     let connected = 0;
     let failed = 0;
-    const opener = async () => {
-      while (started < count) {
-        started++;
-        const c: Client = { ws: new WebSocket(url, { headers, perMessageDeflate: false }), lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set(), counted: false };
-        c.ws.on('message', (raw) => onMessage(c, raw as Buffer));
-        c.ws.on('close', (code) => {
-          if (c.counted) {
-            c.counted = false;
-            open--;
-          }
-          closed++;
-          closeCodes[code] = (closeCodes[code] ?? 0) + 1;
-        });
-        const ok = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), 30_000);
-          c.ws.once('message', () => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-          c.ws.once('error', () => {
-            clearTimeout(timer);
-            resolve(false);
-          });
-        });
-        if (ok) {
-          clients.push(c);
-          connected++;
-          if (c.ws.readyState === WebSocket.OPEN) {
-            c.counted = true;
-            open++;
-          }
-        } else {
-          failed++;
-          c.ws.terminate();
-        }
+    await pool(Array.from({ length: count }, (_, i) => i), parallel, async () => {
+      const c: Client = { ws: undefined as unknown as WebSocket, lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set(), counted: false, resuming: false, target: null, caughtUpAt: null };
+      if (await openSocket(c, url, headers)) {
+        clients.push(c);
+        connected++;
+      } else {
+        failed++;
       }
-    };
-    await Promise.all(Array.from({ length: parallel }, opener));
+    });
     return { connected, failed };
+  };
+
+  /** A deploy, as clients see it: every socket dropped at once, without a close frame. */
+  const drop = async (): Promise<number> => {
+    const dropping = clients.filter((c) => c.ws.readyState === WebSocket.OPEN);
+    for (const c of dropping) c.ws.terminate();
+    const deadline = Date.now() + 10_000;
+    while (open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return dropping.length;
+  };
+
+  /** Every client back with `?since=` its last applied seq, `parallel` at a time; waits until all reach `untilSeq`. */
+  const rejoin = async (command: Extract<ClientCommand, { cmd: 'rejoin' }>): Promise<RejoinReply> => {
+    const before = { gaps: outOfOrder, duplicates, snapshots };
+    let reconnected = 0;
+    let failed = 0;
+    for (const c of clients) {
+      c.resuming = true;
+      c.target = command.untilSeq;
+      c.caughtUpAt = c.lastSeq >= command.untilSeq ? command.startedAt : null;
+    }
+    await pool(clients, command.parallel, async (c) => {
+      if (await openSocket(c, `${command.url}&since=${c.lastSeq}`, command.headers)) reconnected++;
+      else failed++;
+    });
+    const deadline = Date.now() + command.timeoutMs;
+    const behind = () => clients.some((c) => c.caughtUpAt === null && c.ws.readyState === WebSocket.OPEN);
+    while (behind() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const times = clients.flatMap((c) => (c.caughtUpAt === null ? [] : [c.caughtUpAt - command.startedAt]));
+    for (const c of clients) {
+      c.resuming = false;
+      c.target = null;
+    }
+    return {
+      reconnected,
+      failed,
+      caughtUp: times.length,
+      caughtUpMs: times,
+      gaps: outOfOrder - before.gaps,
+      duplicates: duplicates - before.duplicates,
+      snapshots: snapshots - before.snapshots,
+    };
   };
 
   const missing = (ids: string[]) => {
@@ -175,6 +254,10 @@ if (parentPort && workerData?.scaleClients) {
       outOfOrder = 0;
       for (const c of clients) c.seen.clear();
       port.postMessage({ id: command.id, ...reply });
+    } else if (command.cmd === 'drop') {
+      port.postMessage({ id: command.id, dropped: await drop() });
+    } else if (command.cmd === 'rejoin') {
+      port.postMessage({ id: command.id, ...(await rejoin(command)) });
     } else if (command.cmd === 'close') {
       clearInterval(acker);
       clearInterval(pinger);

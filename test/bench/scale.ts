@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { LOCAL_USERS } from '../stack/users.ts';
-import type { ClientCommand, CollectReply } from './scale-clients.ts';
+import type { ClientCommand, CollectReply, RejoinReply } from './scale-clients.ts';
 import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { WsBaseline } from './ws-baseline.ts';
@@ -37,6 +37,8 @@ export interface ScaleOptions {
   queuedBatch: number;
   queuedConcurrency: number;
   threads: number;
+  /** Events published while every viewer is away in the reconnect storm (0 skips the storm). */
+  stormEvents: number;
   timeoutMs: number;
   /**
    * Also skip wrangler's proxy: viewers and POSTs go to the runtime's own address, as production
@@ -65,6 +67,7 @@ export function scaleOptionsFromEnv(log: (line: string) => void = console.log): 
     queuedBatch: int('BENCH_SCALE_QUEUED_BATCH', 500),
     queuedConcurrency: int('BENCH_SCALE_QUEUED_CONCURRENCY', 4),
     threads: Math.max(1, int('BENCH_SCALE_THREADS', 2)),
+    stormEvents: int('BENCH_SCALE_STORM_EVENTS', 20),
     timeoutMs: int('BENCH_SCALE_TIMEOUT_MS', 1_800_000),
     direct: process.env.BENCH_SCALE_DIRECT === '1',
     kpiCoalesceMs: process.env.BENCH_SCALE_KPI_COALESCE_MS === undefined ? null : int('BENCH_SCALE_KPI_COALESCE_MS', 0),
@@ -99,6 +102,25 @@ export interface ViewerResult {
   app: { single: PhaseResult; burst: PhaseResult };
   ws: { single: PhaseResult; burst: PhaseResult };
   closedByServer: number;
+  storm?: StormResult;
+}
+
+/** Every viewer dropped at once, events published while they are away, then all back with `?since=`. */
+export interface StormResult {
+  viewers: number;
+  eventsMissed: number;
+  reconnected: number;
+  failed: number;
+  caughtUp: number;
+  /** From the first reconnect to each viewer having applied the last missed seq. */
+  caughtUpMs: Stats & { max: number };
+  gaps: number;
+  duplicates: number;
+  snapshots: number;
+  edges: number;
+  /** Replays the root answered during the storm (GET /v1/dashboard/hub): whole-log loads by edges, single replays. */
+  rootLogLoads: number;
+  rootSingleReplays: number;
 }
 
 export interface EdgeRun {
@@ -207,6 +229,28 @@ class Fleet {
     };
   }
 
+  /** Drops every socket at once, as a deploy does; answers how many were open. */
+  async drop(): Promise<number> {
+    const replies = await Promise.all(this.workers.map((w) => this.call<{ dropped: number }>(w, { cmd: 'drop' } as Omit<ClientCommand, 'id'>)));
+    return replies.reduce((n, r) => n + r.dropped, 0);
+  }
+
+  /** Every viewer reconnects with `?since=` at once (64 in flight per thread); answers when each caught up to `untilSeq`. */
+  async rejoin(url: string, headers: Record<string, string>, untilSeq: number, startedAt: number): Promise<RejoinReply> {
+    const replies = await Promise.all(
+      this.workers.map((w) => this.call<RejoinReply>(w, { cmd: 'rejoin', url, headers, parallel: 64, untilSeq, startedAt, timeoutMs: 60_000 } as Omit<ClientCommand, 'id'>)),
+    );
+    return {
+      reconnected: replies.reduce((n, r) => n + r.reconnected, 0),
+      failed: replies.reduce((n, r) => n + r.failed, 0),
+      caughtUp: replies.reduce((n, r) => n + r.caughtUp, 0),
+      caughtUpMs: replies.flatMap((r) => r.caughtUpMs),
+      gaps: replies.reduce((n, r) => n + r.gaps, 0),
+      duplicates: replies.reduce((n, r) => n + r.duplicates, 0),
+      snapshots: replies.reduce((n, r) => n + r.snapshots, 0),
+    };
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => this.call(w, { cmd: 'close' } as Omit<ClientCommand, 'id'>)));
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -294,7 +338,7 @@ async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, 
   };
 }
 
-async function signIn(url: string, role: 'viewer' | 'editor'): Promise<string> {
+async function signIn(url: string, role: 'viewer' | 'editor' | 'admin'): Promise<string> {
   const user = LOCAL_USERS.find((u) => u.role === role)!;
   const res = await fetch(`${url}/v1/auth/sign-in`, {
     method: 'POST',
@@ -337,6 +381,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
       try {
         const viewerToken = await signIn(server.url, 'viewer');
         const editorToken = await signIn(server.url, 'editor');
+        const adminToken = await signIn(server.url, 'admin');
         const wsUrl = (board: string) => `${base.replace(/^http/, 'ws')}/v1/dashboard/stream?dashboard=${board}`;
         const auth = { authorization: `Bearer ${viewerToken}` };
 
@@ -372,6 +417,11 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
               const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false);
               const after = await fleet.collect();
               closedByServer += connected.connected - after.open;
+              if (target === 'app' && options.stormEvents > 0) {
+                result.storm = await storm(fleet, { base, board, wsUrl: wsUrl(board), auth, adminToken, send, events: options.stormEvents, viewers: after.open });
+                const st = result.storm;
+                log(`scale: storm ${st.reconnected}/${st.viewers} back, ${st.caughtUp} caught up, p95 ${st.caughtUpMs.p95.toFixed(0)} ms, gaps ${st.gaps}, root log loads ${st.rootLogLoads} for ${st.edges} edges, single replays ${st.rootSingleReplays}`);
+              }
               if (after.closed > 0) log(`scale: ${target} sockets closed by the server, by close code: ${JSON.stringify(after.closeCodes)}`);
               result.connected = { ...(result.connected ?? { app: 0, ws: 0 }), [target]: connected.connected };
               result[target] = { single, burst };
@@ -403,6 +453,51 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
     await baseline.close();
   }
   return report;
+}
+
+interface HubState {
+  last_seq: number;
+  edges: unknown[];
+  replays: { log_loads: number; single: number };
+}
+
+async function hubState(base: string, board: string, adminToken: string): Promise<HubState> {
+  const res = await fetch(`${base}/v1/dashboard/hub?dashboard=${board}`, { headers: { authorization: `Bearer ${adminToken}` } });
+  if (!res.ok) throw new Error(`GET /v1/dashboard/hub answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as HubState;
+}
+
+/**
+ * A deploy, as the viewers see it: every socket dropped at once, `events` published while they
+ * are away, then every viewer back with `?since=` its last seq, 64 at a time per thread. Each must
+ * apply every missed seq in order; the root should read its log about once per edge, not once per
+ * viewer.
+ */
+async function storm(
+  fleet: Fleet,
+  o: { base: string; board: string; wsUrl: string; auth: Record<string, string>; adminToken: string; send: Sender; events: number; viewers: number },
+): Promise<StormResult> {
+  const dropped = await fleet.drop();
+  for (let i = 0; i < o.events; i++) await o.send(`${o.board}-storm-${i}`);
+  const before = await hubState(o.base, o.board, o.adminToken);
+  const t0 = now();
+  const back = await fleet.rejoin(o.wsUrl, o.auth, before.last_seq, t0);
+  const after = await hubState(o.base, o.board, o.adminToken);
+  const times = stats(back.caughtUpMs);
+  return {
+    viewers: dropped,
+    eventsMissed: o.events,
+    reconnected: back.reconnected,
+    failed: back.failed,
+    caughtUp: back.caughtUp,
+    caughtUpMs: { ...times, max: Math.max(0, ...back.caughtUpMs) },
+    gaps: back.gaps,
+    duplicates: back.duplicates,
+    snapshots: back.snapshots,
+    edges: after.edges.length,
+    rootLogLoads: after.replays.log_loads - before.replays.log_loads,
+    rootSingleReplays: after.replays.single - before.replays.single,
+  };
 }
 
 async function queued(url: string, token: string, streamUrl: string, auth: Record<string, string>, board: string, options: ScaleOptions): Promise<QueuedResult> {
@@ -475,6 +570,12 @@ export function scaleTable(report: ScaleReport): string {
       const failed = [...v.app.single.failedSends, ...v.app.burst.failedSends];
       if (failed.length > 0) lines.push(`|  |  | failed POSTs: ${failed.length} (${failed[0]}) |  |  |  |  |  |  |  |`);
       const single = v.app.single;
+      if (v.storm) {
+        const st = v.storm;
+        lines.push(
+          `|  |  | reconnect storm | ${st.reconnected}/${st.viewers} back with ?since= after ${st.eventsMissed} missed events; ${st.caughtUp} caught up in p50 ${f(st.caughtUpMs.p50)} / p95 ${f(st.caughtUpMs.p95)} / max ${f(st.caughtUpMs.max)} ms | gaps ${st.gaps}, duplicates ${st.duplicates}, snapshots ${st.snapshots} | root log loads ${st.rootLogLoads} for ${st.edges} edges, single replays ${st.rootSingleReplays} |  |  |  |  |`,
+        );
+      }
       lines.push(`|  |  | ingest p95 vs none |  ${(single.ingest.p95 / run.ingestNoViewers.p95).toFixed(2)}× (target ≤ 1.2× at 1,000) |  |  |  |  |  | closed by server: ${v.closedByServer} |`);
     }
   }
