@@ -207,8 +207,26 @@ describe('signal hydration', () => {
     expect(await count('SELECT COUNT(*) AS n FROM signal_contributions')).toBe(await martCount('fct_contributions'));
 
     // Read in small keyset pages, every row arrives exactly once: nothing is missed (stale) or read twice.
-    const paged = await hydrate(deps, { trigger: 'cli', pageRows: 333 });
+    // Every batch is one round trip of its own (a one-statement Postgres.batch); the run's one
+    // session is the one holding the lock.
+    const calls = { batches: 0, statements: 0, sessions: 0 };
+    const counted: Postgres = {
+      ...db,
+      batch: (statements, options) => {
+        calls.batches++;
+        calls.statements += statements.length;
+        return db.batch(statements, options);
+      },
+      transaction: (fn, options) => {
+        calls.sessions++;
+        return db.transaction(fn, options);
+      },
+    };
+    const paged = await hydrate({ ...deps, postgres: counted }, { trigger: 'cli', pageRows: 333 });
     expect(paged).toMatchObject({ status: 'succeeded', read: total, inserted: 0, updated: 0, unchanged: total, stale: 0, rejected: 0 });
+    expect(calls.sessions).toBe(1);
+    expect(calls.batches).toBeGreaterThanOrEqual(Math.ceil(total / 1_000) + 2);
+    expect(calls.statements).toBe(calls.batches);
 
     // Back to one copy: the other nine go stale, more than one 1,000-row statement's worth.
     for (const statement of martStatements({ scale: 1 })) await lakeSql(statement);
