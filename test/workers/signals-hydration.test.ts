@@ -108,6 +108,27 @@ describe('signal hydration', () => {
     expect(await count('SELECT SUM(version) AS n FROM signals')).toBe(versions);
   });
 
+  it("a signal's contributions and drivers follow the marts: a changed value is refreshed, a dropped row deleted, the rest kept", async () => {
+    const [pick] = await db.query<{ signal_id: string; dimension: string; dimension_value: string }>(
+      `SELECT c.signal_id, c.dimension, c.dimension_value FROM signal_contributions c
+        WHERE (SELECT COUNT(*) FROM signal_contributions o WHERE o.signal_id = c.signal_id) >= 2 AND position('''' in c.signal_id || c.dimension || c.dimension_value) = 0
+        ORDER BY c.signal_id DESC, c.rank DESC LIMIT 1`,
+    );
+    const { signal_id: id, dimension, dimension_value: value } = pick!;
+    const [driver] = await db.query<{ feature: string; shap_value: number }>(`SELECT feature, shap_value FROM signal_drivers WHERE signal_id = $1 AND position('''' in feature) = 0 ORDER BY rank LIMIT 1`, [id]);
+    const contributions = await count('SELECT COUNT(*) AS n FROM signal_contributions');
+    const drivers = await count('SELECT COUNT(*) AS n FROM signal_drivers');
+    await lakeSql(`DELETE FROM workspace.support_marts.fct_contributions WHERE signal_id = '${id}' AND dimension = '${dimension}' AND dimension_value = '${value}'`);
+    await lakeSql(`UPDATE workspace.support_marts.fct_model_drivers SET shap_value = shap_value + 1 WHERE signal_id = '${id}' AND feature = '${driver!.feature}'`);
+    const run = await runHydrate();
+    expect(run).toMatchObject({ read: signals, inserted: 0, updated: 0, unchanged: signals, stale: 0, rejected: 0 });
+    expect(await count('SELECT COUNT(*) AS n FROM signal_contributions')).toBe(contributions - 1);
+    expect(await count('SELECT COUNT(*) AS n FROM signal_contributions WHERE signal_id = $1 AND dimension = $2 AND dimension_value = $3', [id, dimension, value])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM signal_drivers')).toBe(drivers);
+    const [changed] = await db.query<{ shap_value: number }>('SELECT shap_value FROM signal_drivers WHERE signal_id = $1 AND feature = $2', [id, driver!.feature]);
+    expect(Number(changed!.shap_value)).toBeCloseTo(Number(driver!.shap_value) + 1, 9);
+  });
+
   it('a changed mart row refreshes the analytics and keeps the workflow state', async () => {
     const [target] = await db.query<{ id: string; severity: string; version: number }>(
       `SELECT id, severity, version FROM signals WHERE severity <> 'critical' AND entity_type <> 'product' ORDER BY id LIMIT 1`,
