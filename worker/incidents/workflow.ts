@@ -16,7 +16,7 @@ import { drainIncident, pendingMessages, publishClaimed, withRetries } from './o
 import { bundledPlaybook } from './playbook.ts';
 import type { Scenario } from './scenarios.ts';
 import { incidentSettings } from './settings.ts';
-import { changeIncident, getIncident, markEffects, recordAction, recordKpis, setNotification } from './store.ts';
+import { changeAndClaim, changeIncident, getIncident, markEffects, recordAction, recordKpis, setNotification } from './store.ts';
 import type { IncidentRow, Recorded, Transition } from './store.ts';
 
 export interface IncidentParams {
@@ -119,9 +119,9 @@ class Run {
    * means the incident has ended; the caller stops once outside the step (an error thrown inside
    * one would be retried).
    */
-  private async note(db: Postgres, t: Transition, dash: string): Promise<Recorded> {
+  private async note(db: Postgres, t: Transition, dash: string, meanwhile?: (r: Recorded) => Promise<unknown>): Promise<Recorded> {
     const { claimed, ...r } = await withRetries(() => recordAction(db, this.id, t, { claim: true }));
-    await publishClaimed(this.env, db, this.id, dash, claimed ?? [], this.log);
+    await Promise.all([publishClaimed(this.env, db, this.id, dash, claimed ?? [], this.log), meanwhile?.(r)]);
     return r;
   }
 
@@ -141,9 +141,11 @@ class Run {
   ): Promise<Recorded> {
     const done = await this.durable(name, config, ({ attempt }) =>
       this.db(async (db) => {
-        const started = await this.note(db, { ...t, status: 'in_progress' }, dash);
+        // The scripted work's time starts once the start is stored; its publishing goes on meanwhile.
+        const started = await this.note(db, { ...t, status: 'in_progress' }, dash, (r) =>
+          r.running ? new Promise((resolve) => setTimeout(resolve, waitMs)) : Promise.resolve(),
+        );
         if (!started.running) return started;
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
         const found = await work(db, attempt);
         return this.note(db, { ...t, status: 'completed', ...found }, dash);
       }),
@@ -203,8 +205,8 @@ class Run {
     const injected = await this.durable('inject', this.infra, () =>
       this.db(async (db) => {
         const catalog = await listMetrics(db);
-        await recordKpis(db, this.id, 'before', await sampleKpis(db, catalog));
-        const at = await markEffects(db, this.id, 'from');
+        const before = await sampleKpis(db, catalog);
+        const [, at] = await Promise.all([recordKpis(db, this.id, 'before', before), markEffects(db, this.id, 'from')]);
         const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
         await recordKpis(db, this.id, 'peak', await sampleKpis(db, catalog));
         return { from: at.toISOString(), ...result };
@@ -448,15 +450,17 @@ class Run {
 
   /** Ends the incident and waits until every message of it is on the hub. */
   private async finish(to: 'resolved' | 'failed', cost: Scenario['cost'], dash: string): Promise<IncidentStatus | null> {
-    const status = await this.durable('finish', this.infra, () =>
+    // The end, its messages' claim and the count of what waits go in one round trip; when that
+    // publish took everything, there is nothing left to settle.
+    const ended = await this.durable('finish', this.infra, () =>
       this.db(async (db) => {
-        const now = await changeIncident(db, this.id, { to, key: to, end: cost });
-        await drainIncident(this.env, db, this.id, dash, this.log);
-        return now;
+        const { status, claimed, pending } = await withRetries(() => changeAndClaim(db, this.id, { to, key: to, end: cost }));
+        const drained = await publishClaimed(this.env, db, this.id, dash, claimed, this.log);
+        return { status, settled: !drained.failed && drained.published === pending };
       }),
     );
-    await this.settle(dash);
-    return status;
+    if (!ended.settled) await this.settle(dash);
+    return ended.status;
   }
 
   /** Retries (for minutes, backing off) until the hub has taken every message the incident stored. */
