@@ -8,6 +8,19 @@
  *
  * Rounds live in the isolate that runs the steps; a step in another isolate simply runs its own.
  */
+/** Longer than any round takes (a few hundred ms with a hundred incidents at once). */
+const ROUND_LIMIT_MS = 15_000;
+
+function within<R>(work: Promise<R>, ms: number): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('a shared round did not settle in time')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export class Coalescer<T, R> {
   private running: Promise<unknown> | null = null;
   private next: { items: T[]; done: Promise<R> } | null = null;
@@ -21,7 +34,9 @@ export class Coalescer<T, R> {
   join(item: T): Promise<R> {
     if (!this.next) {
       const round: { items: T[]; done: Promise<R> } = { items: [], done: undefined as never };
-      const before = this.running ?? Promise.resolve();
+      // A round runs on I/O of the request that opened it; should that request's work be cut off,
+      // its round would never settle, so the next one waits for it only so long.
+      const before = this.running ? within(this.running, ROUND_LIMIT_MS).catch(() => undefined) : Promise.resolve();
       round.done = before
         .catch(() => undefined)
         .then(() => {
@@ -37,7 +52,9 @@ export class Coalescer<T, R> {
       this.next = round;
     }
     this.next.items.push(item);
-    return this.next.done;
+    // Each joiner bounds its own wait with a timer of its own: a round that never settles fails
+    // the step (which the engine retries) instead of holding it.
+    return within(this.next.done, 2 * ROUND_LIMIT_MS);
   }
 }
 

@@ -154,8 +154,6 @@ export async function ingest(
   dashboard: string,
   log: Logger,
   catalog?: readonly Metric[],
-  /** Takes the KPI updates off the caller's path (a step's waitUntil, with a client of their own); awaited here without it. */
-  background?: (work: (db: Postgres) => Promise<unknown>) => void,
 ): Promise<Ingested> {
   const [stored, metrics] = await Promise.all([
     recordEvents<ClaimedRow>(db, events, receivedBy, dashboard, eventsClaim(dashboard)),
@@ -164,14 +162,8 @@ export async function ingest(
   const recorded: Array<Promise<unknown>> = [];
   const defer = async (work: Promise<unknown>) => void recorded.push(work);
   const published = await publishEvents(env, db, dashboard, log, { ...(stored.then ? { claimed: stored.then } : {}), defer });
-  // Like the events route, the KPI updates follow the events on their own: the step goes on once
-  // its events are on the hub, and the strip moves moments later.
-  if (published.events.length > 0) {
-    const kpis = (on: Postgres) => kpiRounds.join(dashboard, { env, db: on, events: published.events, catalog: metrics, log });
-    if (background) background((own) => kpis(own).catch((err: unknown) => log.warn('kpi updates not published', { error: err })));
-    else recorded.push(kpis(db));
-  }
-  await Promise.all(recorded);
+  // The step waits for the KPI updates too: the strip moving is part of what the step did.
+  await Promise.all([published.events.length > 0 ? kpiRounds.join(dashboard, { env, db, events: published.events, catalog: metrics, log }) : undefined, ...recorded]);
   return { applied: events.length - stored.known.size, published: published.published.length };
 }
 

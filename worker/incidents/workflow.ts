@@ -56,7 +56,7 @@ const SAFETY_SECONDS = 0.6;
 export class IncidentWorkflow extends WorkflowEntrypoint<Bindings, IncidentParams> {
   override async run(event: Readonly<WorkflowEvent<IncidentParams>>, step: WorkflowStep): Promise<IncidentOutcome> {
     const id = event.payload.incident_id;
-    const run = new Run(this.env, step, id, (work) => this.ctx.waitUntil(work));
+    const run = new Run(this.env, step, id);
     try {
       return await run.execute();
     } catch (err) {
@@ -79,12 +79,8 @@ class Run {
   private readonly settings;
   private readonly infra: WorkflowStepConfig;
 
-  /** Work that must finish but need not hold up the step (the KPI strip's updates), with a Postgres client of its own. */
-  private readonly background: (work: (db: Postgres) => Promise<unknown>) => void;
-
-  constructor(env: Bindings, step: WorkflowStep, id: string, waitUntil: (work: Promise<unknown>) => void) {
+  constructor(env: Bindings, step: WorkflowStep, id: string) {
     this.env = env;
-    this.background = (work) => waitUntil(this.db(work).catch((err: unknown) => this.log.warn('background work failed', { error: err })));
     this.step = step;
     this.id = id;
     this.log = rootLogger.child({ component: 'incident-workflow', incident_id: id });
@@ -209,7 +205,7 @@ class Run {
         const catalog = await listMetrics(db);
         const before = await sampleKpis(db, catalog);
         const [, at] = await Promise.all([recordKpis(db, this.id, 'before', before), markEffects(db, this.id, 'from')]);
-        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', inc.dashboard, this.log, catalog, this.background);
+        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', inc.dashboard, this.log, catalog);
         await recordKpis(db, this.id, 'peak', await sampleKpis(db, catalog));
         return { inc, injected: { from: at.toISOString(), ...result } };
       }),
@@ -345,7 +341,7 @@ class Run {
       this.db(async (db) => {
         const at = await markEffects(db, this.id, 'until');
         const catalog = await listMetrics(db);
-        const result = await ingest(this.env, db, recoveryEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog, this.background);
+        const result = await ingest(this.env, db, recoveryEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
         const after = await recordKpis(db, this.id, 'after', await sampleKpis(db, catalog));
         return this.note(
           db,
