@@ -8,6 +8,7 @@
  *
  * Rounds live in the isolate that runs the steps; a step in another isolate simply runs its own.
  */
+
 /** Longer than any round takes (a few hundred ms with a hundred incidents at once). */
 const ROUND_LIMIT_MS = 15_000;
 

@@ -178,7 +178,9 @@ class Run {
     // Loading the incident and injecting its effects are one step: a step more is an engine
     // round more for every incident, and both are idempotent. The effects land through ingest,
     // bracketed by KPI samples for the incident's page.
-    const started = await this.durable('inject', this.infra, () =>
+    // Step names differ from the ones each part had as a step of its own, so a run started before
+    // does not read their cached results as this step's.
+    const started = await this.durable('start', this.infra, () =>
       this.db(async (db): Promise<{ inc: Loaded; injected: { from: string; applied: number; published: number } | null } | null> => {
         const row = await getIncident(db, this.id);
         if (!row) return null;
@@ -234,7 +236,8 @@ class Run {
       conclude: (db: Postgres) => Promise<{ confidence: number | null; details: Record<string, unknown> }>,
       next?: (ended: TimelineEntry) => Transition,
     ) => {
-      const done = await this.timed(agent, this.infra, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description }, scaled(seconds), dash, (db) => conclude(db), next);
+      const name = next ? `${agent}:then` : agent;
+      const done = await this.timed(name, this.infra, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description }, scaled(seconds), dash, (db) => conclude(db), next);
       if (!done.running || !done.row) throw new Ended();
       return done.row;
     };
@@ -337,7 +340,7 @@ class Run {
     }
 
     // Recovery and the end of resolution in one step.
-    const resolved = await this.durable('recovery', this.infra, () =>
+    const resolved = await this.durable('recovery:resolved', this.infra, () =>
       this.db(async (db) => {
         const at = await markEffects(db, this.id, 'until');
         const catalog = await listMetrics(db);
