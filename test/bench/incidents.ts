@@ -38,6 +38,8 @@ export interface IncidentBenchReport {
   duplicates: number;
   overheadAlone: { p50: number; p95: number; steps: number };
   overheadCrowd: { p50: number; p95: number; steps: number };
+  /** Where the crowd's extra time goes, per incident (ms, p50/p95): stored → detection started (start and injection), and the time outside timed steps. */
+  crowdPhases: { toEffects: { p50: number; p95: number }; toDetection: { p50: number; p95: number }; untimed: { p50: number; p95: number }; startsSpreadMs: number; between: { p50: number; p95: number } };
 }
 
 // Database Cascade's scripted seconds per timed action (config/incident_scenarios.yaml).
@@ -194,7 +196,37 @@ export async function benchIncidents(url: string, editorToken: string, viewerTok
       const values = rows.rows.map((r) => Number(r.duration_ms) - SCRIPTED[r.action_id]! * 1_000 * options.scale).sort((a, b) => a - b);
       return { p50: percentile(values, 50), p95: percentile(values, 95), steps: values.length };
     };
+    const phases = await db.query<{ to_effects: number; to_detection: number; untimed: number; created_ms: number }>(
+      `SELECT extract(epoch FROM i.effects_from - i.created_at) * 1000 AS to_effects,
+              extract(epoch FROM d.started_at - i.created_at) * 1000 AS to_detection,
+              extract(epoch FROM i.ended_at - i.created_at) * 1000 - (SELECT sum(duration_ms) FROM incident_actions t WHERE t.incident_id = i.incident_id AND t.action_id = ANY($2::text[])) AS untimed,
+              extract(epoch FROM i.created_at) * 1000 AS created_ms
+         FROM incidents i JOIN incident_actions d ON d.incident_id = i.incident_id AND d.action_id = 'detection'
+        WHERE i.incident_id = ANY($1::uuid[])`,
+      [crowd, Object.keys(SCRIPTED)],
+    );
+    const spread = (values: number[]) => {
+      const sorted = values.map(Number).sort((a, b) => a - b);
+      return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+    };
+    const created = phases.rows.map((r) => Number(r.created_ms));
+    // From one timed step's end to the next one's start: the engine moving on, nothing scripted.
+    const gaps = await db.query<{ gap: number }>(
+      `SELECT extract(epoch FROM b.started_at - a.ended_at) * 1000 AS gap
+         FROM incident_actions a JOIN incident_actions b ON b.incident_id = a.incident_id
+          AND (a.action_id, b.action_id) IN (('detection', 'diagnosis'), ('diagnosis', 'prediction'), ('remediation.1', 'remediation.2'),
+                                             ('remediation.2', 'remediation.3'), ('remediation.3', 'remediation.4'), ('remediation.4', 'remediation.5'))
+        WHERE a.incident_id = ANY($1::uuid[])`,
+      [crowd],
+    );
     return {
+      crowdPhases: {
+        toEffects: spread(phases.rows.map((r) => r.to_effects)),
+        toDetection: spread(phases.rows.map((r) => r.to_detection)),
+        untimed: spread(phases.rows.map((r) => r.untimed)),
+        between: spread(gaps.rows.map((r) => r.gap)),
+        startsSpreadMs: created.length ? Math.max(...created) - Math.min(...created) : 0,
+      },
       scale: options.scale,
       count: options.count,
       clients: options.clients,
@@ -226,6 +258,9 @@ export function incidentTable(r: IncidentBenchReport): string {
     `  every client, every incident: missing ${r.missing}, out of order ${r.outOfOrder}, duplicated ${r.duplicates}`,
     `  overhead per step (duration beyond the scripted work): alone p50 ${ms(r.overheadAlone.p50)} p95 ${ms(r.overheadAlone.p95)}; ` +
       `${r.count} at once p50 ${ms(r.overheadCrowd.p50)} p95 ${ms(r.overheadCrowd.p95)} (${r.overheadCrowd.steps} steps)`,
+    `  ${r.count} at once, per incident: stored → effects injected p50 ${ms(r.crowdPhases.toEffects.p50)} p95 ${ms(r.crowdPhases.toEffects.p95)}; stored → detection started p50 ${ms(r.crowdPhases.toDetection.p50)} p95 ${ms(r.crowdPhases.toDetection.p95)}; ` +
+      `outside the timed steps (stored → ended, less their durations) p50 ${ms(r.crowdPhases.untimed.p50)} p95 ${ms(r.crowdPhases.untimed.p95)}; ` +
+      `first to last stored ${ms(r.crowdPhases.startsSpreadMs)}; from a timed step's end to the next one's start p50 ${ms(r.crowdPhases.between.p50)} p95 ${ms(r.crowdPhases.between.p95)}`,
   ].join('\n');
 }
 

@@ -4,6 +4,8 @@ import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
 import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import { recordEvents } from '../dashboard/events/store.ts';
+import { claimStatement as eventsClaim } from '../dashboard/events/outbox.ts';
+import type { ClaimedRow } from '../dashboard/events/outbox.ts';
 import type { Logger } from '../lib/log.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import type { Metric } from '../metrics/catalog/store.ts';
@@ -11,6 +13,7 @@ import { resolveWindow } from '../metrics/compose/window.ts';
 import { parseRouting } from '../metrics/routing/load.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { runStatement } from '../services/statements.ts';
+import { Coalescer, CoalescerMap } from './coalesce.ts';
 import type { Scenario } from './scenarios.ts';
 
 const CHANNELS = ['app', 'web', 'chat', 'call'] as const;
@@ -116,18 +119,52 @@ export interface Ingested {
   published: number;
 }
 
+interface KpiRequest {
+  env: Bindings;
+  db: Postgres;
+  events: readonly IngestEvent[];
+  catalog: readonly Metric[];
+  log: Logger;
+}
+
 /**
- * Sends events through the ingest path every client uses: stored once per event_id, applied to
- * the operational tables, published to the dashboard with the KPI updates they cause.
+ * The strip recomputed for the events of every incident that ingested since the last round began,
+ * once per dashboard at a time (coalesce.ts): incidents started together would otherwise each
+ * run the same strip queries over the same tables, moments apart.
  */
-export async function ingest(env: Bindings, db: Postgres, events: IngestEvent[], receivedBy: string, dashboard: string, log: Logger, catalog?: readonly Metric[]): Promise<Ingested> {
-  const { known } = await recordEvents(db, events, receivedBy, dashboard);
+const kpiRounds = new CoalescerMap<KpiRequest, void>(async (dashboard, requests) => {
   const routing = parseRouting(BUNDLED_ROUTING_YAML);
   if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
-  const published = await publishEvents(env, db, dashboard, log);
+  const first = requests[0]!;
+  await publishKpiUpdates(first.env, first.db, dashboard, requests.flatMap((r) => r.events), first.catalog, routing.routing, first.log);
+});
+
+/**
+ * Sends events through the ingest path every client uses: stored once per event_id, applied to
+ * the operational tables, published to the dashboard with the KPI updates they cause. Like
+ * `POST /v1/events`, the outbox claim rides in the insert's round trip (a replayed step, whose
+ * events are stored already, drains instead) and the published seqs are recorded while the KPI
+ * updates are computed.
+ */
+export async function ingest(
+  env: Bindings,
+  db: Postgres,
+  events: IngestEvent[],
+  receivedBy: string,
+  dashboard: string,
+  log: Logger,
+  catalog?: readonly Metric[],
+): Promise<Ingested> {
+  const [stored, metrics] = await Promise.all([
+    recordEvents<ClaimedRow>(db, events, receivedBy, dashboard, eventsClaim(dashboard)),
+    catalog ?? listMetrics(db),
+  ]);
+  const recorded: Array<Promise<unknown>> = [];
+  const defer = async (work: Promise<unknown>) => void recorded.push(work);
+  const published = await publishEvents(env, db, dashboard, log, { ...(stored.then ? { claimed: stored.then } : {}), defer });
   // The step waits for the KPI updates too: the strip moving is part of what the step did.
-  await publishKpiUpdates(env, db, dashboard, published.events, catalog ?? (await listMetrics(db)), routing.routing, log);
-  return { applied: events.length - known.size, published: published.published.length };
+  await Promise.all([published.events.length > 0 ? kpiRounds.join(dashboard, { env, db, events: published.events, catalog: metrics, log }) : undefined, ...recorded]);
+  return { applied: events.length - stored.known.size, published: published.published.length };
 }
 
 /** The strip's Postgres-routed KPIs an incident's events move: what its page links to. */
@@ -138,7 +175,15 @@ export const LINKED_KPIS = ['nps_impact', 'issue_sessions_active', 'open_alerts'
  * the strip's window for it, so the numbers on an incident's page are the tiles' numbers.
  */
 export async function sampleKpis(db: Postgres, catalog?: readonly Metric[]): Promise<Record<string, number | null>> {
-  const metrics = catalog ?? (await listMetrics(db));
+  return { ...(await samples.join({ db, catalog: catalog ?? (await listMetrics(db)) })) };
+}
+
+/** Samples are the same numbers whoever asks: incidents asking together share one (coalesce.ts). */
+const samples = new Coalescer<{ db: Postgres; catalog: readonly Metric[] }, Record<string, number | null>>((requests) =>
+  sampleNow(requests[0]!.db, requests[0]!.catalog),
+);
+
+async function sampleNow(db: Postgres, metrics: readonly Metric[]): Promise<Record<string, number | null>> {
   const byName = new Map(metrics.map((m) => [m.name, m]));
   const now = new Date();
   const out: Record<string, number | null> = {};

@@ -1,4 +1,7 @@
+import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import { hubFor } from '../../durable-objects/dashboards.ts';
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from '../../durable-objects/protocol.ts';
+import { CoalescerMap } from './coalesce.ts';
 import type { Bindings } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
 import { isDependencyError } from '../http/errors.ts';
@@ -69,10 +72,10 @@ export async function publishClaimed(
   const messages = rows.sort((a, b) => Number(a.outbox_seq) - Number(b.outbox_seq));
   let seqs: number[];
   try {
-    const result = await hubFor(env.DASHBOARD_HUB, dashboard).publishBatch(
-      messages.map((m) => ({ type: m.type as 'agent_action', data: (typeof m.data === 'string' ? JSON.parse(m.data) : m.data) as Record<string, unknown> })),
-      { keys: messages.map((m) => m.key) },
-    );
+    const result = await publishTogether(env, dashboard, {
+      messages: messages.map((m) => ({ type: m.type as 'agent_action', data: (typeof m.data === 'string' ? JSON.parse(m.data) : m.data) as Record<string, unknown> })),
+      keys: messages.map((m) => m.key),
+    });
     if (!result.ok) {
       log.error('hub refused incident messages; they stay in the outbox', { incident_id: incidentId, reason: result.reason, issues: result.issues });
       await release(db, incidentId);
@@ -93,6 +96,79 @@ export async function publishClaimed(
     { text: 'UPDATE incidents SET publishing_until = NULL WHERE incident_id = $1', params: [incidentId] },
   ]));
   return { published: messages.length, failed: false };
+}
+
+type Hub = Bindings['DASHBOARD_HUB'];
+type PublishInput = Parameters<DurableObjectStub<DashboardHub>['publishBatch']>[0][number];
+type PublishResult = Awaited<ReturnType<DashboardHub['publishBatch']>>;
+interface Publish {
+  messages: PublishInput[];
+  keys: string[];
+}
+
+/** A hub call carries at most this much data: the hub's own limits, with room for framing. */
+const CALL_MESSAGES = MAX_BATCH_MESSAGES;
+const CALL_BYTES = Math.floor(MAX_BATCH_BYTES * 0.8);
+
+/**
+ * The incidents of one isolate publishing at once share hub calls (coalesce.ts): what they send
+ * while a call is under way goes in the next one, each incident's messages together and in order.
+ * Incidents' keys never meet, so one batch is the same to the hub as the calls it replaces, and
+ * each incident still publishes one drain at a time under its own lease.
+ */
+const rounds = new WeakMap<Hub, CoalescerMap<Publish, Map<Publish, PublishResult>>>();
+
+function publishTogether(env: Bindings, dashboard: string, p: Publish): Promise<PublishResult> {
+  const hub = env.DASHBOARD_HUB;
+  let byDashboard = rounds.get(hub);
+  if (!byDashboard) {
+    byDashboard = new CoalescerMap((name, requests) => publishRound(hubFor(hub, name), requests));
+    rounds.set(hub, byDashboard);
+  }
+  return byDashboard.join(dashboard, p).then((results) => results.get(p)!);
+}
+
+async function publishRound(stub: DurableObjectStub<DashboardHub>, requests: readonly Publish[]): Promise<Map<Publish, PublishResult>> {
+  const calls: Publish[][] = [];
+  let count = 0;
+  let bytes = 0;
+  for (const r of requests) {
+    const size = r.messages.reduce((n, m) => n + JSON.stringify(m.data).length, 0);
+    if (calls.length === 0 || count + r.messages.length > CALL_MESSAGES || bytes + size > CALL_BYTES) {
+      calls.push([]);
+      count = 0;
+      bytes = 0;
+    }
+    calls.at(-1)!.push(r);
+    count += r.messages.length;
+    bytes += size;
+  }
+  const out = new Map<Publish, PublishResult>();
+  await Promise.all(
+    calls.map(async (group) => {
+      const answers = await call(stub, group);
+      group.forEach((r, i) => out.set(r, answers[i]!));
+    }),
+  );
+  return out;
+}
+
+/** One hub call for a group; a refusal of a shared call is asked again incident by incident, so one bad message holds back only its own. */
+async function call(stub: DurableObjectStub<DashboardHub>, group: readonly Publish[]): Promise<PublishResult[]> {
+  const result = await stub.publishBatch(
+    group.flatMap((r) => r.messages),
+    { keys: group.flatMap((r) => r.keys) },
+  );
+  if (!result.ok) {
+    if (group.length === 1) return [result];
+    return Promise.all(group.map(async (r) => (await call(stub, [r]))[0]!));
+  }
+  let at = 0;
+  return group.map((r) => {
+    const seqs = result.seqs.slice(at, at + r.messages.length);
+    at += r.messages.length;
+    return { ...result, seqs };
+  });
 }
 
 async function release(db: Pick<Postgres, 'query'>, incidentId: string): Promise<void> {

@@ -220,6 +220,20 @@ export interface IncidentChange {
  * message with the running totals. Answers the status it has now.
  */
 export async function changeIncident(db: Db, incidentId: string, c: IncidentChange): Promise<IncidentStatus | null> {
+  return (await changeIncidentClaiming(db, incidentId, c, false)).status;
+}
+
+/**
+ * changeIncident with the outbox claim in the same round trip (as recordAction's `claim`), and the
+ * count of the incident's unpublished messages at that moment: publishing all of them leaves
+ * nothing behind.
+ */
+export async function changeAndClaim(db: Db, incidentId: string, c: IncidentChange): Promise<{ status: IncidentStatus | null; claimed: Claimed; pending: number }> {
+  const r = await changeIncidentClaiming(db, incidentId, c, true);
+  return { status: r.status, claimed: r.claimed ?? [], pending: r.pending ?? 0 };
+}
+
+async function changeIncidentClaiming(db: Db, incidentId: string, c: IncidentChange, claim: boolean): Promise<{ status: IncidentStatus | null; claimed?: Claimed; pending?: number }> {
   const ending = c.end !== undefined;
   const statements: Statement[] = [
     {
@@ -249,8 +263,17 @@ export async function changeIncident(db: Db, incidentId: string, c: IncidentChan
   ];
   if (ending) statements.push(metricsMessage(incidentId));
   statements.push({ text: 'SELECT status FROM incidents WHERE incident_id = $1', params: [incidentId] });
+  const at = statements.length - 1;
+  if (claim) {
+    statements.push(claimStatement(incidentId), {
+      text: 'SELECT count(*)::int AS n FROM incident_messages WHERE incident_id = $1 AND published_seq IS NULL',
+      params: [incidentId],
+    });
+  }
   const results = await db.batch(statements);
-  return (results.at(-1)!.rows[0]?.status as IncidentStatus | undefined) ?? null;
+  const status = (results[at]!.rows[0]?.status as IncidentStatus | undefined) ?? null;
+  if (!claim) return { status };
+  return { status, claimed: results[at + 1]!.rows as Claimed, pending: Number(results[at + 2]!.rows[0]?.n ?? 0) };
 }
 
 /**

@@ -15,8 +15,9 @@ import { postWebhook, slackPayload } from './notify.ts';
 import { drainIncident, pendingMessages, publishClaimed, withRetries } from './outbox.ts';
 import { bundledPlaybook } from './playbook.ts';
 import type { Scenario } from './scenarios.ts';
+import type { TimelineEntry } from './schemas.ts';
 import { incidentSettings } from './settings.ts';
-import { changeIncident, getIncident, markEffects, recordAction, recordKpis, setNotification } from './store.ts';
+import { changeAndClaim, changeIncident, getIncident, markEffects, recordAction, recordKpis, setNotification } from './store.ts';
 import type { IncidentRow, Recorded, Transition } from './store.ts';
 
 export interface IncidentParams {
@@ -110,6 +111,11 @@ class Run {
     }
   }
 
+  private scenarioOf(inc: Pick<Loaded, 'scenario'>): Scenario {
+    const playbook = bundledPlaybook();
+    return (inc.scenario ? playbook.scenarios.get(inc.scenario) : undefined) ?? playbook.custom;
+  }
+
   async currentStatus(): Promise<IncidentStatus | null> {
     return this.durable('status', this.infra, () => this.db(async (db) => (await getIncident(db, this.id))?.status ?? null));
   }
@@ -119,9 +125,9 @@ class Run {
    * means the incident has ended; the caller stops once outside the step (an error thrown inside
    * one would be retried).
    */
-  private async note(db: Postgres, t: Transition, dash: string): Promise<Recorded> {
+  private async note(db: Postgres, t: Transition, dash: string, meanwhile?: (r: Recorded) => Promise<unknown>): Promise<Recorded> {
     const { claimed, ...r } = await withRetries(() => recordAction(db, this.id, t, { claim: true }));
-    await publishClaimed(this.env, db, this.id, dash, claimed ?? [], this.log);
+    await Promise.all([publishClaimed(this.env, db, this.id, dash, claimed ?? [], this.log), meanwhile?.(r)]);
     return r;
   }
 
@@ -138,14 +144,21 @@ class Run {
     waitMs: number,
     dash: string,
     work: (db: Postgres, attempt: number) => Promise<{ confidence?: number | null; details?: Record<string, unknown> }>,
+    /** A transition that follows the end at once, stored in the same step (one engine round fewer). */
+    next?: (ended: TimelineEntry) => Transition,
   ): Promise<Recorded> {
     const done = await this.durable(name, config, ({ attempt }) =>
       this.db(async (db) => {
-        const started = await this.note(db, { ...t, status: 'in_progress' }, dash);
+        // The scripted work's time starts once the start is stored; its publishing goes on meanwhile.
+        const started = await this.note(db, { ...t, status: 'in_progress' }, dash, (r) =>
+          r.running ? new Promise((resolve) => setTimeout(resolve, waitMs)) : Promise.resolve(),
+        );
         if (!started.running) return started;
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
         const found = await work(db, attempt);
-        return this.note(db, { ...t, status: 'completed', ...found }, dash);
+        const ended = await this.note(db, { ...t, status: 'completed', ...found }, dash);
+        if (!ended.running || !ended.row || !next) return ended;
+        const following = await this.note(db, next(ended.row), dash);
+        return { ...ended, running: following.running };
       }),
     );
     if (!done.running) throw new Ended();
@@ -162,12 +175,17 @@ class Run {
   }
 
   async execute(): Promise<IncidentOutcome> {
-    const inc = await this.durable('load', this.infra, () =>
-      this.db(async (db): Promise<Loaded | null> => {
+    // Loading the incident and injecting its effects are one step: a step more is an engine
+    // round more for every incident, and both are idempotent. The effects land through ingest,
+    // bracketed by KPI samples for the incident's page.
+    // Step names differ from the ones each part had as a step of its own, so a run started before
+    // does not read their cached results as this step's.
+    const started = await this.durable('start', this.infra, () =>
+      this.db(async (db): Promise<{ inc: Loaded; injected: { from: string; applied: number; published: number } | null } | null> => {
         const row = await getIncident(db, this.id);
         if (!row) return null;
         const { options } = row;
-        return {
+        const inc: Loaded = {
           incident_id: row.incident_id,
           scenario: row.scenario,
           title: row.title,
@@ -183,12 +201,22 @@ class Run {
           fail_step: typeof options.fail_step === 'number' ? options.fail_step : null,
           fail_rollback: options.fail_rollback === true,
         };
+        if (inc.status !== 'active' && inc.status !== 'waiting_approval') return { inc, injected: null };
+        const scenario = this.scenarioOf(inc);
+        const target = { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
+        const catalog = await listMetrics(db);
+        const before = await sampleKpis(db, catalog);
+        const [, at] = await Promise.all([recordKpis(db, this.id, 'before', before), markEffects(db, this.id, 'from')]);
+        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', inc.dashboard, this.log, catalog);
+        await recordKpis(db, this.id, 'peak', await sampleKpis(db, catalog));
+        return { inc, injected: { from: at.toISOString(), ...result } };
       }),
     );
-    if (!inc) throw new Error(`incident ${this.id} is not stored`);
-    if (inc.status !== 'active' && inc.status !== 'waiting_approval') return { incident_id: this.id, status: inc.status };
+    if (!started) throw new Error(`incident ${this.id} is not stored`);
+    const { inc, injected } = started;
+    if (!injected) return { incident_id: this.id, status: inc.status };
     const playbook = bundledPlaybook();
-    const scenario: Scenario = (inc.scenario ? playbook.scenarios.get(inc.scenario) : undefined) ?? playbook.custom;
+    const scenario = this.scenarioOf(inc);
     const scaled = (seconds: number) => Math.max(1, Math.round(seconds * 1_000 * inc.time_scale));
     const retries = playbook.retries;
     const scripted: WorkflowStepConfig = {
@@ -198,23 +226,18 @@ class Run {
     const dash = inc.dashboard;
     const target = { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
     const cost = scenario.cost;
-
-    // The scenario's effects land through ingest, bracketed by KPI samples for the incident's page.
-    const injected = await this.durable('inject', this.infra, () =>
-      this.db(async (db) => {
-        const catalog = await listMetrics(db);
-        await recordKpis(db, this.id, 'before', await sampleKpis(db, catalog));
-        const at = await markEffects(db, this.id, 'from');
-        const result = await ingest(this.env, db, injectionEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
-        await recordKpis(db, this.id, 'peak', await sampleKpis(db, catalog));
-        return { from: at.toISOString(), ...result };
-      }),
-    );
     const windowFrom = new Date(new Date(injected.from).getTime() - 1_000);
     const windowNow = () => ({ from: windowFrom, to: new Date() });
 
-    const phase = async (agent: AgentType, description: string, seconds: number, conclude: (db: Postgres) => Promise<{ confidence: number | null; details: Record<string, unknown> }>) => {
-      const done = await this.timed(agent, this.infra, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description }, scaled(seconds), dash, (db) => conclude(db));
+    const phase = async (
+      agent: AgentType,
+      description: string,
+      seconds: number,
+      conclude: (db: Postgres) => Promise<{ confidence: number | null; details: Record<string, unknown> }>,
+      next?: (ended: TimelineEntry) => Transition,
+    ) => {
+      const name = next ? `${agent}:then` : agent;
+      const done = await this.timed(name, this.infra, { action_id: agent, agent_type: agent, kind: 'phase', step: null, description }, scaled(seconds), dash, (db) => conclude(db), next);
       if (!done.running || !done.row) throw new Ended();
       return done.row;
     };
@@ -227,30 +250,27 @@ class Run {
       const d = await diagnose(db, windowNow(), inc.affected_services);
       return { confidence: d.confidence, details: { service: d.service, region: d.region, product: d.product, root_cause: d.root_cause, ...d.details } };
     });
-    const prediction = await phase('prediction', 'Forecasting cascade risk from the rate of change', scenario.phases.prediction, async (db) => {
-      const p = await predict(db, windowNow(), inc.affected_regions, cost);
-      return { confidence: p.cascade_risk, details: { cascade_risk: p.cascade_risk, ...p.details } };
-    });
+    const service = String(diagnosis.details.service ?? inc.affected_services[0]);
+    const resolutionBase = { action_id: 'resolution', agent_type: 'resolution' as const, kind: 'phase' as const, step: null, description: `Remediating ${service}: safety checks, then five steps` };
+    // Resolution starts in prediction's step, with safety checks from what the phases established.
+    const prediction = await phase(
+      'prediction',
+      'Forecasting cascade risk from the rate of change',
+      scenario.phases.prediction,
+      async (db) => {
+        const p = await predict(db, windowNow(), inc.affected_regions, cost);
+        return { confidence: p.cascade_risk, details: { cascade_risk: p.cascade_risk, ...p.details } };
+      },
+      (predicted) => ({ ...resolutionBase, status: 'in_progress', details: { safety_checks: safetyChecks(scenario, service, predicted.confidence) } }),
+    );
     const found = {
-      service: String(diagnosis.details.service ?? inc.affected_services[0]),
+      service,
       region: (diagnosis.details.region as string | null) ?? null,
       product: (diagnosis.details.product as string | null) ?? null,
       root_cause: String(diagnosis.details.root_cause ?? inc.title),
       detection_confidence: detection.confidence ?? 0,
       cascade_risk: prediction.confidence ?? 0,
     };
-
-    // Resolution: safety checks first, from what the earlier phases established.
-    const safety = [
-      { check: 'Backup verification', passed: true, detail: `snapshot of ${found.service} configuration taken` },
-      { check: 'Rollback plan prepared', passed: scenario.remediation.every((s) => s.compensation.length > 0), detail: `${scenario.remediation.length} compensations ready` },
-      { check: 'Impact assessment completed', passed: prediction.confidence !== null, detail: `cascade risk ${Math.round(found.cascade_risk * 100)}%` },
-    ];
-    await this.record(
-      'resolution:start',
-      { action_id: 'resolution', agent_type: 'resolution', kind: 'phase', step: null, description: `Remediating ${found.service}: safety checks, then five steps`, status: 'in_progress', details: { safety_checks: safety } },
-      dash,
-    );
     await this.step.sleep('resolution:safety', scaled(SAFETY_SECONDS));
 
     if (scenario.approval.required) {
@@ -319,29 +339,21 @@ class Run {
       return { incident_id: this.id, status: await this.finish('failed', cost, dash) };
     }
 
-    const recovered = await this.durable('recovery', this.infra, () =>
+    // Recovery and the end of resolution in one step.
+    const resolved = await this.durable('recovery:resolved', this.infra, () =>
       this.db(async (db) => {
         const at = await markEffects(db, this.id, 'until');
         const catalog = await listMetrics(db);
         const result = await ingest(this.env, db, recoveryEvents(scenario, target, at), inc.created_by ?? '', dash, this.log, catalog);
         const after = await recordKpis(db, this.id, 'after', await sampleKpis(db, catalog));
-        return { ...result, kpis_after: after };
+        return this.note(
+          db,
+          { ...resolutionBase, status: 'completed', confidence: 1, details: { steps_completed: completed.length, recovery_events: result.applied, kpis_after: after } },
+          dash,
+        );
       }),
     );
-    await this.record(
-      'resolution:done',
-      {
-        action_id: 'resolution',
-        agent_type: 'resolution',
-        kind: 'phase',
-        step: null,
-        description: `Remediating ${found.service}: safety checks, then five steps`,
-        status: 'completed',
-        confidence: 1,
-        details: { steps_completed: completed.length, recovery_events: recovered.applied, kpis_after: recovered.kpis_after },
-      },
-      dash,
-    );
+    if (!resolved.running) throw new Ended();
     await this.communicate(inc, scenario, found, 'resolved', completed.length, dash);
     return { incident_id: this.id, status: await this.finish('resolved', cost, dash) };
   }
@@ -448,15 +460,17 @@ class Run {
 
   /** Ends the incident and waits until every message of it is on the hub. */
   private async finish(to: 'resolved' | 'failed', cost: Scenario['cost'], dash: string): Promise<IncidentStatus | null> {
-    const status = await this.durable('finish', this.infra, () =>
+    // The end, its messages' claim and the count of what waits go in one round trip; when that
+    // publish took everything, there is nothing left to settle.
+    const ended = await this.durable('finish', this.infra, () =>
       this.db(async (db) => {
-        const now = await changeIncident(db, this.id, { to, key: to, end: cost });
-        await drainIncident(this.env, db, this.id, dash, this.log);
-        return now;
+        const { status, claimed, pending } = await withRetries(() => changeAndClaim(db, this.id, { to, key: to, end: cost }));
+        const drained = await publishClaimed(this.env, db, this.id, dash, claimed, this.log);
+        return { status, settled: !drained.failed && drained.published === pending };
       }),
     );
-    await this.settle(dash);
-    return status;
+    if (!ended.settled) await this.settle(dash);
+    return ended.status;
   }
 
   /** Retries (for minutes, backing off) until the hub has taken every message the incident stored. */
@@ -470,6 +484,15 @@ class Run {
       }),
     );
   }
+}
+
+/** What resolution checks before it changes anything, from what the phases established. */
+function safetyChecks(scenario: Scenario, service: string, cascadeRisk: number | null): Array<{ check: string; passed: boolean; detail: string }> {
+  return [
+    { check: 'Backup verification', passed: true, detail: `snapshot of ${service} configuration taken` },
+    { check: 'Rollback plan prepared', passed: scenario.remediation.every((s) => s.compensation.length > 0), detail: `${scenario.remediation.length} compensations ready` },
+    { check: 'Impact assessment completed', passed: cascadeRisk !== null, detail: `cascade risk ${Math.round((cascadeRisk ?? 0) * 100)}%` },
+  ];
 }
 
 function errorText(err: unknown): string {
