@@ -559,7 +559,8 @@ export function scaleTable(report: ScaleReport): string {
     lines.push('| viewers (app/ws) | edges | mode | ingest p50 / p95 ms | POST→receipt p50 / p95 / p99 ms | ws p50 / p95 / p99 ms | p95 ratio | deliveries/s app / ws | lost app / ws | dup / out of order |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const v of run.viewers) {
-      const edges = Math.min(64, Math.floor(v.connected.app / run.socketsPerEdge) + 1);
+      // The hub's own count when the storm read it; otherwise what placement would reach.
+      const edges = v.storm?.edges ?? Math.min(64, Math.floor(v.connected.app / run.socketsPerEdge) + 1);
       for (const mode of ['single', 'burst'] as const) {
         const a = v.app[mode];
         const w = v.ws[mode];
