@@ -4,9 +4,9 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import { encodeCursor } from '../../worker/analytics/cursor.ts';
 import type { CursorState } from '../../worker/analytics/cursor.ts';
 import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
 import { load, table } from './load.ts';
 import type { LoadResult } from './load.ts';
+import { signIn } from './sign-in.ts';
 
 /**
  * Support-call analytics at scale: the app under `wrangler dev` over a lakehouse of
@@ -89,13 +89,7 @@ export async function runAnalyticsBench(options: AnalyticsBenchOptions): Promise
       if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
       return (await res.json()) as T;
     };
-    const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
-    const signIn = await fetch(`${server.url}/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: viewer.email, password: viewer.password }),
-    });
-    const { token } = (await signIn.json()) as { token: string };
+    const token = await signIn(server.url, 'viewer');
     const headers = { authorization: `Bearer ${token}` };
     const getJson = async <T>(path: string): Promise<{ status: number; body: T }> => {
       const res = await fetch(server.url + path, { headers, signal: AbortSignal.timeout(30_000) });

@@ -9,12 +9,12 @@ import type { PublishInput } from '../../durable-objects/protocol.ts';
 import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME } from '../../durable-objects/protocol.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
 import type { BareHub } from './bare-hub-worker.ts';
 import { startBenchWorker } from './bench-worker.ts';
 import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { BaselineMessage } from './ws-baseline.ts';
+import { signIn } from './sign-in.ts';
 
 /**
  * Fan-out bench: N WebSocket clients on ONE DashboardHub, reached through the real app under
@@ -177,15 +177,7 @@ async function measure(options: FanoutOptions, deadline: number, own: (stop: () 
   });
   own(() => server.close());
 
-  const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
-  const signIn = await fetch(`${server.url}/v1/auth/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: viewer.email, password: viewer.password }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!signIn.ok) throw new Error(`sign-in answered ${signIn.status}: ${await signIn.text()}`);
-  const { token } = (await signIn.json()) as { token: string };
+  const token = await signIn(server.url, 'viewer');
 
   // The bare Durable Object joins the same private registry, so one platform proxy reaches both.
   const bare = await startBenchWorker('bare-hub');

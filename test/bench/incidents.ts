@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type WebSocket from 'ws';
 import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME } from '../../durable-objects/protocol.ts';
+import { signIn } from './sign-in.ts';
 
 const { WebSocket: WS } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
@@ -268,7 +269,6 @@ export function incidentTable(r: IncidentBenchReport): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { startDevServer } = await import('../../scripts/dev-server.ts');
   const { freePort } = await import('../stack/postgres/index.ts');
-  const { LOCAL_USERS } = await import('../stack/users.ts');
   const scale = Number(process.env.BENCH_INCIDENT_SCALE ?? 1);
   const server = await startDevServer({
     port: await freePort(),
@@ -277,12 +277,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     log: (l) => console.log(`[stack] ${l}`),
   });
   try {
-    const token = async (role: string) => {
-      const u = LOCAL_USERS.find((x) => x.role === role)!;
-      const res = await fetch(`${server.url}/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: u.email, password: u.password }) });
-      return ((await res.json()) as { token: string }).token;
-    };
-    const report = await benchIncidents(server.url, await token('editor'), await token('viewer'), {
+    const report = await benchIncidents(server.url, await signIn(server.url, 'editor'), await signIn(server.url, 'viewer'), {
       count: Number(process.env.BENCH_INCIDENTS ?? 100),
       clients: Number(process.env.BENCH_INCIDENT_CLIENTS ?? 3),
       scale,

@@ -1,12 +1,11 @@
 import { startDevServer } from '../../scripts/dev-server.ts';
-import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
 import { load, table } from './load.ts';
 import { benchIngest } from './ingest.ts';
 import { benchWidgetData } from './widget-data.ts';
 import { benchSignals, signalsReport } from './signals.ts';
 import type { LoadResult } from './load.ts';
 import { analyticsOptionsFromEnv, runAnalyticsBench } from './analytics.ts';
+import { signIn } from './sign-in.ts';
 
 // `node test/bench/run.ts analytics` runs the analytics bench alone (BENCH_ANALYTICS=0 skips it in a full run).
 const benchAnalytics = async () => console.log(`\n${(await runAnalyticsBench(analyticsOptionsFromEnv((line) => console.log(line)))).report}`);
@@ -28,20 +27,15 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const INGEST_SIZES = process.env.BENCH_INGEST_BATCH_SIZE ? [Number(process.env.BENCH_INGEST_BATCH_SIZE)] : [100, 500];
 const ingestBoard = (size: number) => `bench-ingest-${size}-${Date.now().toString(36)}`;
 const ingestBoards = new Map(INGEST_SIZES.map((size) => [size, ingestBoard(size)]));
+// The address a user meets (`npm run dev` serves it too, so stop that first); BENCH_PORT moves it.
 const server = await startDevServer({
-  port: await freePort(),
+  port: Number(process.env.BENCH_PORT ?? 8787),
   purpose: 'bench',
   vars: { USER_RATE_LIMITS: 'off', DASHBOARDS: ['default', ...ingestBoards.values()].join(',') },
   log: (l) => console.log(`[stack] ${l}`),
 });
 try {
-  const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
-  const signIn = await fetch(`${server.url}/v1/auth/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: viewer.email, password: viewer.password }),
-  });
-  const { token } = (await signIn.json()) as { token: string };
+  const token = await signIn(server.url, 'viewer');
   const headers = { authorization: `Bearer ${token}` };
   const get = (path: string) => async () => {
     const res = await fetch(server.url + path, { headers, signal: AbortSignal.timeout(10_000) });
@@ -58,14 +52,7 @@ try {
   console.log(`\nHTTP routes (${REQUESTS} requests each, concurrency ${CONCURRENCY}, baseline GET /livez)\n`);
   console.log(table(results, baseline));
 
-  const editor = LOCAL_USERS.find((u) => u.role === 'editor')!;
-  const editorToken = ((await (
-    await fetch(`${server.url}/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: editor.email, password: editor.password }),
-    })
-  ).json()) as { token: string }).token;
+  const editorToken = await signIn(server.url, 'editor');
   const data = await benchWidgetData(server.url, server.stack.vars, editorToken, { requests: REQUESTS, concurrency: CONCURRENCY });
   console.log(`\nWidget data (cache hit vs GET /livez; Postgres miss vs the same SQL from a worker that only runs it)\n`);
   console.log(table([baseline, ...data], baseline));

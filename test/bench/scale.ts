@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
-import { LOCAL_USERS } from '../stack/users.ts';
 import type { ClientCommand, CollectReply, RejoinReply } from './scale-clients.ts';
 import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { WsBaseline } from './ws-baseline.ts';
+import { signIn } from './sign-in.ts';
 
 /**
  * Live at scale: viewers on the app's public address (`/v1/dashboard/stream`, bearer auth), acking
@@ -336,18 +336,6 @@ async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, 
     outOfOrder: got.outOfOrder,
     failedSends,
   };
-}
-
-async function signIn(url: string, role: 'viewer' | 'editor' | 'admin'): Promise<string> {
-  const user = LOCAL_USERS.find((u) => u.role === role)!;
-  const res = await fetch(`${url}/v1/auth/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: user.email, password: user.password }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!res.ok) throw new Error(`sign-in answered ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
 }
 
 export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport> {

@@ -10,6 +10,7 @@ import type { HydrationRun } from '../../worker/signals/schemas.ts';
 import { martStatements } from '../stack/databricks/marts.ts';
 import { load } from './load.ts';
 import type { LoadResult } from './load.ts';
+import { signIn } from './sign-in.ts';
 
 /**
  * Signals: hydration of BENCH_SIGNALS signals (default 100,000) from a lakehouse stand-in whose
@@ -229,16 +230,9 @@ if (import.meta.main) {
   // Only this bench: `node test/bench/signals.ts` (the app under wrangler dev, as npm run bench runs it).
   const { startDevServer } = await import('../../scripts/dev-server.ts');
   const { freePort } = await import('../stack/postgres/index.ts');
-  const { LOCAL_USERS } = await import('../stack/users.ts');
   const server = await startDevServer({ port: await freePort(), purpose: 'bench', vars: { USER_RATE_LIMITS: 'off' }, log: (l) => console.log(`[stack] ${l}`) });
   try {
-    const viewer = LOCAL_USERS.find((u) => u.role === 'viewer')!;
-    const signIn = await fetch(`${server.url}/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: viewer.email, password: viewer.password }),
-    });
-    const { token } = (await signIn.json()) as { token: string };
+    const token = await signIn(server.url, 'viewer');
     const report = await benchSignals(server.url, server.stack.vars, token, {
       requests: Number(process.env.BENCH_REQUESTS ?? 600),
       concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
