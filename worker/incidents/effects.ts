@@ -1,11 +1,8 @@
 import type { Bindings } from '../config/env.ts';
 import { BUNDLED_ROUTING_YAML } from '../config/bundled.ts';
 import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
-import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
+import { publishKpiUpdates, storeAndPublish } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
-import { recordEvents } from '../dashboard/events/store.ts';
-import { claimStatement as eventsClaim } from '../dashboard/events/outbox.ts';
-import type { ClaimedRow } from '../dashboard/events/outbox.ts';
 import type { Logger } from '../lib/log.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
 import type { Metric } from '../metrics/catalog/store.ts';
@@ -155,16 +152,12 @@ export async function ingest(
   log: Logger,
   catalog?: readonly Metric[],
 ): Promise<Ingested> {
-  const [stored, metrics] = await Promise.all([
-    recordEvents<ClaimedRow>(db, events, receivedBy, dashboard, eventsClaim(dashboard)),
-    catalog ?? listMetrics(db),
-  ]);
   const recorded: Array<Promise<unknown>> = [];
   const defer = async (work: Promise<unknown>) => void recorded.push(work);
-  const published = await publishEvents(env, db, dashboard, log, { ...(stored.then ? { claimed: stored.then } : {}), defer });
+  const [published, metrics] = await Promise.all([storeAndPublish(env, db, events, receivedBy, dashboard, log, defer), catalog ?? listMetrics(db)]);
   // The step waits for the KPI updates too: the strip moving is part of what the step did.
   await Promise.all([published.events.length > 0 ? kpiRounds.join(dashboard, { env, db, events: published.events, catalog: metrics, log }) : undefined, ...recorded]);
-  return { applied: events.length - stored.known.size, published: published.published.length };
+  return { applied: events.length - published.known.size, published: published.published.length };
 }
 
 /** The strip's Postgres-routed KPIs an incident's events move: what its page links to. */

@@ -1,13 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DASHBOARD_NAME, isKnownDashboard } from '../../durable-objects/dashboards.ts';
-import { recordEvents } from '../dashboard/events/store.ts';
 import { openMetrics } from '../metrics/index.ts';
-import { publishEvents, publishKpiUpdates } from '../dashboard/events/publish.ts';
+import { publishKpiUpdates, storeAndPublish } from '../dashboard/events/publish.ts';
 import { createServices } from '../services/index.ts';
 import { EventStatusSchema, IngestRequestSchema, IngestResultSchema, QueuedResultSchema } from '../dashboard/events/schema.ts';
 import { enqueueEvents, eventStatus } from '../queues/events.ts';
-import { claimStatement } from '../dashboard/events/outbox.ts';
-import type { ClaimedRow } from '../dashboard/events/outbox.ts';
 import { afterAnswer } from '../http/after-answer.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import type { Bindings, Config } from '../config/env.ts';
@@ -68,14 +65,9 @@ export const eventRoutes = newApp()
       return c.json({ results: events.map((e) => ({ event_id: e.event_id, status: 'queued' as const })) }, 202);
     }
     const postgres = c.get('services').postgres;
-    // The claim rides in the insert's round trip; a batch of retries falls back to a drain.
-    const [metrics, stored] = await Promise.all([
-      openMetrics(c),
-      recordEvents<ClaimedRow>(postgres, events, c.get('identity')!.userId, dashboard, claimStatement(dashboard)),
-    ]);
-    const seen = stored.known;
     const defer = (work: Promise<unknown>) => afterAnswer(c, work);
-    const { published, events: sent } = await publishEvents(c.env, postgres, dashboard, c.get('log'), { ...(stored.then ? { claimed: stored.then } : {}), defer });
+    const [metrics, stored] = await Promise.all([openMetrics(c), storeAndPublish(c.env, postgres, events, c.get('identity')!.userId, dashboard, c.get('log'), defer)]);
+    const { known: seen, published, events: sent } = stored;
     // The answer waits for the commit and the hub's log, not for KPI queries nor for delivery.
     if (sent.length > 0) await defer(kpiUpdatesAfterAnswer(c.env, c.get('config'), dashboard, sent, metrics, c.get('log')));
     const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));

@@ -8,7 +8,8 @@ import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { METRICS_MOVED } from './schema.ts';
 import type { IngestEvent } from './schema.ts';
-import { drainOutbox, publishClaimed } from './outbox.ts';
+import { claimStatement, drainOutbox, publishClaimed } from './outbox.ts';
+import { recordEvents } from './store.ts';
 import type { ClaimedRow, Defer } from './outbox.ts';
 
 export interface Published {
@@ -37,6 +38,26 @@ export async function publishEvents(
     published: drained.published.map((p) => ({ event_id: p.event.event_id, seq: p.seq })),
     events: drained.published.map((p) => p.event),
   };
+}
+
+/**
+ * Ingest's hand-off, for every path that stores events (the POST route, incident effects): the
+ * batch is stored with the outbox claim in the same round trip and what it claimed is published;
+ * a batch that held stored events (stored on a session instead) drains the outbox. `known` holds
+ * the events seen before, as recordEvents answers it.
+ */
+export async function storeAndPublish(
+  env: Bindings,
+  postgres: Pick<Postgres, 'query' | 'batch' | 'transaction'>,
+  events: readonly IngestEvent[],
+  receivedBy: string | null,
+  dashboard: string,
+  log: Logger,
+  defer?: Defer,
+): Promise<{ known: Map<string, number | null>; published: Published[]; events: IngestEvent[] }> {
+  const stored = await recordEvents<ClaimedRow>(postgres, events, receivedBy, dashboard, claimStatement(dashboard));
+  const sent = await publishEvents(env, postgres, dashboard, log, { ...(stored.then ? { claimed: stored.then } : {}), ...(defer ? { defer } : {}) });
+  return { known: stored.known, ...sent };
 }
 
 /**
