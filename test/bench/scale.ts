@@ -10,6 +10,8 @@ import { userWorkerOrigin } from './user-worker.ts';
 import { startWsBaseline } from './ws-baseline.ts';
 import type { WsBaseline } from './ws-baseline.ts';
 import { signIn } from './sign-in.ts';
+import { cpuPerEvent, formatCpu, sampleCpu } from './process-cpu.ts';
+import type { CpuPerEvent } from './process-cpu.ts';
 
 /**
  * Live at scale: viewers on the app's public address (`/v1/dashboard/stream`, bearer auth), acking
@@ -92,6 +94,8 @@ export interface PhaseResult {
   outOfOrder: number;
   /** Sends that failed (the event is then not expected anywhere), with why. */
   failedSends: string[];
+  /** CPU per event by process, from /proc: whose CPU the phase spent, and how busy the machine was. */
+  cpu: CpuPerEvent | null;
 }
 
 export interface ViewerResult {
@@ -128,6 +132,8 @@ export interface EdgeRun {
   /** `public`: through wrangler's proxy, as a user would; `direct`: the runtime's own address. */
   path: 'public' | 'direct';
   ingestNoViewers: Stats;
+  /** CPU per event by process while POSTing with no viewers. */
+  noViewersCpu: CpuPerEvent | null;
   viewers: ViewerResult[];
 }
 
@@ -286,7 +292,8 @@ function wsSender(baseline: WsBaseline): Sender {
 }
 
 /** One phase: events sent with `concurrency` in flight, then every viewer's receipts. */
-async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, concurrency: number, viewers: number, oneAtATime: boolean): Promise<PhaseResult> {
+async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, concurrency: number, viewers: number, oneAtATime: boolean, publicPort: number): Promise<PhaseResult> {
+  const cpuBefore = sampleCpu(publicPort);
   const started = new Map<string, number>();
   const ingest: number[] = [];
   const failedSends: string[] = [];
@@ -311,6 +318,7 @@ async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, 
   };
   await Promise.all(Array.from({ length: oneAtATime ? 1 : concurrency }, worker));
   await fleet.wait([...started.keys()], 30_000);
+  const cpu = cpuPerEvent(cpuBefore, sampleCpu(publicPort), started.size);
   const got = await fleet.collect();
   const latencies: number[] = [];
   let received = 0;
@@ -335,6 +343,7 @@ async function phase(fleet: Fleet, send: Sender, prefix: string, count: number, 
     duplicates: got.duplicates,
     outOfOrder: got.outOfOrder,
     failedSends,
+    cpu,
   };
 }
 
@@ -377,12 +386,14 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
         const none = appSender(base, editorToken, boards.none);
         for (let i = 0; i < 5; i++) await none(`${boards.none}-warm-${i}`);
         const noViewers: number[] = [];
+        const cpuBefore = sampleCpu(Number(new URL(server.url).port));
         for (let i = 0; i < options.oneAtATime; i++) {
           const t = now();
           await none(`${boards.none}-${i}`);
           noViewers.push(now() - t);
         }
-        const run: EdgeRun = { socketsPerEdge: perEdge, path: origin ? 'direct' : 'public', ingestNoViewers: stats(noViewers), viewers: [] };
+        const noViewersCpu = cpuPerEvent(cpuBefore, sampleCpu(Number(new URL(server.url).port)), options.oneAtATime);
+        const run: EdgeRun = { socketsPerEdge: perEdge, path: origin ? 'direct' : 'public', ingestNoViewers: stats(noViewers), noViewersCpu, viewers: [] };
         log(`scale: ${perEdge} sockets per edge; ingest with no viewers p50 ${run.ingestNoViewers.p50.toFixed(1)} ms`);
 
         const { capacity, hardLimit } = runtimeSocketCapacity();
@@ -400,9 +411,10 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
               log(`scale: ${target} ${connected.connected}/${viewers} viewers connected (${connected.failed} failed)`);
               const send = target === 'app' ? appSender(base, editorToken, board) : wsSender(baseline);
               // Warm-up: the path and every socket once.
-              await phase(fleet, send, `${board}-${target}-warm`, 3, 1, connected.connected, true);
-              const single = await phase(fleet, send, `${board}-${target}-single`, options.oneAtATime, 1, connected.connected, true);
-              const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false);
+              const port = Number(new URL(server.url).port);
+              await phase(fleet, send, `${board}-${target}-warm`, 3, 1, connected.connected, true, port);
+              const single = await phase(fleet, send, `${board}-${target}-single`, options.oneAtATime, 1, connected.connected, true, port);
+              const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false, port);
               const after = await fleet.collect();
               closedByServer += connected.connected - after.open;
               if (target === 'app' && options.stormEvents > 0) {
@@ -566,6 +578,12 @@ export function scaleTable(report: ScaleReport): string {
         );
       }
       lines.push(`|  |  | ingest p95 vs none |  ${(single.ingest.p95 / run.ingestNoViewers.p95).toFixed(2)}× (target ≤ 1.2× at 1,000) |  |  |  |  |  | closed by server: ${v.closedByServer} |`);
+    }
+    lines.push(`\nCPU per event posted one at a time, by process (from /proc):\n`);
+    lines.push(`- no viewers: ${formatCpu(run.noViewersCpu)}`);
+    for (const v of run.viewers) {
+      lines.push(`- ${v.connected.app} viewers, app: ${formatCpu(v.app.single.cpu)}`);
+      lines.push(`- ${v.connected.ws} viewers, plain \`ws\`: ${formatCpu(v.ws.single.cpu)}`);
     }
   }
   if (report.queued) {

@@ -114,6 +114,22 @@ describe('event ingest', () => {
     expect(byMetric.has('claims_by_product')).toBe(false);
   });
 
+  it('shares one recomputation of the strip among ingests that finish together, and recomputes after the last', async () => {
+    const board = dashboard();
+    const socket = await listen(board);
+    const posts = 8;
+    const answers = await Promise.all(Array.from({ length: posts }, () => ingest(claimFiled(), board)));
+    expect(answers.map((r) => r.status)).toEqual(Array(posts).fill(200));
+    const events = () => socket.messages.filter((m) => m.type === 'event');
+    const rounds = () => socket.messages.filter((m) => m.type === 'kpi_update' && m.data?.metric === 'cost_avoided_mtd');
+    await socket.until(() => events().length === posts && rounds().length > 0 && rounds().at(-1)!.seq > Math.max(...events().map((m) => m.seq)));
+    await new Promise((r) => setTimeout(r, 300));
+    // Each ingest alone would have been a round of its own.
+    expect(rounds().length).toBeLessThan(posts);
+    // The last round began after the last commit: its update follows every event in the hub's order.
+    expect(rounds().at(-1)!.seq).toBeGreaterThan(Math.max(...events().map((m) => m.seq)));
+  });
+
   it('applies a batch all or nothing', async () => {
     const board = dashboard();
     const good = claimFiled();

@@ -1,7 +1,7 @@
 import type { Bindings } from '../config/env.ts';
 import { BUNDLED_ROUTING_YAML } from '../config/bundled.ts';
 import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
-import { publishKpiUpdates, storeAndPublish } from '../dashboard/events/publish.ts';
+import { kpiUpdatesAfterIngest, storeAndPublish } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
@@ -10,7 +10,7 @@ import { resolveWindow } from '../metrics/compose/window.ts';
 import { parseRouting } from '../metrics/routing/load.ts';
 import type { Postgres } from '../services/postgres.ts';
 import { runStatement } from '../services/statements.ts';
-import { Coalescer, CoalescerMap } from './coalesce.ts';
+import { Coalescer } from '../lib/coalesce.ts';
 import type { Scenario } from './scenarios.ts';
 
 const CHANNELS = ['app', 'web', 'chat', 'call'] as const;
@@ -116,26 +116,6 @@ export interface Ingested {
   published: number;
 }
 
-interface KpiRequest {
-  env: Bindings;
-  db: Postgres;
-  events: readonly IngestEvent[];
-  catalog: readonly Metric[];
-  log: Logger;
-}
-
-/**
- * The strip recomputed for the events of every incident that ingested since the last round began,
- * once per dashboard at a time (coalesce.ts): incidents started together would otherwise each
- * run the same strip queries over the same tables, moments apart.
- */
-const kpiRounds = new CoalescerMap<KpiRequest, void>(async (dashboard, requests) => {
-  const routing = parseRouting(BUNDLED_ROUTING_YAML);
-  if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
-  const first = requests[0]!;
-  await publishKpiUpdates(first.env, first.db, dashboard, requests.flatMap((r) => r.events), first.catalog, routing.routing, first.log);
-});
-
 /**
  * Sends events through the ingest path every client uses: stored once per event_id, applied to
  * the operational tables, published to the dashboard with the KPI updates they cause. Like
@@ -156,7 +136,12 @@ export async function ingest(
   const defer = async (work: Promise<unknown>) => void recorded.push(work);
   const [published, metrics] = await Promise.all([storeAndPublish(env, db, events, receivedBy, dashboard, log, defer), catalog ?? listMetrics(db)]);
   // The step waits for the KPI updates too: the strip moving is part of what the step did.
-  await Promise.all([published.events.length > 0 ? kpiRounds.join(dashboard, { env, db, events: published.events, catalog: metrics, log }) : undefined, ...recorded]);
+  // Incidents ingesting together share one recomputation of the strip, with every other ingest
+  // of the dashboard in this isolate (publish.ts).
+  const routing = parseRouting(BUNDLED_ROUTING_YAML);
+  if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
+  const open = () => ({ postgres: db, close: async () => undefined });
+  await Promise.all([kpiUpdatesAfterIngest(dashboard, { env, events: published.events, catalog: metrics, routing: routing.routing, log, open }), ...recorded]);
   return { applied: events.length - published.known.size, published: published.published.length };
 }
 

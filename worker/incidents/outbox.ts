@@ -1,7 +1,7 @@
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import { hubFor } from '../../durable-objects/dashboards.ts';
 import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from '../../durable-objects/protocol.ts';
-import { CoalescerMap } from './coalesce.ts';
+import { CoalescerMap } from '../lib/coalesce.ts';
 import type { Bindings } from '../config/env.ts';
 import type { Logger } from '../lib/log.ts';
 import { isDependencyError } from '../http/errors.ts';

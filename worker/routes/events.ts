@@ -1,19 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DASHBOARD_NAME, isKnownDashboard } from '../../durable-objects/dashboards.ts';
 import { openMetrics } from '../metrics/index.ts';
-import { publishKpiUpdates, storeAndPublish } from '../dashboard/events/publish.ts';
-import { createServices } from '../services/index.ts';
+import { kpiUpdatesAfterIngest, ownPostgres, storeAndPublish } from '../dashboard/events/publish.ts';
 import { EventStatusSchema, IngestRequestSchema, IngestResultSchema, QueuedResultSchema } from '../dashboard/events/schema.ts';
 import { enqueueEvents, eventStatus } from '../queues/events.ts';
 import { afterAnswer } from '../http/after-answer.ts';
-import type { IngestEvent } from '../dashboard/events/schema.ts';
-import type { Bindings, Config } from '../config/env.ts';
-import type { Logger } from '../lib/log.ts';
-import type { Metric } from '../metrics/catalog/store.ts';
-import type { Routing } from '../metrics/routing/load.ts';
 import { newApp } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { problems } from '../http/schemas.ts';
+import type { IngestEvent } from '../dashboard/events/schema.ts';
 
 const route = createRoute({
   method: 'post',
@@ -69,7 +64,8 @@ export const eventRoutes = newApp()
     const [metrics, stored] = await Promise.all([openMetrics(c), storeAndPublish(c.env, postgres, events, c.get('identity')!.userId, dashboard, c.get('log'), defer)]);
     const { known: seen, published, events: sent } = stored;
     // The answer waits for the commit and the hub's log, not for KPI queries nor for delivery.
-    if (sent.length > 0) await defer(kpiUpdatesAfterAnswer(c.env, c.get('config'), dashboard, sent, metrics, c.get('log')));
+    const log = c.get('log');
+    await defer(kpiUpdatesAfterIngest(dashboard, { env: c.env, events: sent, ...metrics, log, open: ownPostgres(c.get('config'), log) }));
     const seqOf = new Map(published.map((p) => [p.event_id, p.seq]));
     return c.json(
       {
@@ -88,22 +84,3 @@ export const eventRoutes = newApp()
     if (!status) throw new ApiError('not_found', `No event ${id} was received.`);
     return c.json(status, 200);
   });
-
-/** KPI updates on their own connection: the request's is closed once the answer is sent. */
-async function kpiUpdatesAfterAnswer(
-  env: Bindings,
-  config: Config,
-  dashboard: string,
-  events: readonly IngestEvent[],
-  metrics: { catalog: readonly Metric[]; routing: Routing },
-  log: Logger,
-): Promise<void> {
-  const services = createServices(config, undefined, log);
-  try {
-    await publishKpiUpdates(env, services.postgres, dashboard, events, metrics.catalog, metrics.routing, log);
-  } catch (err) {
-    log.warn('kpi updates not published', { error: err });
-  } finally {
-    await services.close().catch(() => undefined);
-  }
-}

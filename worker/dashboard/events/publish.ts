@@ -1,13 +1,15 @@
 import type { Metric } from '../../metrics/catalog/store.ts';
 import { KPI_STRIP } from '../kpi-strip.ts';
+import { createServices } from '../../services/index.ts';
 import { runStatement } from '../../services/statements.ts';
 import { resolveWindow } from '../../metrics/compose/window.ts';
-import type { Bindings } from '../../config/env.ts';
+import type { Bindings, Config } from '../../config/env.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Routing } from '../../metrics/routing/load.ts';
 import type { Postgres } from '../../services/postgres.ts';
 import { METRICS_MOVED } from './schema.ts';
 import type { IngestEvent } from './schema.ts';
+import { CoalescerMap } from '../../lib/coalesce.ts';
 import { claimStatement, drainOutbox, publishClaimed } from './outbox.ts';
 import { recordEvents } from './store.ts';
 import type { ClaimedRow, Defer } from './outbox.ts';
@@ -58,6 +60,52 @@ export async function storeAndPublish(
   const stored = await recordEvents<ClaimedRow>(postgres, events, receivedBy, dashboard, claimStatement(dashboard));
   const sent = await publishEvents(env, postgres, dashboard, log, { ...(stored.then ? { claimed: stored.then } : {}), ...(defer ? { defer } : {}) });
   return { known: stored.known, ...sent };
+}
+
+/** One ingest's ask for the KPI strip after its events were published. */
+export interface KpiRequest {
+  env: Bindings;
+  events: readonly IngestEvent[];
+  catalog: readonly Metric[];
+  routing: Routing;
+  log: Logger;
+  /** Where the round's queries go, should this request open the round (and how to let go of it). */
+  open: () => { postgres: Pick<Postgres, 'query' | 'batch'>; close: () => Promise<void> };
+}
+
+/** A round's queries on a connection of their own: the asking request's closes with its answer. */
+export const ownPostgres = (config: Config, log: Logger) => (): ReturnType<KpiRequest['open']> => {
+  const services = createServices(config, undefined, log);
+  return { postgres: services.postgres, close: () => services.close() };
+};
+
+/**
+ * Ingests of one dashboard that finish together (concurrent POSTs, queue batches, incidents) share
+ * one recomputation of the strip: the round under way answers nobody who joined after it began,
+ * and the next covers everyone who did (lib/coalesce.ts). The numbers are the same whoever asks.
+ */
+const kpiRounds = new CoalescerMap<KpiRequest, void>(async (dashboard, requests) => {
+  const first = requests[0]!;
+  const { postgres, close } = first.open();
+  try {
+    await publishKpiUpdates(first.env, postgres, dashboard, requests.flatMap((r) => r.events), first.catalog, first.routing, first.log);
+  } finally {
+    await close().catch(() => undefined);
+  }
+});
+
+/**
+ * After events were published: the KPIs they moved reach the hub, in a round shared with the
+ * dashboard's other ingests. Never throws: a KPI that cannot be recomputed now is recomputed by
+ * the next event, and the events themselves are already out.
+ */
+export async function kpiUpdatesAfterIngest(dashboard: string, request: KpiRequest): Promise<void> {
+  if (request.events.length === 0) return;
+  try {
+    await kpiRounds.join(dashboard, request);
+  } catch (err) {
+    request.log.warn('kpi updates not published', { error: err });
+  }
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
- * Work many incidents ask for at once whose answer does not depend on who asks, done once for all
- * of them: the KPI strip recomputed after their ingests, the linked KPIs sampled. A request joins
- * the next round, which starts only after the round under way ends, so every joiner gets an answer
- * computed after it asked (after its events were committed); alone, a request starts its round at
- * once and waits for nothing. With a hundred incidents ingesting together this turns a hundred
- * recomputations of the strip into two or three.
+ * Work many callers ask for at once whose answer does not depend on who asks, done once for all
+ * of them: the KPI strip recomputed after ingests (every ingest path), an incident's linked KPIs
+ * sampled, incidents' hub publishes. A request joins the next round, which starts only after the
+ * round under way ends, so every joiner gets an answer computed after it asked (after its events
+ * were committed); alone, a request starts its round at once and waits for nothing. With a
+ * hundred ingests at once this turns a hundred recomputations of the strip into two or three.
  *
- * Rounds live in the isolate that runs the steps; a step in another isolate simply runs its own.
+ * Rounds live in one isolate; a caller in another isolate simply runs its own.
  */
 
 /** Longer than any round takes (a few hundred ms with a hundred incidents at once). */
