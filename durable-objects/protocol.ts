@@ -137,13 +137,25 @@ export const HEARTBEAT_SWEEP_MS = 30_000;
  * it would grow the hub until the whole object is reset. So the hub asks clients to acknowledge:
  * after applying messages a client sends `{"type":"ack","seq":<last applied>}`, at most once per
  * ACK_INTERVAL_MS and within that interval of receiving anything new (an idle stream sends no
- * acks, so hibernation is unaffected; every ack is an event on the hub's one thread, which is why
- * the interval is not shorter). A socket whose oldest unacknowledged message is older than
- * SLOW_CLIENT_LAG_MS, or that holds more than MAX_UNACKED_BYTES unacknowledged, is closed with
- * CLOSE_CODES.slowConsumer; it reconnects with `?since=<last applied>` and catches up from the
- * replay log. Where the runtime does report `bufferedAmount`, MAX_BUFFERED_BYTES applies too.
+ * acks, so hibernation is unaffected). Each client waits its own share of the interval
+ * (`ackDelayMs`, a spread it draws once per connection), because every socket receives a fan-out
+ * at the same moment: acks due a fixed time after it would all arrive together, and every ack is
+ * an event on the edge's one thread (a burst of a thousand holds up whatever shares it). The
+ * interval is long for the same reason: a client that keeps up costs the edge one event per ack.
+ * A socket whose oldest unacknowledged message is older than SLOW_CLIENT_LAG_MS, or that holds
+ * more than MAX_UNACKED_BYTES unacknowledged, is closed with CLOSE_CODES.slowConsumer; it
+ * reconnects with `?since=<last applied>` and catches up from the replay log. Where the runtime
+ * does report `bufferedAmount`, MAX_BUFFERED_BYTES applies too.
  */
-export const ACK_INTERVAL_MS = 2_000;
+export const ACK_INTERVAL_MS = 5_000;
+/**
+ * How long after receiving something new a client sends its ack: between half of `ackMs` and all
+ * of it, by `spread` (0 to 1, drawn once per connection), so a fan-out's acks spread over half the
+ * interval instead of landing together.
+ */
+export function ackDelayMs(ackMs: number, spread: number): number {
+  return Math.round(ackMs * (0.5 + Math.min(1, Math.max(0, spread)) / 2));
+}
 export const SLOW_CLIENT_LAG_MS = 15_000;
 export const MAX_UNACKED_BYTES = 8 * 1_048_576;
 export const MAX_BUFFERED_BYTES = 4 * 1_048_576;

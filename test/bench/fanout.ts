@@ -6,7 +6,7 @@ import { getPlatformProxy } from 'wrangler';
 import { WebSocket } from 'ws';
 import type { DashboardHub } from '../../durable-objects/dashboard-hub.ts';
 import type { PublishInput } from '../../durable-objects/protocol.ts';
-import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME } from '../../durable-objects/protocol.ts';
+import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME, ackDelayMs } from '../../durable-objects/protocol.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import type { BareHub } from './bare-hub-worker.ts';
@@ -393,6 +393,8 @@ interface Client {
   outOfOrder: number;
   lastApplied: number;
   ackTimer: NodeJS.Timeout | null;
+  /** Its place in the ack interval (protocol.ts `ackDelayMs`). */
+  ackSpread: number;
 }
 
 interface DataFrame {
@@ -426,7 +428,7 @@ class Fleet {
     const opener = async () => {
       while (started < count) {
         started++;
-        const client: Client = { ws: open(), next: 0, duplicates: 0, outOfOrder: 0, lastApplied: 0, ackTimer: null };
+        const client: Client = { ws: open(), next: 0, duplicates: 0, outOfOrder: 0, lastApplied: 0, ackTimer: null, ackSpread: Math.random() };
         this.clients.push(client);
         client.ws.on('message', (data) => this.receive(client, data as Buffer));
         client.ws.on('close', (code) => {
@@ -503,7 +505,7 @@ class Fleet {
       client.ackTimer = setTimeout(() => {
         client.ackTimer = null;
         if (client.ws.readyState === WebSocket.OPEN) client.ws.send(`{"type":"ack","seq":${client.lastApplied}}`);
-      }, ACK_INTERVAL_MS);
+      }, ackDelayMs(ACK_INTERVAL_MS, client.ackSpread));
     }
   }
 

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebSocket } from 'ws';
-import { PING_FRAME } from '../../durable-objects/protocol.ts';
+import { ACK_INTERVAL_MS, PING_FRAME, ackDelayMs } from '../../durable-objects/protocol.ts';
 
 /**
  * One thread of the scale bench's viewers: it opens its share of the sockets and behaves as the
@@ -46,7 +46,10 @@ interface Client {
   lastSeq: number;
   ackedSent: number;
   ackMs: number;
-  lastAckAt: number;
+  /** This connection's place in the ack interval (protocol.ts `ackDelayMs`), drawn when it opens. */
+  ackSpread: number;
+  /** When the pending ack goes (null: nothing new to acknowledge). */
+  ackDueAt: number | null;
   seen: Set<string>;
   /** Counted in `open` (connected and not yet closed). */
   counted: boolean;
@@ -79,7 +82,7 @@ if (parentPort && workerData?.scaleClients) {
     if (frame.type === 'hello') {
       if (!c.resuming) c.lastSeq = frame.seq;
       c.ackedSent = c.lastSeq;
-      c.ackMs = frame.ack_ms ?? 2_000;
+      c.ackMs = frame.ack_ms ?? ACK_INTERVAL_MS;
       return;
     }
     if (frame.type === 'pong' || frame.type === 'error') return;
@@ -104,20 +107,23 @@ if (parentPort && workerData?.scaleClients) {
         list.push(at);
       }
     }
+    if (c.lastSeq > c.ackedSent) c.ackDueAt ??= at + ackDelayMs(c.ackMs, c.ackSpread);
     if (c.target !== null && c.caughtUpAt === null && c.lastSeq >= c.target) c.caughtUpAt = at;
     if (waiters.length > 0) for (const w of waiters.splice(0)) w();
   };
 
-  // Acks as the protocol asks: the last applied seq, at most once per ack_ms, only when it moved.
+  // Acks as the protocol asks: the last applied seq, each connection at its own place in the
+  // interval after something new arrived.
   const acker = setInterval(() => {
-    const t = Date.now();
+    const t = now();
     for (const c of clients) {
-      if (c.ws.readyState !== WebSocket.OPEN || c.lastSeq <= c.ackedSent || t - c.lastAckAt < c.ackMs) continue;
+      if (c.ackDueAt === null || c.ackDueAt > t) continue;
+      c.ackDueAt = null;
+      if (c.ws.readyState !== WebSocket.OPEN || c.lastSeq <= c.ackedSent) continue;
       c.ws.send(`{"type":"ack","seq":${c.lastSeq}}`);
       c.ackedSent = c.lastSeq;
-      c.lastAckAt = t;
     }
-  }, 250);
+  }, 100);
   const pinger = setInterval(() => {
     for (const c of clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send(PING_FRAME);
   }, 30_000);
@@ -125,6 +131,8 @@ if (parentPort && workerData?.scaleClients) {
   /** Opens the client's socket and waits for its first frame (hello); false if it never came. */
   const openSocket = async (c: Client, url: string, headers: Record<string, string>): Promise<boolean> => {
     c.ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    c.ackSpread = Math.random();
+    c.ackDueAt = null;
     const ws = c.ws;
     ws.on('message', (raw) => onMessage(c, raw as Buffer));
     ws.on('close', (code) => {
@@ -166,7 +174,7 @@ if (parentPort && workerData?.scaleClients) {
     let connected = 0;
     let failed = 0;
     await pool(Array.from({ length: count }, (_, i) => i), parallel, async () => {
-      const c: Client = { ws: undefined as unknown as WebSocket, lastSeq: -1, ackedSent: 0, ackMs: 2_000, lastAckAt: 0, seen: new Set(), counted: false, resuming: false, target: null, caughtUpAt: null };
+      const c: Client = { ws: undefined as unknown as WebSocket, lastSeq: -1, ackedSent: 0, ackMs: ACK_INTERVAL_MS, ackSpread: 1, ackDueAt: null, seen: new Set(), counted: false, resuming: false, target: null, caughtUpAt: null };
       if (await openSocket(c, url, headers)) {
         clients.push(c);
         connected++;

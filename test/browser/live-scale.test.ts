@@ -7,6 +7,7 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import type { DevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../stack/postgres/index.ts';
 import { SHOTS, openSession, signInTo, user } from './harness.ts';
+import { ACK_INTERVAL_MS } from '../../durable-objects/protocol.ts';
 
 /**
  * The promise to a support leader, under load: an event shows on two open dashboards within a
@@ -59,7 +60,7 @@ async function holdSockets(count: number, bearer: string): Promise<void> {
       received.set(ws, seen);
       let last = 0;
       let acked = 0;
-      let ackMs = 2_000;
+      let ackMs = ACK_INTERVAL_MS;
       ws.on('message', (raw) => {
         const frame = JSON.parse(String(raw)) as { type: string; seq: number; ack_ms?: number; messages?: Array<{ type: string; seq: number; data?: { event_id?: string } }>; data?: { event_id?: string } };
         if (frame.type === 'hello') {

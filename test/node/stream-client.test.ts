@@ -3,7 +3,7 @@ import { createStore } from '../../site/src/lib/store.ts';
 import { createStream } from '../../site/src/lib/stream.ts';
 
 /** A socket and clock the test drives by hand. */
-function fake() {
+function fake(random = () => 1) {
   const sockets: Array<{ url: string; sent: string[]; readyState: number; onopen: any; onmessage: any; onclose: any; send: (s: string) => void; close: () => void }> = [];
   const timers: Array<{ fn: () => void; ms: number; id: number }> = [];
   let id = 0;
@@ -19,6 +19,7 @@ function fake() {
       const i = timers.findIndex((x) => x.id === t);
       if (i >= 0) timers.splice(i, 1);
     },
+    random,
   });
   const run = (ms: number) => {
     const due = timers.filter((t) => t.ms === ms);
@@ -54,6 +55,30 @@ describe('stream client', () => {
     expect(stream.status.value).toBe('reconnecting');
     run(500);
     expect(sockets[1]!.url).toMatch(/\?since=5$/);
+    stream.stop();
+  });
+
+  it('acks at its own place in the second half of the interval, drawn once per connection', () => {
+    const draws = [0, 0.5];
+    const { stream, sockets, timers, run } = fake(() => draws.shift() ?? 1);
+    stream.start();
+    sockets[0]!.onopen();
+    stream.receive(JSON.stringify({ type: 'hello', seq: 1, ts, ack_ms: 1_000, heartbeat_ms: 30_000 }));
+    stream.receive(frame(2));
+    // Spread 0: half the interval.
+    expect(timers.map((t) => t.ms)).toContain(500);
+    run(500);
+    expect(sockets[0]!.sent).toContain('{"type":"ack","seq":2}');
+    stream.receive(frame(3));
+    run(500);
+    expect(sockets[0]!.sent).toContain('{"type":"ack","seq":3}');
+    // A new connection draws again: spread 0.5 is three quarters of the interval.
+    sockets[0]!.close();
+    run(500);
+    sockets[1]!.onopen();
+    stream.receive(JSON.stringify({ type: 'hello', seq: 3, ts, ack_ms: 1_000, heartbeat_ms: 30_000 }));
+    stream.receive(frame(4));
+    expect(timers.map((t) => t.ms)).toContain(750);
     stream.stop();
   });
 

@@ -1,5 +1,5 @@
 import { signal } from '@preact/signals';
-import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME, ServerFrameSchema } from '../../../durable-objects/protocol.ts';
+import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, PING_FRAME, ServerFrameSchema, ackDelayMs } from '../../../durable-objects/protocol.ts';
 import type { ClientMessage, HubMessageType, PublishedFrame, SnapshotFrame } from '../../../durable-objects/protocol.ts';
 
 /**
@@ -24,6 +24,8 @@ export interface StreamDeps {
   socket: (url: string) => Pick<WebSocket, 'send' | 'close' | 'readyState' | 'onopen' | 'onmessage' | 'onclose'>;
   setTimeout: (fn: () => void, ms: number) => unknown;
   clearTimeout: (id: unknown) => void;
+  /** 0 to 1: where in the ack interval this connection acks (protocol.ts `ackDelayMs`). */
+  random?: () => number;
 }
 
 const browserDeps = (): StreamDeps => ({
@@ -49,6 +51,8 @@ export function createStream(deps: StreamDeps = browserDeps()) {
   let retry = 0;
   let stopped = true;
   let ackMs = ACK_INTERVAL_MS;
+  /** This connection's place in the ack interval, drawn when it opens. */
+  let ackSpread = 1;
   let heartbeatMs = HEARTBEAT_INTERVAL_MS;
   let ping: unknown;
   let ackTimer: unknown;
@@ -118,12 +122,13 @@ export function createStream(deps: StreamDeps = browserDeps()) {
       default:
         apply(frame);
     }
-    ackTimer ??= deps.setTimeout(ack, ackMs);
+    ackTimer ??= deps.setTimeout(ack, ackDelayMs(ackMs, ackSpread));
   }
 
   function connect() {
     const socket = deps.socket(deps.url(seq.peek()));
     ws = socket;
+    ackSpread = (deps.random ?? Math.random)();
     resuming = false;
     socket.onopen = () => {
       retry = 0;
