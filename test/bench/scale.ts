@@ -125,6 +125,8 @@ export interface StormResult {
   /** Replays the root answered during the storm (GET /v1/dashboard/hub): whole-log loads by edges, single replays. */
   rootLogLoads: number;
   rootSingleReplays: number;
+  /** CPU per reconnect by process, from the first reconnect until every viewer caught up. */
+  cpu: CpuPerEvent | null;
 }
 
 export interface EdgeRun {
@@ -418,7 +420,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
               const after = await fleet.collect();
               closedByServer += connected.connected - after.open;
               if (target === 'app' && options.stormEvents > 0) {
-                result.storm = await storm(fleet, { base, board, wsUrl: wsUrl(board), auth, adminToken, send, events: options.stormEvents, viewers: after.open });
+                result.storm = await storm(fleet, { base, board, wsUrl: wsUrl(board), auth, adminToken, send, events: options.stormEvents, viewers: after.open, publicPort: port });
                 const st = result.storm;
                 log(`scale: storm ${st.reconnected}/${st.viewers} back, ${st.caughtUp} caught up, p95 ${st.caughtUpMs.p95.toFixed(0)} ms, gaps ${st.gaps}, root log loads ${st.rootLogLoads} for ${st.edges} edges, single replays ${st.rootSingleReplays}`);
               }
@@ -475,13 +477,15 @@ async function hubState(base: string, board: string, adminToken: string): Promis
  */
 async function storm(
   fleet: Fleet,
-  o: { base: string; board: string; wsUrl: string; auth: Record<string, string>; adminToken: string; send: Sender; events: number; viewers: number },
+  o: { base: string; board: string; wsUrl: string; auth: Record<string, string>; adminToken: string; send: Sender; events: number; viewers: number; publicPort: number },
 ): Promise<StormResult> {
   const dropped = await fleet.drop();
   for (let i = 0; i < o.events; i++) await o.send(`${o.board}-storm-${i}`);
   const before = await hubState(o.base, o.board, o.adminToken);
+  const cpuBefore = sampleCpu(o.publicPort);
   const t0 = now();
   const back = await fleet.rejoin(o.wsUrl, o.auth, before.last_seq, t0);
+  const cpu = cpuPerEvent(cpuBefore, sampleCpu(o.publicPort), back.reconnected);
   const after = await hubState(o.base, o.board, o.adminToken);
   const times = stats(back.caughtUpMs);
   return {
@@ -497,6 +501,7 @@ async function storm(
     edges: after.edges.length,
     rootLogLoads: after.replays.log_loads - before.replays.log_loads,
     rootSingleReplays: after.replays.single - before.replays.single,
+    cpu,
   };
 }
 
@@ -584,6 +589,7 @@ export function scaleTable(report: ScaleReport): string {
     for (const v of run.viewers) {
       lines.push(`- ${v.connected.app} viewers, app: ${formatCpu(v.app.single.cpu)}`);
       lines.push(`- ${v.connected.ws} viewers, plain \`ws\`: ${formatCpu(v.ws.single.cpu)}`);
+      if (v.storm) lines.push(`- ${v.storm.reconnected} viewers back after a storm, per reconnect (authenticated upgrade and replay): ${formatCpu(v.storm.cpu)}`);
     }
   }
   if (report.queued) {
