@@ -388,13 +388,14 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
         const none = appSender(base, editorToken, boards.none);
         for (let i = 0; i < 5; i++) await none(`${boards.none}-warm-${i}`);
         const noViewers: number[] = [];
-        const cpuBefore = sampleCpu(Number(new URL(server.url).port));
+        const publicPort = Number(new URL(server.url).port);
+        const cpuBefore = sampleCpu(publicPort);
         for (let i = 0; i < options.oneAtATime; i++) {
           const t = now();
           await none(`${boards.none}-${i}`);
           noViewers.push(now() - t);
         }
-        const noViewersCpu = cpuPerEvent(cpuBefore, sampleCpu(Number(new URL(server.url).port)), options.oneAtATime);
+        const noViewersCpu = cpuPerEvent(cpuBefore, sampleCpu(publicPort), options.oneAtATime);
         const run: EdgeRun = { socketsPerEdge: perEdge, path: origin ? 'direct' : 'public', ingestNoViewers: stats(noViewers), noViewersCpu, viewers: [] };
         log(`scale: ${perEdge} sockets per edge; ingest with no viewers p50 ${run.ingestNoViewers.p50.toFixed(1)} ms`);
 
@@ -413,14 +414,13 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleReport>
               log(`scale: ${target} ${connected.connected}/${viewers} viewers connected (${connected.failed} failed)`);
               const send = target === 'app' ? appSender(base, editorToken, board) : wsSender(baseline);
               // Warm-up: the path and every socket once.
-              const port = Number(new URL(server.url).port);
-              await phase(fleet, send, `${board}-${target}-warm`, 3, 1, connected.connected, true, port);
-              const single = await phase(fleet, send, `${board}-${target}-single`, options.oneAtATime, 1, connected.connected, true, port);
-              const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false, port);
+              await phase(fleet, send, `${board}-${target}-warm`, 3, 1, connected.connected, true, publicPort);
+              const single = await phase(fleet, send, `${board}-${target}-single`, options.oneAtATime, 1, connected.connected, true, publicPort);
+              const burst = await phase(fleet, send, `${board}-${target}-burst`, options.burst, options.burstConcurrency, connected.connected, false, publicPort);
               const after = await fleet.collect();
               closedByServer += connected.connected - after.open;
               if (target === 'app' && options.stormEvents > 0) {
-                result.storm = await storm(fleet, { base, board, wsUrl: wsUrl(board), auth, adminToken, send, events: options.stormEvents, viewers: after.open, publicPort: port });
+                result.storm = await storm(fleet, { base, board, wsUrl: wsUrl(board), auth, adminToken, send, events: options.stormEvents, viewers: after.open, publicPort });
                 const st = result.storm;
                 log(`scale: storm ${st.reconnected}/${st.viewers} back, ${st.caughtUp} caught up, p95 ${st.caughtUpMs.p95.toFixed(0)} ms, gaps ${st.gaps}, root log loads ${st.rootLogLoads} for ${st.edges} edges, single replays ${st.rootSingleReplays}`);
               }

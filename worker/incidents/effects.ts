@@ -1,7 +1,7 @@
 import type { Bindings } from '../config/env.ts';
 import { BUNDLED_ROUTING_YAML } from '../config/bundled.ts';
 import { KPI_STRIP } from '../dashboard/kpi-strip.ts';
-import { kpiUpdatesAfterIngest, storeAndPublish } from '../dashboard/events/publish.ts';
+import { heldPostgres, kpiUpdatesAfterIngest, storeAndPublish } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { listMetrics } from '../metrics/catalog/store.ts';
@@ -140,8 +140,7 @@ export async function ingest(
   // of the dashboard in this isolate (publish.ts).
   const routing = parseRouting(BUNDLED_ROUTING_YAML);
   if (!routing.ok) throw new Error(`metric routing is invalid: ${routing.problems.join('; ')}`);
-  const open = () => ({ postgres: db, close: async () => undefined });
-  await Promise.all([kpiUpdatesAfterIngest(dashboard, { env, events: published.events, catalog: metrics, routing: routing.routing, log, open }), ...recorded]);
+  await Promise.all([kpiUpdatesAfterIngest(dashboard, { env, events: published.events, catalog: metrics, routing: routing.routing, log, open: heldPostgres(db) }), ...recorded]);
   return { applied: events.length - published.known.size, published: published.published.length };
 }
 

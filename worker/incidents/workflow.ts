@@ -111,6 +111,10 @@ class Run {
     }
   }
 
+  private targetOf(inc: Pick<Loaded, 'affected_regions' | 'affected_products' | 'affected_services'>) {
+    return { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
+  }
+
   private scenarioOf(inc: Pick<Loaded, 'scenario'>): Scenario {
     const playbook = bundledPlaybook();
     return (inc.scenario ? playbook.scenarios.get(inc.scenario) : undefined) ?? playbook.custom;
@@ -203,7 +207,7 @@ class Run {
         };
         if (inc.status !== 'active' && inc.status !== 'waiting_approval') return { inc, injected: null };
         const scenario = this.scenarioOf(inc);
-        const target = { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
+        const target = this.targetOf(inc);
         const catalog = await listMetrics(db);
         const before = await sampleKpis(db, catalog);
         const [, at] = await Promise.all([recordKpis(db, this.id, 'before', before), markEffects(db, this.id, 'from')]);
@@ -224,7 +228,7 @@ class Run {
       timeout: playbook.step_timeout_seconds * 1_000,
     };
     const dash = inc.dashboard;
-    const target = { incident_id: this.id, regions: inc.affected_regions, products: inc.affected_products, services: inc.affected_services };
+    const target = this.targetOf(inc);
     const cost = scenario.cost;
     const windowFrom = new Date(new Date(injected.from).getTime() - 1_000);
     const windowNow = () => ({ from: windowFrom, to: new Date() });

@@ -3,7 +3,7 @@ import { BUNDLED_ROUTING_YAML } from '../config/bundled.ts';
 import { loadConfig } from '../config/env.ts';
 import type { Bindings } from '../config/env.ts';
 import { DRAIN_LIMIT } from '../dashboard/events/outbox.ts';
-import { kpiUpdatesAfterIngest, ownPostgres, publishEvents } from '../dashboard/events/publish.ts';
+import { heldPostgres, kpiUpdatesAfterIngest, publishEvents } from '../dashboard/events/publish.ts';
 import type { IngestEvent } from '../dashboard/events/schema.ts';
 import { applyError } from '../dashboard/events/apply.ts';
 import { holdsStoredEvents, newEventStatements, recordEventsIn } from '../dashboard/events/store.ts';
@@ -249,20 +249,20 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The strip after a queued batch, in the round the dashboard's other ingests share (publish.ts). */
+/**
+ * The strip after a queued batch, in the round the dashboard's other ingests share (publish.ts).
+ * One connection serves the catalog and, should this batch open the round, its queries: the
+ * batch waits for the round that covers it, so the connection outlives it.
+ */
 async function kpiUpdates(env: Bindings, config: Parameters<typeof createServices>[0], dashboard: string, events: readonly IngestEvent[], log: Logger): Promise<void> {
+  const services = createServices(config, undefined, log);
   try {
-    const catalog = await cachedCatalog(async () => {
-      const services = createServices(config, undefined, log);
-      try {
-        return await listMetrics(services.postgres);
-      } finally {
-        await services.close().catch(() => undefined);
-      }
-    });
+    const catalog = await cachedCatalog(() => listMetrics(services.postgres));
     const routing = requireRouting(BUNDLED_ROUTING_YAML, catalog);
-    await kpiUpdatesAfterIngest(dashboard, { env, events, catalog, routing, log, open: ownPostgres(config, log) });
+    await kpiUpdatesAfterIngest(dashboard, { env, events, catalog, routing, log, open: heldPostgres(services.postgres) });
   } catch (err) {
     log.warn('kpi updates after queued events not published', { error: err });
+  } finally {
+    await services.close().catch(() => undefined);
   }
 }

@@ -79,6 +79,9 @@ export const ownPostgres = (config: Config, log: Logger) => (): ReturnType<KpiRe
   return { postgres: services.postgres, close: () => services.close() };
 };
 
+/** A round's queries on a connection the asking caller holds until its round is over. */
+export const heldPostgres = (postgres: Pick<Postgres, 'query' | 'batch'>) => (): ReturnType<KpiRequest['open']> => ({ postgres, close: async () => undefined });
+
 /**
  * Ingests of one dashboard that finish together (concurrent POSTs, queue batches, incidents) share
  * one recomputation of the strip: the round under way answers nobody who joined after it began,
